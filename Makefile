@@ -1,0 +1,24 @@
+# `make test` is the one test command (README, .ci/run). It builds .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,bench]'
+	touch $@
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check tsmsyncd tests bench
+
+test: lint
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.installed
+	$(PY) bench/merge.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

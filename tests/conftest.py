@@ -1,0 +1,41 @@
+"""Shared fixtures: real SavedVariables copied into temp dirs, generated TSM files, and hostile files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TESTS))  # sv_factory
+
+REAL_FIXTURES = Path(os.environ.get("TSMSYNCD_FIXTURES", TESTS.parent.parent / "shared" / "fixtures" / "savedvariables"))
+REAL_FILES = ("real-tbc-classic.lua", "real-retail-legacy-names.lua")
+
+
+def real_fixture(name: str) -> Path:
+    path = REAL_FIXTURES / name
+    if not path.is_file():  # fail loudly: these files are the point of many tests
+        raise FileNotFoundError(f"real fixture {path} is missing (set TSMSYNCD_FIXTURES)")
+    return path
+
+
+@pytest.fixture(params=REAL_FILES)
+def real_file(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """A copy of one real TradeSkillMaster.lua, laid out like a real install."""
+    folder = tmp_path / "World of Warcraft" / "_retail_" / "WTF" / "Account" / "ACCOUNT" / "SavedVariables"
+    folder.mkdir(parents=True)
+    target = folder / "TradeSkillMaster.lua"
+    shutil.copyfile(real_fixture(request.param), target)
+    return target
+
+
+@pytest.fixture
+def tsm_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the app's own data folder (backups) at a temp dir."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("TSMSYNCD_HOME", str(home))
+    return home

@@ -1,0 +1,148 @@
+"""Reading a TradeSkillMaster.lua: real files load; everything that is not a sound TSM4 database is refused
+with one line that says why, quickly, and without running anything."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REAL_FILES, real_fixture
+from sv_factory import render, tsm_db
+
+from tsmsyncd.errors import LuaLimitError, SavedVariablesError
+from tsmsyncd.tsm.savedvars import parse_savedvars, read_savedvars
+
+
+@pytest.mark.parametrize("name", REAL_FILES)
+def test_real_files_load_with_their_meta(name: str) -> None:
+    sv = read_savedvars(real_fixture(name))
+    assert sv.meta.version in (103, 53)
+    assert sv.meta.profiles == ("Default",)
+    assert sv.meta.used_profiles() == ("Default",)
+    assert sv.meta.global_operations is False
+    groups = sv.value("p@Default@userData@groups")
+    assert groups[""]["Auctioning"][1] == "#Default"
+    assert sv.shared_operations_key() == "g@ @userData@operations"  # both files predate schema 121
+    assert sv.layout.eol == b"\r\n"
+
+
+def test_strings_that_are_not_utf8_survive_as_surrogates() -> None:
+    sv = read_savedvars(real_fixture("real-retail-legacy-names.lua"))
+    names = [k for k in sv.layout.fields if isinstance(k.key, str)]
+    assert names
+    info = sv.sandbox  # the second global, TSMItemInfoDB, is kept in the Lua state untouched
+    assert info is not None
+
+
+def test_profiles_used_by_characters_are_the_default_selection() -> None:
+    db = tsm_db(profiles=("Main", "Alt", "Unused"))
+    db["_currentProfile"] = {"A - Realm": "Main", "B - Realm": "Alt", "C - Realm": "Gone"}
+    sv = parse_savedvars(render(db), "TradeSkillMaster.lua")
+    assert sv.meta.used_profiles() == ("Alt", "Main")
+
+
+def test_global_operations_flag_and_renamed_table() -> None:
+    sv = parse_savedvars(render(tsm_db(global_operations=True, version=129)), "TradeSkillMaster.lua")
+    assert sv.meta.global_operations is True
+    assert sv.shared_operations_key() == "g@ @userData@sharedOperations"
+
+
+def _good() -> bytes:
+    return render(tsm_db())
+
+
+def _meta(**changes: object) -> bytes:
+    db = tsm_db()
+    db.update(changes)
+    return render(db)
+
+
+BAD_FILES = {
+    "empty": (b"", "is empty"),
+    "blank": (b"\r\n\r\n", "is empty"),
+    "truncated": (_good()[: len(_good()) // 2], "ends too early"),
+    "syntax garbage": (b"this is { not lua at all ]]", "not valid Lua 5.1"),
+    "binary garbage": (bytes(range(256)) * 4, "not valid Lua 5.1"),
+    "another addon": (b'WeakAurasSaved = {\n\t["displays"] = {},\n}\n', "not TradeSkillMaster's file"),
+    "tsm3": (b'TradeSkillMasterDB = {\n\t["p@Default@groups"] = {},\n\t["g@ @operations"] = {},\n}\n', "no _version"),
+    "tsm3 versioned": (_meta(_version=7), "TSM3"),
+    "version not a number": (_meta(_version="129"), "_version is str"),
+    "hash missing": (_meta(_hash="x"), "_hash"),
+    "scope keys not a table": (_meta(_scopeKeys=5), "_scopeKeys"),
+    "scope keys unknown scope": (_meta(_scopeKeys={"profile": ["Default"], "guild": ["x"]}), "unknown scope"),
+    "scope keys sparse list": (_meta(_scopeKeys={"profile": {1: "Default", 3: "X"}}), "_scopeKeys.profile"),
+    "current profile not strings": (_meta(_currentProfile={"A - B": 5}), "_currentProfile"),
+    "array part": (render({**tsm_db(), 1: "oops"}), "array part"),
+    "bytecode": (b"\x1bLua\x51\x00\x01\x04\x08\x04\x08\x00" + b"\x00" * 64, "bytecode"),
+    "runs code": (b'os.execute("echo hacked")\nTradeSkillMasterDB = {}\n', "runs code"),
+    "calls a function": (b"TradeSkillMasterDB = {}\nprint('x')\n", "runs code"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_files_are_refused_with_one_line_that_says_why(case: str) -> None:
+    data, expected = BAD_FILES[case]
+    with pytest.raises(SavedVariablesError) as err:
+        parse_savedvars(data, "TradeSkillMaster.lua")
+    message = str(err.value)
+    assert expected in message
+    assert "\n" not in message
+    assert "TradeSkillMaster.lua" in message
+
+
+def test_a_file_cannot_run_os_or_io(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    src = (
+        f'TradeSkillMasterDB = {{["_version"] = 129}}\n'
+        f'local f = io.open("{marker}", "w") f:write("x") f:close()\n'
+        f'os.execute("touch {marker}")\n'
+    ).encode()
+    with pytest.raises(SavedVariablesError, match="runs code"):
+        parse_savedvars(src, "TradeSkillMaster.lua")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        b"local require, load, loadstring, dofile = require, load, loadstring, dofile\nrequire('os')\n",
+        b'TradeSkillMasterDB = {}\nlocal s = ("x"):rep(10)\n',  # strings carry no methods in the sandbox
+        b"TradeSkillMasterDB = {}\nlocal x = python.eval('1')\n",
+        b"TradeSkillMasterDB = {}\ngetmetatable('').__index.rep('x', 9)\n",
+    ],
+)
+def test_the_sandbox_exposes_no_functions(src: bytes) -> None:
+    with pytest.raises(SavedVariablesError, match="runs code"):
+        parse_savedvars(src, "TradeSkillMaster.lua")
+
+
+def test_an_endless_loop_fails_fast() -> None:
+    started = time.monotonic()
+    with pytest.raises(LuaLimitError, match="instructions"):
+        parse_savedvars(b"TradeSkillMasterDB = {}\nwhile true do end\n", "TradeSkillMaster.lua")
+    assert time.monotonic() - started < 10  # generous: the limit is ~20M instructions, well under a second
+
+
+def test_a_string_that_doubles_forever_hits_the_memory_limit() -> None:
+    src = b'TradeSkillMasterDB = {}\nlocal s = "xxxxxxxx"\nfor i = 1, 40 do s = s .. s end\n'
+    with pytest.raises(LuaLimitError, match="MB of memory"):
+        parse_savedvars(src, "TradeSkillMaster.lua")
+
+
+def test_millions_of_entries_hit_the_memory_limit() -> None:
+    # 4 million empty tables: 12 MB of text that would need ~300 MB of Lua memory.
+    src = b'TradeSkillMasterDB = {["_version"] = 129, ["x"] = {' + b"{}," * 4_000_000 + b"}}\n"
+    with pytest.raises(LuaLimitError, match="MB of memory"):
+        parse_savedvars(src, "TradeSkillMaster.lua")
+
+
+def test_two_assignments_are_refused_because_the_bytes_would_be_ambiguous() -> None:
+    src = _good() + b"TradeSkillMasterDB = " + render(tsm_db()).split(b"TradeSkillMasterDB = ", 1)[1]
+    with pytest.raises(SavedVariablesError, match="cannot edit safely"):
+        parse_savedvars(src, "TradeSkillMaster.lua")
+
+
+def test_a_missing_file_is_reported_by_path(tmp_path: Path) -> None:
+    with pytest.raises(SavedVariablesError, match="cannot read"):
+        read_savedvars(tmp_path / "nope.lua")

@@ -1,0 +1,87 @@
+"""Every error tsmsyncd raises on purpose, in one place.
+
+Messages are one line, written to be shown to a player as they are, and name the field or file involved.
+Foreign errors (Lua, OSError, JSON) are translated once, where they cross into our code, with
+``raise ... from exc``.
+
+    TsmSyncError                     base; ``exit_code`` is what the CLI returns
+    ├── InputError                   the input is wrong; nothing was changed            (exit 1)
+    │   ├── GroupSetError            a GroupSet document is invalid (names the field)
+    │   ├── SavedVariablesError      a SavedVariables file was refused (not TSM4, broken, hostile)
+    │   │   └── LuaLimitError        loading it hit the instruction or memory limit
+    │   └── ProfileError             a TSM profile was asked for that the file does not have
+    ├── GameRunningError             a WoW client is running; the file was left alone    (exit 3)
+    └── ApplyError                   writing failed; the original file is in place        (exit 1)
+        ├── FileChangedError         the file changed on disk while we were working
+        ├── VerifyError              the written file did not verify; the original was put back
+        └── BackupError              the backup could not be written; nothing was changed
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ApplyError",
+    "BackupError",
+    "FileChangedError",
+    "GameRunningError",
+    "GroupSetError",
+    "InputError",
+    "LuaLimitError",
+    "ProfileError",
+    "SavedVariablesError",
+    "TsmSyncError",
+    "VerifyError",
+]
+
+
+class TsmSyncError(Exception):
+    """Base class. ``str(err)`` is a one-line message fit to show a player."""
+
+    exit_code = 1
+
+
+class InputError(TsmSyncError):
+    """The input (a file, a document, an argument) is wrong; nothing was changed."""
+
+
+class GroupSetError(InputError):
+    """A GroupSet document is invalid. ``field`` is a dotted path such as ``groups[2].path[0]``."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"GroupSet {field}: {reason}")
+
+
+class SavedVariablesError(InputError):
+    """A SavedVariables file was refused: not TSM4, not valid Lua 5.1, truncated or hostile."""
+
+
+class LuaLimitError(SavedVariablesError):
+    """Loading the file ran past the instruction-count or memory limit of the sandbox."""
+
+
+class ProfileError(InputError):
+    """A TSM profile was requested that the file does not have."""
+
+
+class GameRunningError(TsmSyncError):
+    """A World of Warcraft client is running, so the file must not be written now."""
+
+    exit_code = 3
+
+
+class ApplyError(TsmSyncError):
+    """Writing the merged file failed; the original file is in place."""
+
+
+class FileChangedError(ApplyError):
+    """The file changed on disk between reading it and replacing it."""
+
+
+class VerifyError(ApplyError):
+    """The written file did not verify with Lua 5.1; the original bytes were put back."""
+
+
+class BackupError(ApplyError):
+    """The backup of the original could not be written, so nothing was changed."""

@@ -1,0 +1,1 @@
+"""Core: the GroupSet model (and, later, the rules that generate GroupSets)."""

@@ -1,0 +1,236 @@
+"""Apply a GroupSet to a TradeSkillMaster.lua on disk: the one place a planned merge meets the file.
+
+Order of work, and why:
+1. Refuse at once if a game client that may write this file is running (it would overwrite us).
+2. Read the bytes once and load them in the Lua sandbox; plan from exactly those bytes.
+3. Nothing to change → stop; the file is not touched (same GroupSet twice is a no-op).
+4. Splice the changed top-level values into the original bytes; everything else stays byte-identical.
+5. Back up the original (taken in parallel with steps 2-4, finished and fsynced before step 7).
+6. Write a temp file in the same folder and fsync it.
+7. Just before ``os.replace``: the game is still closed and the file is still the one we read.
+8. Verify the file on disk with Lua 5.1: every untouched global and top-level key equal to before, the
+   changed keys equal to the plan. On any mismatch the original bytes are put back and we say so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tsmsyncd.errors import (
+    ApplyError,
+    FileChangedError,
+    GameRunningError,
+    ProfileError,
+    SavedVariablesError,
+    TsmSyncError,
+    VerifyError,
+)
+from tsmsyncd.groups.groupset import GroupSet
+from tsmsyncd.sync.atomic import write_atomic
+from tsmsyncd.sync.backups import Backup, BackupStore
+from tsmsyncd.tsm.luaformat import lua_shape, splice
+from tsmsyncd.tsm.luasandbox import LuaLimits, to_python
+from tsmsyncd.tsm.merge import MergePlan, plan_merge, profile_keys
+from tsmsyncd.tsm.operations import Flavor
+from tsmsyncd.tsm.savedvars import DB_NAME, SavedVariables, TsmMeta, load_chunk, parse_savedvars
+from tsmsyncd.wow.process import GameProcess, games_blocking
+
+__all__ = ["MergeOutcome", "Merger", "select_profiles"]
+
+
+@dataclass(frozen=True)
+class MergeOutcome:
+    status: str  # "applied", "unchanged" or "dry-run"
+    path: Path
+    profiles: tuple[str, ...]
+    plan: MergePlan
+    backup: Backup | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Merger:
+    """Merges GroupSets into SavedVariables files. ``games`` answers "which clients may write this file?"."""
+
+    backups: BackupStore
+    games: Callable[[Path], Sequence[GameProcess]] = games_blocking
+    limits: LuaLimits | None = None
+
+    def merge(
+        self, path: Path, groupset: GroupSet, profiles: Sequence[str] = (), *, dry_run: bool = False
+    ) -> MergeOutcome:
+        timings: dict[str, float] = {}
+        clock = _Clock(timings)
+        self._check_game(path)
+        try:
+            data = path.read_bytes()
+            stat = path.stat()
+        except OSError as exc:
+            raise SavedVariablesError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        clock.lap("read")
+        used: list[Backup] = []
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # The backup (compress + checksum + fsync) overlaps with the Lua load and planning: both
+            # release the GIL. It must be finished before the live file is replaced, and it is thrown
+            # away again when nothing gets written (same GroupSet twice, a refused file, a dry run).
+            backup = pool.submit(self.backups.create, path, data, "before-merge") if not dry_run else None
+            try:
+                return self._merge(path, data, stat.st_mtime_ns, stat.st_mode, groupset, profiles,
+                                   backup, used, clock, dry_run)
+            finally:
+                if backup is not None and not used:
+                    self._discard(path, backup)
+
+    def _merge(self, path, data, mtime_ns, mode, groupset, profiles, backup, used, clock, dry_run) -> MergeOutcome:
+        sv = parse_savedvars(data, path.name, self.limits)
+        clock.lap("load")
+        chosen = select_profiles(sv.meta, profiles)
+        plan = plan_for(sv, groupset, chosen)
+        clock.lap("plan")
+        if plan.unchanged or dry_run:
+            status = "unchanged" if plan.unchanged else "dry-run"
+            return MergeOutcome(status, path, chosen, plan, None, clock.timings)
+        try:
+            new_data = splice(data, sv.layout, plan.changes)
+        except ValueError as exc:
+            raise SavedVariablesError(f"{path.name}: {exc}; refusing to guess which one TSM uses") from exc
+        clock.lap("splice")
+        made = backup.result()  # raises BackupError: nothing has been changed yet
+        used.append(made)
+        clock.lap("backup")
+
+        def last_check() -> None:
+            self._check_game(path)
+            try:
+                unchanged = path.stat().st_mtime_ns == mtime_ns and path.read_bytes() == data
+            except OSError:
+                unchanged = False
+            if not unchanged:
+                raise FileChangedError(f"{path.name} changed on disk while merging; nothing was written, try again")
+
+        try:
+            write_atomic(path, new_data, before_replace=last_check, mode=mode & 0o7777)
+        except TsmSyncError:
+            raise
+        except OSError as exc:
+            raise ApplyError(f"could not write {path}: {exc.strerror or exc}; the original file is untouched") from exc
+        clock.lap("write")
+        self._verify_or_restore(path, sv, new_data, plan, mode)
+        clock.lap("verify")
+        return MergeOutcome("applied", path, chosen, plan, made, clock.timings)
+
+    def _discard(self, path: Path, backup: Future[Backup]) -> None:
+        if backup.cancel():
+            return
+        try:
+            self.backups.discard(path, backup.result())
+        except TsmSyncError:
+            pass  # the backup failed or cannot be removed; neither matters when nothing was written
+
+    def _check_game(self, path: Path) -> None:
+        running = self.games(path)
+        if running:
+            names = ", ".join(sorted({p.name for p in running}))
+            raise GameRunningError(
+                f"World of Warcraft is running ({names}); {path.name} was left untouched — close the game and try again"
+            )
+
+    def _verify_or_restore(self, path: Path, sv: SavedVariables, expected: bytes, plan: MergePlan, mode: int) -> None:
+        try:
+            problem = verify(path, sv, expected, plan)
+        except OSError as exc:
+            problem = f"it could not be read back ({exc.strerror or exc})"
+        if problem is None:
+            return
+        try:
+            write_atomic(path, sv.data, mode=mode & 0o7777)
+        except OSError as exc:
+            raise VerifyError(
+                f"the written {path.name} did not verify ({problem}) and putting the original back failed "
+                f"({exc.strerror or exc}); restore it from the backup"
+            ) from exc
+        raise VerifyError(f"the written {path.name} did not verify ({problem}); the original was put back")
+
+
+def plan_for(sv: SavedVariables, groupset: GroupSet, profiles: Sequence[str]) -> MergePlan:
+    """Read the tables the merge needs from a loaded file and plan."""
+    shared_key = sv.shared_operations_key()
+    keys = {shared_key} | {k for p in profiles for k in profile_keys(p)}
+    current = {key: sv.value(key) for key in keys}
+    return plan_merge(
+        groupset,
+        current,
+        tuple(profiles),
+        global_operations=sv.meta.global_operations,
+        shared_operations_key=shared_key,
+        flavor=infer_flavor(current.values()),
+    )
+
+
+def verify(path: Path, sv: SavedVariables, expected: bytes, plan: MergePlan) -> str | None:
+    """None if the file on disk is what we meant to write, else what is wrong (one phrase)."""
+    on_disk = path.read_bytes()
+    if on_disk != expected:
+        return "the bytes on disk differ from the bytes written"
+    try:
+        env = load_chunk(sv.sandbox, on_disk, path.name)
+    except SavedVariablesError as exc:
+        return f"Lua 5.1 cannot load it: {exc}"
+    other_globals = sv.sandbox.differing(sv.env, env, frozenset({DB_NAME.encode()}))
+    if other_globals:
+        return f"global {other_globals[0]} changed"
+    db = env[DB_NAME.encode()]  # type: ignore[index]
+    changed = frozenset(k.encode("utf-8", "surrogateescape") for k in plan.changes)
+    untouched = sv.sandbox.differing(sv.db, db, changed)
+    if untouched:
+        return f"untouched key {untouched[0]!r} changed"
+    for key, value in plan.changes.items():
+        if to_python(db[key.encode("utf-8", "surrogateescape")]) != lua_shape(value):  # type: ignore[index]
+            return f"{key} does not hold the planned value"
+    return None
+
+
+def select_profiles(meta: TsmMeta, requested: Sequence[str]) -> tuple[str, ...]:
+    """The requested profiles (each must exist), or the profiles characters actually use."""
+    if requested:
+        missing = [p for p in requested if p not in meta.profiles]
+        if missing:
+            have = ", ".join(meta.profiles) or "none"
+            raise ProfileError(f"profile '{missing[0]}' is not in this file (it has: {have})")
+        return tuple(dict.fromkeys(requested))
+    used = meta.used_profiles()
+    if not used:
+        raise ProfileError(f"no character uses a profile yet; pass --profile (profiles: {', '.join(meta.profiles)})")
+    return used
+
+
+def infer_flavor(tables: object) -> Flavor:
+    """Which client wrote the file, judged by the fields its Auctioning operations carry (TSM adds
+    ``blacklist`` on classic clients and stack fields where the auction house still has stacks)."""
+    keys: set[str] = set()
+    for table in tables:  # type: ignore[attr-defined]
+        auctioning = table.get("Auctioning") if isinstance(table, dict) else None
+        if isinstance(auctioning, dict):
+            for op in auctioning.values():
+                if isinstance(op, dict):
+                    keys.update(k for k in op if isinstance(k, str))
+    if "matchStackSize" in keys:
+        return Flavor.CLASSIC_ERA
+    if "blacklist" in keys:
+        return Flavor.CLASSIC
+    return Flavor.RETAIL
+
+
+class _Clock:
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = now - self._last
+        self._last = now

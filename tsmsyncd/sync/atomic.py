@@ -1,0 +1,56 @@
+"""Atomic file replacement: temp file in the same folder, fsync, replace, fsync the folder.
+
+A reader (or the game) sees either the old bytes or the new bytes, never a mix, and a crash at any moment
+leaves one of the two in place. A hook runs just before the replace so callers can make a last check
+(is the game still closed? is the file still what we read?) and abort with the original untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["TEMP_SUFFIX", "fsync_dir", "write_atomic"]
+
+TEMP_SUFFIX = ".tsmsyncd-tmp"
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable. Windows cannot open folders; NTFS journals renames itself."""
+    if os.name == "nt":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(
+    path: Path,
+    data: bytes,
+    *,
+    before_replace: Callable[[], None] | None = None,
+    mode: int | None = None,
+) -> None:
+    """Replace ``path`` with ``data`` atomically. If anything fails (including ``before_replace``), the
+    temp file is removed, ``path`` is untouched and the error propagates."""
+    folder = path.parent
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=folder)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        if before_replace is not None:
+            before_replace()
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(folder)

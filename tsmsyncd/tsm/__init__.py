@@ -1,0 +1,1 @@
+"""Core: TradeSkillMaster's SavedVariables — read (sandboxed Lua 5.1), plan merges, write in the game's style."""

@@ -1,0 +1,196 @@
+"""Write Lua values the way the WoW client writes SavedVariables, and splice them into original bytes.
+
+Two things live here:
+
+* :func:`serialize` turns a Python value into Lua 5.1 source in the client's own style: tab indents,
+  ``["key"] = value,`` for hash entries, ``value, -- [N]`` for array entries, the file's line ending, and
+  only escapes Lua 5.1 understands (``\\\\ \\" \\n \\r \\000``; never ``\\x``, ``\\u{}`` or ``\\z``).
+* :func:`splice` replaces the values of a few top-level fields of a global table in the original bytes
+  (found by :mod:`luascan`) or inserts missing fields before the table's closing brace. Every other byte
+  of the file is left exactly as it was.
+
+Python → Lua: ``str`` (encoded UTF-8 with ``surrogateescape``, so bytes read from a file come back the same),
+``bytes``, ``int``, ``float``, ``bool``, ``dict`` and ``list``/``tuple`` (an array). A dict whose keys are
+1..n is written as an array, like the client does. NaN and ``None`` values cannot be written.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from tsmsyncd.tsm.luascan import TableLayout
+
+__all__ = ["serialize", "serialize_key", "splice", "lua_shape"]
+
+_MAX_SAFE = 2**53
+
+
+def _string(value: str | bytes) -> bytes:
+    raw = value.encode("utf-8", "surrogateescape") if isinstance(value, str) else value
+    # The client escapes exactly these and writes every other byte raw (fixtures hold raw 0x01/0x02).
+    # \000 is always three digits so a following digit is never read as part of the escape.
+    if b"\\" in raw:
+        raw = raw.replace(b"\\", b"\\\\")
+    if b'"' in raw:
+        raw = raw.replace(b'"', b'\\"')
+    if b"\n" in raw:
+        raw = raw.replace(b"\n", b"\\n")
+    if b"\r" in raw:
+        raw = raw.replace(b"\r", b"\\r")
+    if b"\0" in raw:
+        raw = raw.replace(b"\0", b"\\000")
+    return b'"' + raw + b'"'
+
+
+def _number(value: int | float) -> bytes:
+    if isinstance(value, bool):
+        raise TypeError("bool is not a number")
+    if isinstance(value, int):
+        if abs(value) > _MAX_SAFE and float(value) != value:
+            raise ValueError(f"integer {value} cannot be held exactly by a Lua 5.1 number")
+        return str(value).encode("ascii")
+    if math.isnan(value):
+        raise ValueError("NaN cannot be written to a SavedVariables file")
+    if math.isinf(value):
+        # No literal exists; a division is valid Lua 5.1 and evaluates to +/-inf.
+        return b"1/0" if value > 0 else b"-1/0"
+    if value.is_integer() and abs(value) < _MAX_SAFE:
+        return b"-0" if value == 0 and math.copysign(1.0, value) < 0 else str(int(value)).encode("ascii")
+    return repr(value).encode("ascii")  # shortest text that reads back as the same double
+
+
+def _scalar(value: object) -> bytes:
+    if value is True:
+        return b"true"
+    if value is False:
+        return b"false"
+    if isinstance(value, (str, bytes)):
+        return _string(value)
+    if isinstance(value, (int, float)):
+        return _number(value)
+    raise TypeError(f"cannot write a {type(value).__name__} to a SavedVariables file")
+
+
+def serialize_key(key: object) -> bytes:
+    """``["key"]``, ``[12]``, ``[true]`` — the client always uses the bracket form."""
+    if isinstance(key, float) and math.isnan(key):
+        raise ValueError("NaN cannot be a table key")
+    return b"[" + _scalar(key) + b"]"
+
+
+def _sort_key(key: object) -> tuple[int, object]:
+    if isinstance(key, bool):
+        return (0, key)
+    if isinstance(key, (int, float)):
+        return (1, key)
+    if isinstance(key, str):
+        return (2, key.encode("utf-8", "surrogateescape"))
+    if isinstance(key, bytes):
+        return (2, key)
+    raise TypeError(f"cannot write a {type(key).__name__} as a table key")
+
+
+def _array_length(table: Mapping[object, object]) -> int:
+    """How many entries 1..n the client would write as array entries."""
+    ints = {k for k in table if type(k) is int}  # not bools: True == 1 in Python, never in Lua
+    n = 0
+    while n + 1 in ints:
+        n += 1
+    return n
+
+
+def _write(value: object, level: int, eol: bytes, out: list[bytes]) -> None:
+    if isinstance(value, (list, tuple)):
+        value = {i + 1: v for i, v in enumerate(value)}
+    if not isinstance(value, Mapping):
+        out.append(_scalar(value))
+        return
+    inner = b"\t" * (level + 1)
+    out.append(b"{" + eol)
+    n = _array_length(value)
+    for i in range(1, n + 1):
+        out.append(inner)
+        _write(value[i], level + 1, eol, out)
+        out.append(b", -- [%d]" % i + eol)
+    rest = [k for k in value if not (type(k) is int and 1 <= k <= n)]
+    for key in sorted(rest, key=_sort_key):
+        item = value[key]
+        if item is None:
+            continue  # a nil value is no entry at all in Lua
+        out.append(inner + serialize_key(key) + b" = ")
+        _write(item, level + 1, eol, out)
+        out.append(b"," + eol)
+    out.append(b"\t" * level + b"}")
+
+
+def serialize(value: object, level: int = 0, eol: bytes = b"\r\n") -> bytes:
+    """Lua source for ``value`` as the client writes it, for a value nested ``level`` tables deep."""
+    out: list[bytes] = []
+    _write(value, level, eol, out)
+    return b"".join(out)
+
+
+def lua_shape(value: object) -> object:
+    """The value as it comes back from Lua: lists become 1-based dicts, integral floats become ints,
+    ``None`` entries vanish. Used to compare a plan with what a file holds."""
+    if isinstance(value, (list, tuple)):
+        value = {i + 1: v for i, v in enumerate(value)}
+    if isinstance(value, Mapping):
+        return {lua_shape(k): lua_shape(v) for k, v in value.items() if v is not None}
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogateescape")
+    return value
+
+
+def splice(data: bytes, layout: TableLayout, values: Mapping[str, object]) -> bytes:
+    """Return ``data`` with the top-level fields named in ``values`` replaced or inserted.
+
+    Existing fields keep their key text, position and separator; only the value bytes change. Missing
+    fields are inserted, one per line in the client's style, just before the table's closing brace.
+    A key that appears more than once is refused: Lua would take the last one, and guessing is not safe.
+    """
+    edits: list[tuple[int, int, bytes]] = []
+    inserts: list[bytes] = []
+    for key, value in values.items():
+        found = layout.find(key)
+        if len(found) > 1:
+            raise ValueError(f"the key {key!r} appears {len(found)} times in {layout.name}")
+        text = serialize(value, 1, layout.eol)
+        if found:
+            edits.append((found[0].value_start, found[0].value_end, text))
+        else:
+            inserts.append(b"\t" + serialize_key(key) + b" = " + text + b",")
+    if inserts:
+        edits.append(_insertion(data, layout, inserts))
+    edits.sort()
+    out: list[bytes] = []
+    pos = 0
+    for start, end, text in edits:
+        out.append(data[pos:start])
+        out.append(text)
+        pos = end
+    out.append(data[pos:])
+    return b"".join(out)
+
+
+def _insertion(data: bytes, layout: TableLayout, lines: Sequence[bytes]) -> tuple[int, int, bytes]:
+    eol = layout.eol
+    last = layout.fields[-1] if layout.fields else None
+    if last is not None and not last.has_separator:
+        # The last field has no ',' after it; add one right after its value.
+        return _insert_after_unseparated(data, layout, last.value_end, lines)
+    line_start = data.rfind(b"\n", 0, layout.close) + 1
+    if data[line_start : layout.close].strip(b" \t") == b"" and line_start > layout.open:
+        return (line_start, line_start, b"".join(line + eol for line in lines))
+    # '}' shares its line with other text (a one-line table): put the fields on lines of their own.
+    return (layout.close, layout.close, eol + b"".join(line + eol for line in lines))
+
+
+def _insert_after_unseparated(
+    data: bytes, layout: TableLayout, value_end: int, lines: Sequence[bytes]
+) -> tuple[int, int, bytes]:
+    body = b"".join(layout.eol + line for line in lines)
+    return (value_end, value_end, b"," + body.rstrip(b","))

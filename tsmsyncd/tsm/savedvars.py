@@ -1,0 +1,189 @@
+"""Read a TradeSkillMaster.lua and decide whether it is a TSM4 database we may touch.
+
+A file is accepted only if real Lua 5.1 loads it in the sandbox, it defines a ``TradeSkillMasterDB`` table
+whose meta keys pass the checks TSM itself runs before it would wipe the database (reference §3:
+``_version`` ≥ 10, numeric ``_hash``, a well-formed ``_scopeKeys``, ``_currentProfile`` of string→string,
+no array part), and its bytes can be laid out by the scanner so a later splice is exact. Everything else
+is refused with one line that says what was wrong.
+
+The result keeps the Lua state alive: the merge reads a few tables from it, and the verify step compares
+the written file against it without parsing the original twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lupa.lua51 as lua51
+
+from tsmsyncd.errors import LuaLimitError, SavedVariablesError
+from tsmsyncd.tsm.luasandbox import LuaLimits, LuaSandbox, SandboxError, to_python
+from tsmsyncd.tsm.luascan import LayoutError, TableLayout, scan_global_table
+
+__all__ = ["DB_NAME", "SavedVariables", "TsmMeta", "parse_savedvars", "read_savedvars"]
+
+DB_NAME = "TradeSkillMasterDB"
+MIN_VERSION = 10  # "first TSM4 version - combined all module settings into a single DB"
+SCOPES = ("profile", "realm", "factionrealm", "char", "sync")
+GLOBAL_OPERATIONS_KEY = "g@ @coreOptions@globalOperations"
+SHARED_OPERATIONS_RENAMED_AT = 121  # schema 121 renamed global.userData.operations to sharedOperations
+
+
+@dataclass(frozen=True)
+class TsmMeta:
+    """What the meta keys say. Read-only: meta keys are never written."""
+
+    version: float
+    hash: float
+    profiles: tuple[str, ...]  # _scopeKeys.profile
+    current_profiles: dict[str, str]  # character → profile (_currentProfile)
+    global_operations: bool
+
+    def used_profiles(self) -> tuple[str, ...]:
+        """Profiles characters actually use; "Default" (or the only profile) for a file no one used yet."""
+        used = sorted({p for p in self.current_profiles.values() if p in self.profiles})
+        if used:
+            return tuple(used)
+        if "Default" in self.profiles:
+            return ("Default",)
+        return self.profiles if len(self.profiles) == 1 else ()
+
+
+@dataclass
+class SavedVariables:
+    """A loaded TradeSkillMaster.lua: its bytes, their layout, the meta, and the live Lua tables."""
+
+    name: str
+    data: bytes
+    layout: TableLayout
+    meta: TsmMeta
+    sandbox: LuaSandbox = field(repr=False)
+    env: object = field(repr=False)  # the chunk's globals, a Lua table
+
+    @property
+    def db(self) -> object:
+        return self.env[DB_NAME.encode()]  # type: ignore[index]
+
+    def has(self, key: str) -> bool:
+        return self.db[key.encode("utf-8", "surrogateescape")] is not None  # type: ignore[index]
+
+    def value(self, key: str) -> object:
+        """The Python value of a top-level key, or None when absent."""
+        raw = self.db[key.encode("utf-8", "surrogateescape")]  # type: ignore[index]
+        if raw is None:
+            return None
+        try:
+            return to_python(raw)
+        except TypeError as exc:
+            raise SavedVariablesError(f"{self.name}: {key} cannot be read: {exc}") from exc
+
+    def shared_operations_key(self) -> str:
+        """Where global operations live in this file's schema version."""
+        if self.has("g@ @userData@sharedOperations") or self.meta.version >= SHARED_OPERATIONS_RENAMED_AT:
+            return "g@ @userData@sharedOperations"
+        return "g@ @userData@operations"
+
+
+def read_savedvars(path: Path, limits: LuaLimits | None = None) -> SavedVariables:
+    """Read and check ``path``. Raises SavedVariablesError (or LuaLimitError) with a one-line reason."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SavedVariablesError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return parse_savedvars(data, path.name, limits)
+
+
+def parse_savedvars(data: bytes, name: str, limits: LuaLimits | None = None) -> SavedVariables:
+    if not data.strip():
+        raise SavedVariablesError(f"{name} is empty; there is nothing of TSM's in it to merge into")
+    sandbox = LuaSandbox(limits)
+    env = load_chunk(sandbox, data, name)
+    db = env[DB_NAME.encode()]  # type: ignore[index]
+    if db is None or not _is_table(db):
+        found = sorted(k.decode("utf-8", "replace") for k in env.keys() if isinstance(k, bytes))  # type: ignore[attr-defined]
+        what = f"globals found: {', '.join(found[:5])}" if found else "it defines no globals"
+        raise SavedVariablesError(
+            f"{name} is not TradeSkillMaster's file: no {DB_NAME} table ({what}); is it another addon's file?"
+        )
+    meta = _check_meta(sandbox, db, name)
+    try:
+        layout = scan_global_table(data, DB_NAME)
+    except LayoutError as exc:
+        raise SavedVariablesError(f"{name} is laid out in a way tsmsyncd cannot edit safely: {exc}") from exc
+    return SavedVariables(name, data, layout, meta, sandbox, env)
+
+
+def load_chunk(sandbox: LuaSandbox, data: bytes, name: str) -> object:
+    """Load bytes in the sandbox, turning sandbox failures into player-facing errors."""
+    try:
+        return sandbox.load(data, name)
+    except SandboxError as exc:
+        raise _translate(exc, name, len(data)) from exc
+
+
+def _translate(exc: SandboxError, name: str, size: int) -> SavedVariablesError:
+    if exc.kind == "bytecode":
+        return SavedVariablesError(f"{name} is precompiled Lua bytecode, not a SavedVariables file")
+    if exc.kind in ("instructions", "memory"):
+        return LuaLimitError(f"{name} was refused: loading it needed {exc.detail}; a real TSM file never does")
+    if exc.kind == "syntax":
+        if size == 0 or "<eof>" in exc.detail:
+            return SavedVariablesError(f"{name} ends too early (truncated or damaged?): {exc.detail}")
+        return SavedVariablesError(f"{name} is not valid Lua 5.1: {exc.detail}")
+    return SavedVariablesError(f"{name} runs code instead of only assigning data: {exc.detail}")
+
+
+def _is_table(value: object) -> bool:
+    return lua51.lua_type(value) == "table"
+
+
+def _check_meta(sandbox: LuaSandbox, db: object, name: str) -> TsmMeta:
+    """The checks TSM's ``ValidateTable`` runs; failing any of them makes TSM wipe the whole database."""
+
+    def bad(reason: str) -> SavedVariablesError:
+        return SavedVariablesError(f"{name}: {reason}; refusing to touch it")
+
+    if sandbox.array_length(db) > 0:
+        raise bad(f"{DB_NAME} has an array part, which TSM treats as corrupt")
+    get = lambda key: to_python(db[key.encode()])  # noqa: E731  # type: ignore[index]
+    version = get("_version")
+    if version is None:
+        raise bad(f"{DB_NAME} has no _version; this is not a TSM4 database (TSM3 or another addon?)")
+    if not isinstance(version, (int, float)) or isinstance(version, bool):
+        raise bad(f"_version is {type(version).__name__}, not a number")
+    if version < MIN_VERSION:
+        raise bad(f"_version is {version}, older than TSM4 (10); this looks like a TSM3 file")
+    hash_ = get("_hash")
+    if not isinstance(hash_, (int, float)) or isinstance(hash_, bool):
+        raise bad("_hash is missing or not a number")
+    scope_keys = get("_scopeKeys")
+    if not isinstance(scope_keys, dict):
+        raise bad("_scopeKeys is missing or not a table")
+    for scope, names in scope_keys.items():
+        if scope not in SCOPES:
+            raise bad(f"_scopeKeys has an unknown scope {scope!r}")
+        if not _is_string_list(names):
+            raise bad(f"_scopeKeys.{scope} is not a list of names")
+    current = get("_currentProfile")
+    if current is None:
+        current = {}
+    if not isinstance(current, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in current.items()):
+        raise bad("_currentProfile is not a table of character → profile names")
+    last_modified = get("_lastModifiedVersion")
+    if last_modified is not None and not isinstance(last_modified, dict):
+        raise bad("_lastModifiedVersion is not a table")
+    profiles = scope_keys.get("profile", {})
+    return TsmMeta(
+        version=version,
+        hash=hash_,
+        profiles=tuple(profiles[i] for i in range(1, len(profiles) + 1)),
+        current_profiles=current,
+        global_operations=get(GLOBAL_OPERATIONS_KEY) is True,
+    )
+
+
+def _is_string_list(value: object) -> bool:
+    if not isinstance(value, dict):
+        return False
+    return set(value) == set(range(1, len(value) + 1)) and all(isinstance(v, str) for v in value.values())

@@ -1,0 +1,1 @@
+"""Core: facts about the World of Warcraft client on this machine (is it running?)."""
