@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from bad_files import BAD_FILES
 from conftest import REAL_FILES, real_fixture
 from sv_factory import render, tsm_db
 
@@ -46,38 +47,6 @@ def test_global_operations_flag_and_renamed_table() -> None:
     sv = parse_savedvars(render(tsm_db(global_operations=True, version=129)), "TradeSkillMaster.lua")
     assert sv.meta.global_operations is True
     assert sv.shared_operations_key() == "g@ @userData@sharedOperations"
-
-
-def _good() -> bytes:
-    return render(tsm_db())
-
-
-def _meta(**changes: object) -> bytes:
-    db = tsm_db()
-    db.update(changes)
-    return render(db)
-
-
-BAD_FILES = {
-    "empty": (b"", "is empty"),
-    "blank": (b"\r\n\r\n", "is empty"),
-    "truncated": (_good()[: len(_good()) // 2], "ends too early"),
-    "syntax garbage": (b"this is { not lua at all ]]", "not valid Lua 5.1"),
-    "binary garbage": (bytes(range(256)) * 4, "not valid Lua 5.1"),
-    "another addon": (b'WeakAurasSaved = {\n\t["displays"] = {},\n}\n', "not TradeSkillMaster's file"),
-    "tsm3": (b'TradeSkillMasterDB = {\n\t["p@Default@groups"] = {},\n\t["g@ @operations"] = {},\n}\n', "no _version"),
-    "tsm3 versioned": (_meta(_version=7), "TSM3"),
-    "version not a number": (_meta(_version="129"), "_version is str"),
-    "hash missing": (_meta(_hash="x"), "_hash"),
-    "scope keys not a table": (_meta(_scopeKeys=5), "_scopeKeys"),
-    "scope keys unknown scope": (_meta(_scopeKeys={"profile": ["Default"], "guild": ["x"]}), "unknown scope"),
-    "scope keys sparse list": (_meta(_scopeKeys={"profile": {1: "Default", 3: "X"}}), "_scopeKeys.profile"),
-    "current profile not strings": (_meta(_currentProfile={"A - B": 5}), "_currentProfile"),
-    "array part": (render({**tsm_db(), 1: "oops"}), "array part"),
-    "bytecode": (b"\x1bLua\x51\x00\x01\x04\x08\x04\x08\x00" + b"\x00" * 64, "bytecode"),
-    "runs code": (b'os.execute("echo hacked")\nTradeSkillMasterDB = {}\n', "runs code"),
-    "calls a function": (b"TradeSkillMasterDB = {}\nprint('x')\n", "runs code"),
-}
 
 
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
@@ -138,7 +107,7 @@ def test_millions_of_entries_hit_the_memory_limit() -> None:
 
 
 def test_two_assignments_are_refused_because_the_bytes_would_be_ambiguous() -> None:
-    src = _good() + b"TradeSkillMasterDB = " + render(tsm_db()).split(b"TradeSkillMasterDB = ", 1)[1]
+    src = render(tsm_db()) + b"TradeSkillMasterDB = " + render(tsm_db()).split(b"TradeSkillMasterDB = ", 1)[1]
     with pytest.raises(SavedVariablesError, match="cannot edit safely"):
         parse_savedvars(src, "TradeSkillMaster.lua")
 

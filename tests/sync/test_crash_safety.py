@@ -1,0 +1,65 @@
+"""Kill a merge at random moments: the file is always exactly the old bytes or exactly the new bytes."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sv_factory import accounting_heavy
+
+from tsmsyncd.tsm.savedvars import parse_savedvars
+
+KILLS = 36
+
+
+def test_a_killed_merge_leaves_old_or_new_bytes_never_a_mix(tmp_path: Path) -> None:
+    original = accounting_heavy(6_000_000, groups=600)
+    groups = {
+        "format": "tsmsyncd.groupset/1",
+        "root": "TSM Sync",
+        "groups": [{"path": ["Bulk", str(g)], "items": [f"i:{200000 + g * 50 + i}" for i in range(50)],
+                    "operations": {}} for g in range(40)],
+        "operations": {},
+    }
+    groups_file = tmp_path / "groups.json"
+    groups_file.write_text(json.dumps(groups))
+    live = tmp_path / "wow" / "TradeSkillMaster.lua"
+    live.parent.mkdir()
+
+    def start() -> subprocess.Popen:
+        live.write_bytes(original)
+        return subprocess.Popen(
+            [sys.executable, "-m", "tsmsyncd", "merge", str(live), "--groups", str(groups_file),
+             "--backup-dir", str(tmp_path / "backups")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+    began = time.monotonic()
+    assert start().wait(timeout=120) == 0
+    full_run = time.monotonic() - began
+    merged = live.read_bytes()
+    assert merged != original
+
+    rng = random.Random(20261125)
+    seen = {"old": 0, "new": 0}
+    for i in range(KILLS):
+        # Spread the kills over the whole run (and a little past it), with jitter.
+        delay = (i + rng.random()) / KILLS * full_run * 1.15
+        proc = start()
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        now = live.read_bytes()
+        assert now in (original, merged), f"kill after {delay:.3f}s left a file that is neither old nor new"
+        seen["old" if now == original else "new"] += 1
+        parse_savedvars(now, live.name)  # and it loads
+        for stale in live.parent.glob("*.tsmsyncd-tmp"):
+            stale.unlink()  # a kill can leave our temp file beside it; never the live file
+    assert seen["old"] and seen["new"], seen
+    shutil.rmtree(tmp_path / "backups", ignore_errors=True)
