@@ -51,11 +51,22 @@ class TableLayout:
 
 # Bytes that can change the tokenizer's state inside a table: quotes, comment starts, long brackets, braces.
 _INTERESTING = re.compile(rb"[\"'\-\[{}]")
-# A run of bytes that cannot open or close anything, including short escape-free strings and short
-# comments; consumed in one C-level match so table-heavy files do not cost a Python step per byte.
-_PLAIN_RUN = re.compile(
-    rb"""(?:[^"'\-\[{}]++|"[^"\\\r\n]{0,80}+"|'[^'\\\r\n]{0,80}+'|--(?!\[=*\[)[^\r\n]*+|-(?!-)|\[(?!=*\[))*+"""
-)
+# One token that cannot open or close anything: plain bytes, a short escape-free string, a short
+# comment, a lone '-' or '['. Anything else (a long or escaped string, a long bracket) stops the fast path.
+_ATOM = rb"""(?:[^"'\-\[{}]++|"[^"\\\r\n]{0,80}+"|'[^'\\\r\n]{0,80}+'|--(?!\[=*\[)[^\r\n]*+|-(?!-)|\[(?!=*\[))"""
+
+
+def _nested_tables(depth: int) -> bytes:
+    """A regex for a whole table made only of atoms and tables up to ``depth`` levels deep."""
+    inner = _ATOM
+    for _ in range(depth):
+        inner = rb"(?:" + _ATOM + rb"|\{" + inner + rb"*+\})"
+    return inner
+
+
+# A run of atoms and whole tables up to four levels deep, consumed in one C-level match, so a file of
+# thousands of groups does not cost a Python step per brace. Possessive quantifiers: no backtracking.
+_PLAIN_RUN = re.compile(_nested_tables(4) + rb"*+")
 _LONG_OPEN = re.compile(rb"\[(=*)\[")
 _NEWLINE = re.compile(rb"[\r\n]")
 _SPACE = re.compile(rb"[ \t\r\n\f\v]*+")
@@ -118,7 +129,9 @@ def skip_trivia(data: bytes, pos: int) -> int:
 
 def skip_table(data: bytes, pos: int) -> int:
     """``data[pos]`` is ``{``; return the offset just past the matching ``}``."""
-    depth = 0
+    start = pos
+    depth = 1  # the run below swallows whole sub-tables, so only descend past the opening brace by hand
+    pos += 1
     n = len(data)
     while pos < n:
         pos = _PLAIN_RUN.match(data, pos).end()
@@ -140,7 +153,7 @@ def skip_table(data: bytes, pos: int) -> int:
         else:  # '[' opening a long string
             end = skip_long_bracket(data, pos)
             pos = end if end is not None else pos + 1
-    raise LayoutError(f"table opened at byte {pos} is never closed")
+    raise LayoutError(f"table opened at byte {start} is never closed")
 
 
 def _token_end(data: bytes, pos: int) -> tuple[str, int]:

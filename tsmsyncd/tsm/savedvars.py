@@ -12,6 +12,7 @@ the written file against it without parsing the original twice.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,7 +99,16 @@ def parse_savedvars(data: bytes, name: str, limits: LuaLimits | None = None) -> 
     if not data.strip():
         raise SavedVariablesError(f"{name} is empty; there is nothing of TSM's in it to merge into")
     sandbox = LuaSandbox(limits)
-    env = load_chunk(sandbox, data, name)
+    # Lua loads the file on a worker thread (lupa releases the GIL) while this thread scans the bytes
+    # for field spans. Lua's verdict comes first: a file Lua refuses is refused for that reason.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lua-load") as pool:
+        loading = pool.submit(load_chunk, sandbox, data, name)
+        try:
+            layout: TableLayout | None = scan_global_table(data, DB_NAME)
+            layout_error: LayoutError | None = None
+        except LayoutError as exc:
+            layout, layout_error = None, exc
+        env = loading.result()
     db = env[DB_NAME.encode()]  # type: ignore[index]
     if db is None or not _is_table(db):
         found = sorted(k.decode("utf-8", "replace") for k in env.keys() if isinstance(k, bytes))  # type: ignore[attr-defined]
@@ -107,10 +117,8 @@ def parse_savedvars(data: bytes, name: str, limits: LuaLimits | None = None) -> 
             f"{name} is not TradeSkillMaster's file: no {DB_NAME} table ({what}); is it another addon's file?"
         )
     meta = _check_meta(sandbox, db, name)
-    try:
-        layout = scan_global_table(data, DB_NAME)
-    except LayoutError as exc:
-        raise SavedVariablesError(f"{name} is laid out in a way tsmsyncd cannot edit safely: {exc}") from exc
+    if layout is None:
+        raise SavedVariablesError(f"{name} is laid out in a way tsmsyncd cannot edit safely: {layout_error}")
     return SavedVariables(name, data, layout, meta, sandbox, env)
 
 
