@@ -95,7 +95,8 @@ def main() -> None:
     args = parser.parse_args()
 
     data = accounting_heavy(int(args.mb * 1_000_000), groups=args.groups)
-    print(f"file: {len(data) / 1e6:.1f} MB, {data.count(b'\\n'):,} lines, {args.groups:,} player groups")
+    lines = data.count(b"\n")
+    print(f"file: {len(data) / 1e6:.1f} MB, {lines:,} lines, {args.groups:,} player groups")
     parse = time_parse(data, args.runs)
     with tempfile.TemporaryDirectory(prefix="tsmsyncd-bench-") as tmp:
         apply, laps = time_apply(data, args.runs, Path(tmp))

@@ -12,7 +12,8 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))  # sv_factory
 
-REAL_FIXTURES = Path(os.environ.get("TSMSYNCD_FIXTURES", TESTS.parent.parent / "shared" / "fixtures" / "savedvariables"))
+DEFAULT_FIXTURES = TESTS.parent.parent / "shared" / "fixtures" / "savedvariables"
+REAL_FIXTURES = Path(os.environ.get("TSMSYNCD_FIXTURES", DEFAULT_FIXTURES))
 REAL_FILES = ("real-tbc-classic.lua", "real-retail-legacy-names.lua")
 
 

@@ -35,7 +35,10 @@ def emit(value: object, level: int, eol: bytes, rng: random.Random, out: list[by
         rest = [k for k in value if not (type(k) is int and 1 <= k <= n)]
         rng.shuffle(rest)
         for k in rest:
-            key = _s(k) if isinstance(k, (str, bytes)) else (b"true" if k is True else b"false" if k is False else str(k).encode())
+            if isinstance(k, (str, bytes)):
+                key = _s(k)
+            else:
+                key = b"true" if k is True else b"false" if k is False else str(k).encode()
             out.append(pad + b"[" + key + b"] = ")
             emit(value[k], level + 1, eol, rng, out)
             out.append(b"," + eol)
@@ -113,7 +116,8 @@ def accounting_heavy(target_bytes: int, groups: int = 3000, seed: int = 1) -> by
     """A big file shaped like a long-time player's: megabytes of accounting CSV strings, thousands of
     groups with items, many realms. Used by the 50 MB benchmark and the crash-safety test."""
     rng = random.Random(seed)
-    player_groups = [f"Group {g // 20}`Sub {g}" for g in range(groups)] + [f"Group {g}" for g in range(groups // 20 + 1)]
+    player_groups = [f"Group {g // 20}`Sub {g}" for g in range(groups)]
+    player_groups += [f"Group {g}" for g in range(groups // 20 + 1)]
     items = {f"i:{100000 + i}": player_groups[i % groups] for i in range(groups * 10)}
     db = tsm_db(player_groups=sorted(set(player_groups)), player_items=items)
     header = b"itemString,stackSize,quantity,price,otherPlayer,player,time,source"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from sv_factory import render, tsm_db
-from tsmsyncd.groups.groupset import GroupSet
 
 from tsmsyncd.errors import FileChangedError, VerifyError
+from tsmsyncd.groups.groupset import GroupSet
 from tsmsyncd.sync.apply import Merger
 from tsmsyncd.sync.backups import BackupStore
 from tsmsyncd.tsm.luasandbox import LuaLimits
@@ -167,7 +167,7 @@ def test_a_written_file_that_does_not_verify_is_rolled_back(tmp_path: Path) -> N
     before = path.read_bytes()
     big = dict(GROUPSET, groups=[{"path": ["Many"], "items": [f"i:{i}" for i in range(1, 60001)], "operations": {}}],
                operations={})
-    limits = LuaLimits(base_memory=6 * 2**20, memory_per_byte=4)
+    limits = LuaLimits(base_memory=2 * 2**20, memory_per_byte=0)
     with pytest.raises(VerifyError, match="original was put back"):
         merger(tmp_path, limits=limits).merge(path, GroupSet.from_dict(big))
     assert path.read_bytes() == before

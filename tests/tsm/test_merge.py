@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from tsmsyncd.groups.groupset import GroupSet
-from tsmsyncd.tsm.operations import MODULES, Flavor
 
 from tsmsyncd.errors import InputError
+from tsmsyncd.groups.groupset import GroupSet
 from tsmsyncd.tsm.merge import plan_merge
+from tsmsyncd.tsm.operations import MODULES, Flavor
 
 ROOT_LISTS = {m: {1: "#Default", "override": True} for m in MODULES}
 
@@ -22,7 +22,8 @@ def current(groups: dict | None = None, items: dict | None = None, ops: dict | N
     return {
         "p@Default@userData@groups": {**base_groups, **(groups or {})},
         "p@Default@userData@items": {"i:765": "Herbs", **(items or {})},
-        "p@Default@userData@operations": ops if ops is not None else {m: {"#Default": {"ignorePlayer": {}}} for m in MODULES},
+        "p@Default@userData@operations": ops if ops is not None else {m: {"#Default": {"ignorePlayer": {}}}
+                                                                      for m in MODULES},
     }
 
 
@@ -146,7 +147,8 @@ def test_numbers_keep_the_type_the_players_tsm_version_uses() -> None:
 def test_a_group_may_use_an_operation_the_player_owns_but_not_one_nobody_defines() -> None:
     cur = current()
     ok = groupset([{"path": ["X"], "items": [], "operations": {"Shopping": ["#Default"]}}])
-    assert plan(ok, cur).changes["p@Default@userData@groups"]["TSM Sync`X"]["Shopping"] == {1: "#Default", "override": True}
+    groups = plan(ok, cur).changes["p@Default@userData@groups"]
+    assert groups["TSM Sync`X"]["Shopping"] == {1: "#Default", "override": True}
     missing = groupset([{"path": ["X"], "items": [], "operations": {"Shopping": ["Nobody"]}}])
     with pytest.raises(InputError, match="'Nobody'"):
         plan(missing, cur)

@@ -67,7 +67,8 @@ class GroupSet:
         except UnicodeDecodeError as exc:
             raise GroupSetError("file", "is not UTF-8 text") from exc
         except json.JSONDecodeError as exc:
-            raise GroupSetError("file", f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
+            where = f"line {exc.lineno}, column {exc.colno}"
+            raise GroupSetError("file", f"is not valid JSON ({where}: {exc.msg})") from exc
         return cls.from_dict(data)
 
     @classmethod

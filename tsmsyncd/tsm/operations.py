@@ -96,7 +96,8 @@ _ERA_AUCTIONING = (Field("matchStackSize", "bool", False), _p("stackSize", "1"),
 
 def _check_module(module: str) -> None:
     if module not in _FIELDS:
-        raise ValueError(f"unknown module '{module}'{_suggest(module, MODULES)} (expected one of: {', '.join(MODULES)})")
+        hint = _suggest(module, MODULES)
+        raise ValueError(f"unknown module '{module}'{hint} (expected one of: {', '.join(MODULES)})")
 
 
 def _suggest(name: str, choices: tuple[str, ...] | list[str]) -> str:
@@ -127,7 +128,9 @@ def default_settings(module: str, flavor: Flavor = Flavor.RETAIL) -> dict[str, o
     return settings
 
 
-def normalize_settings(module: str, settings: Mapping[str, object], flavor: Flavor = Flavor.RETAIL) -> dict[str, object]:
+def normalize_settings(
+    module: str, settings: Mapping[str, object], flavor: Flavor = Flavor.RETAIL
+) -> dict[str, object]:
     """Validate ``settings`` for ``module`` and fill in TSM's defaults. Raises ValueError("<field>: why")."""
     known = {f.name: f for f in fields(module, flavor)}
     result = default_settings(module, flavor)
