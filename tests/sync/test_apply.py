@@ -159,18 +159,28 @@ def test_a_file_changed_by_the_game_during_the_merge_is_not_overwritten(real_fil
     assert not list(real_file.parent.glob("*.tsmsyncd-tmp"))
 
 
-def test_a_written_file_that_does_not_verify_is_rolled_back(tmp_path: Path) -> None:
-    # The sandbox gets exactly enough memory for the original; the merged file (thousands more items)
-    # cannot load within the same limit, so verification fails and the original must come back.
+def test_merged_bytes_that_do_not_verify_are_never_written(tmp_path: Path) -> None:
+    # The sandbox gets enough memory for the original but not for the merged file (60,000 more items),
+    # so Lua cannot verify the new bytes: the replace must not happen.
     path = tmp_path / "TradeSkillMaster.lua"
     path.write_bytes(render(tsm_db()))
     before = path.read_bytes()
     big = dict(GROUPSET, groups=[{"path": ["Many"], "items": [f"i:{i}" for i in range(1, 60001)], "operations": {}}],
                operations={})
     limits = LuaLimits(base_memory=2 * 2**20, memory_per_byte=0)
-    with pytest.raises(VerifyError, match="original was put back"):
+    with pytest.raises(VerifyError, match="did not verify .*nothing was written"):
         merger(tmp_path, limits=limits).merge(path, GroupSet.from_dict(big))
     assert path.read_bytes() == before
+    assert not list(tmp_path.glob("*.tsmsyncd-tmp"))
+
+
+def test_a_file_that_differs_after_the_replace_gets_the_original_back(real_file: Path, tmp_path: Path) -> None:
+    original = real_file.read_bytes()
+    sv = read_savedvars(real_file)
+    real_file.write_bytes(original + b"-- something else wrote here\r\n")  # what the replace left on disk
+    with pytest.raises(VerifyError, match="original was put back"):
+        merger(tmp_path)._confirm_or_restore(real_file, sv, b"the bytes Lua verified", 0o644)
+    assert real_file.read_bytes() == original
 
 
 def test_file_mode_is_kept(real_file: Path, tmp_path: Path) -> None:

@@ -6,10 +6,12 @@ Order of work, and why:
 3. Nothing to change → stop; the file is not touched (same GroupSet twice is a no-op).
 4. Splice the changed top-level values into the original bytes; everything else stays byte-identical.
 5. Back up the original (taken in parallel with steps 2-4, finished and fsynced before step 7).
-6. Write a temp file in the same folder and fsync it.
-7. Just before ``os.replace``: the game is still closed and the file is still the one we read.
-8. Verify the file on disk with Lua 5.1: every untouched global and top-level key equal to before, the
-   changed keys equal to the plan. On any mismatch the original bytes are put back and we say so.
+6. Write a temp file in the same folder and fsync it; meanwhile Lua 5.1 loads the new bytes and checks
+   every untouched global and top-level key equal to before and every changed key equal to the plan.
+7. Just before ``os.replace``: the check passed (else nothing is written), the game is still closed,
+   and the file is still the one we read.
+8. After the replace, the file on disk must be byte-for-byte the bytes Lua verified; otherwise the
+   original bytes are put back and we say so.
 """
 
 from __future__ import annotations
@@ -103,7 +105,20 @@ class Merger:
         used.append(made)
         clock.lap("backup")
 
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lua-verify") as pool:
+            # Lua checks the new bytes while they are written and fsynced (both release the GIL).
+            checking = pool.submit(verify_bytes, sv, new_data, plan)
+            self._write(path, data, new_data, mtime_ns, mode, checking)
+        clock.lap("write+verify")
+        self._confirm_or_restore(path, sv, new_data, mode)
+        clock.lap("confirm")
+        return MergeOutcome("applied", path, chosen, plan, made, clock.timings)
+
+    def _write(self, path: Path, data: bytes, new_data: bytes, mtime_ns: int, mode: int, checking: Future) -> None:
         def last_check() -> None:
+            problem = checking.result()
+            if problem is not None:
+                raise VerifyError(f"the merged {path.name} did not verify ({problem}); nothing was written")
             self._check_game(path)
             try:
                 unchanged = path.stat().st_mtime_ns == mtime_ns and path.read_bytes() == data
@@ -118,10 +133,6 @@ class Merger:
             raise
         except OSError as exc:
             raise ApplyError(f"could not write {path}: {exc.strerror or exc}; the original file is untouched") from exc
-        clock.lap("write")
-        self._verify_or_restore(path, sv, new_data, plan, mode)
-        clock.lap("verify")
-        return MergeOutcome("applied", path, chosen, plan, made, clock.timings)
 
     def _discard(self, path: Path, backup: Future[Backup]) -> None:
         if backup.cancel():
@@ -139,9 +150,11 @@ class Merger:
                 f"World of Warcraft is running ({names}); {path.name} was left untouched — close the game and try again"
             )
 
-    def _verify_or_restore(self, path: Path, sv: SavedVariables, expected: bytes, plan: MergePlan, mode: int) -> None:
+    def _confirm_or_restore(self, path: Path, sv: SavedVariables, expected: bytes, mode: int) -> None:
+        """After the replace: the file on disk must be exactly the bytes Lua verified, else put the
+        original back."""
         try:
-            problem = verify(path, sv, expected, plan)
+            problem = None if path.read_bytes() == expected else "the bytes on disk differ from the verified bytes"
         except OSError as exc:
             problem = f"it could not be read back ({exc.strerror or exc})"
         if problem is None:
@@ -171,13 +184,12 @@ def plan_for(sv: SavedVariables, groupset: GroupSet, profiles: Sequence[str]) ->
     )
 
 
-def verify(path: Path, sv: SavedVariables, expected: bytes, plan: MergePlan) -> str | None:
-    """None if the file on disk is what we meant to write, else what is wrong (one phrase)."""
-    on_disk = path.read_bytes()
-    if on_disk != expected:
-        return "the bytes on disk differ from the bytes written"
+def verify_bytes(sv: SavedVariables, new_data: bytes, plan: MergePlan) -> str | None:
+    """None if Lua 5.1 reads ``new_data`` as the original with exactly the planned changes, else what is
+    wrong (one phrase): every untouched global and top-level key equal to before (compared inside Lua),
+    every changed key equal to the plan."""
     try:
-        env = load_chunk(sv.sandbox, on_disk, path.name)
+        env = load_chunk(sv.sandbox, new_data, sv.name)
     except SavedVariablesError as exc:
         return f"Lua 5.1 cannot load it: {exc}"
     other_globals = sv.sandbox.differing(sv.env, env, frozenset({DB_NAME.encode()}))

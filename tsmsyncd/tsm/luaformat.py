@@ -17,6 +17,7 @@ Python → Lua: ``str`` (encoded UTF-8 with ``surrogateescape``, so bytes read f
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 from tsmsyncd.tsm.luascan import TableLayout
@@ -26,8 +27,13 @@ __all__ = ["serialize", "serialize_key", "splice", "lua_shape"]
 _MAX_SAFE = 2**53
 
 
+_NEEDS_ESCAPE = re.compile(rb'[\\"\n\r\0]')
+
+
 def _string(value: str | bytes) -> bytes:
-    raw = value.encode("utf-8", "surrogateescape") if isinstance(value, str) else value
+    raw = value.encode("utf-8", "surrogateescape") if type(value) is str else value
+    if _NEEDS_ESCAPE.search(raw) is None:  # type: ignore[arg-type]
+        return b'"' + raw + b'"'  # type: ignore[operator]
     # The client escapes exactly these and writes every other byte raw (fixtures hold raw 0x01/0x02).
     # \000 is always three digits so a following digit is never read as part of the escape.
     if b"\\" in raw:
@@ -61,6 +67,11 @@ def _number(value: int | float) -> bytes:
 
 
 def _scalar(value: object) -> bytes:
+    kind = type(value)
+    if kind is str or kind is bytes:
+        return _string(value)  # type: ignore[arg-type]
+    if kind is int:
+        return _number(value)  # type: ignore[arg-type]
     if value is True:
         return b"true"
     if value is False:
@@ -80,6 +91,8 @@ def serialize_key(key: object) -> bytes:
 
 
 def _sort_key(key: object) -> tuple[int, object]:
+    if type(key) is str:
+        return (2, key.encode("utf-8", "surrogateescape"))  # type: ignore[union-attr]
     if isinstance(key, bool):
         return (0, key)
     if isinstance(key, (int, float)):
@@ -101,11 +114,12 @@ def _array_length(table: Mapping[object, object]) -> int:
 
 
 def _write(value: object, level: int, eol: bytes, out: list[bytes]) -> None:
-    if isinstance(value, (list, tuple)):
-        value = {i + 1: v for i, v in enumerate(value)}
-    if not isinstance(value, Mapping):
-        out.append(_scalar(value))
-        return
+    if type(value) is not dict:  # exact type first: isinstance against ABCs is slow on big tables
+        if isinstance(value, (list, tuple)):
+            value = {i + 1: v for i, v in enumerate(value)}
+        elif not isinstance(value, Mapping):
+            out.append(_scalar(value))
+            return
     inner = b"\t" * (level + 1)
     out.append(b"{" + eol)
     n = _array_length(value)
@@ -113,14 +127,19 @@ def _write(value: object, level: int, eol: bytes, out: list[bytes]) -> None:
         out.append(inner)
         _write(value[i], level + 1, eol, out)
         out.append(b", -- [%d]" % i + eol)
-    rest = [k for k in value if not (type(k) is int and 1 <= k <= n)]
+    rest = [k for k in value if not (type(k) is int and 1 <= k <= n)] if n else list(value)
+    comma = b"," + eol
     for key in sorted(rest, key=_sort_key):
         item = value[key]
         if item is None:
             continue  # a nil value is no entry at all in Lua
+        kind = type(item)
+        if kind is str or kind is bytes:  # the common case (items: "i:123" = "Group`Path"), inlined
+            out.append(inner + b"[" + _scalar(key) + b"] = " + _string(item) + comma)  # type: ignore[arg-type]
+            continue
         out.append(inner + serialize_key(key) + b" = ")
         _write(item, level + 1, eol, out)
-        out.append(b"," + eol)
+        out.append(comma)
     out.append(b"\t" * level + b"}")
 
 
@@ -134,6 +153,9 @@ def serialize(value: object, level: int = 0, eol: bytes = b"\r\n") -> bytes:
 def lua_shape(value: object) -> object:
     """The value as it comes back from Lua: lists become 1-based dicts, integral floats become ints,
     ``None`` entries vanish. Used to compare a plan with what a file holds."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool:
+        return value
     if isinstance(value, (list, tuple)):
         value = {i + 1: v for i, v in enumerate(value)}
     if isinstance(value, Mapping):

@@ -174,20 +174,24 @@ def _to_lua_key(key: object) -> object:
     return key.encode("utf-8", "surrogateescape") if isinstance(key, str) else key
 
 
+_SCALARS = (int, float, bool, type(None))
+
+
 def to_python(value: object) -> object:
     """Convert a Lua value to Python: tables to dicts, strings to str (surrogateescape), numbers to int
     when integral. Refuses tables keyed by both ``true`` and ``1`` (Python cannot tell them apart)."""
-    kind = lua51.lua_type(value)
-    if kind is None:
-        if isinstance(value, bytes):
-            return value.decode("utf-8", "surrogateescape")
+    kind = type(value)  # exact type checks: this runs once per value of tables with 100,000s of entries
+    if kind is bytes:
+        return value.decode("utf-8", "surrogateescape")  # type: ignore[union-attr]
+    if kind in _SCALARS:
         return value
-    if kind != "table":
-        raise TypeError(f"a Lua {kind} cannot be read as data")
+    lua_kind = lua51.lua_type(value)
+    if lua_kind != "table":
+        raise TypeError(f"a Lua {lua_kind} cannot be read as data")
     out: dict[object, object] = {}
     for k, v in value.items():  # type: ignore[attr-defined]
-        key = to_python(k)
+        key = k.decode("utf-8", "surrogateescape") if type(k) is bytes else to_python(k)
         if key in out:
             raise TypeError(f"the table has both {key!r} and an equal key of another type")
-        out[key] = to_python(v)
+        out[key] = v.decode("utf-8", "surrogateescape") if type(v) is bytes else to_python(v)
     return out

@@ -95,7 +95,7 @@ def plan_merge(
         created |= c
         updated |= u
         new_ops[key] = after
-        if lua_shape(after) != lua_shape(before):
+        if after != before:
             changes[key] = after
     reports = []
     for profile in profiles:
@@ -105,9 +105,10 @@ def plan_merge(
         before_items = _table(current.get(items_key))
         groups = _plan_groups(groupset, before_groups, ops, profile)
         items, item_report = _plan_items(groupset, before_items)
-        if lua_shape(groups) != lua_shape(before_groups):
+        # Both sides already have Lua's shape (1-based dicts, ints for integral numbers): compare directly.
+        if groups != before_groups:
             changes[groups_key] = groups
-        if lua_shape(items) != lua_shape(before_items):
+        if items != before_items:
             changes[items_key] = items
         reports.append(_profile_report(profile, groupset.root, before_groups, groups, item_report))
     report = MergeReport(
@@ -132,11 +133,11 @@ def _plan_operations(groupset: GroupSet, before: dict, flavor: Flavor) -> tuple[
         if not isinstance(table, dict):
             raise InputError(f"the file's {module} operations are not a table; refusing to guess")
         for name, settings in ops.items():
-            desired = normalize_settings(module, settings, flavor)
+            desired = lua_shape(normalize_settings(module, settings, flavor))
             old = table.get(name)
             if isinstance(old, Mapping):
                 merged = _adapt_types(dict(old), desired, table.get("#Default"))
-                if lua_shape(merged) != lua_shape(old):
+                if merged != old:
                     updated.add(f"{module}/{name}")
             else:
                 merged = _adapt_types({}, desired, table.get("#Default"))
