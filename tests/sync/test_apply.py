@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import gzip
 import shutil
 from pathlib import Path
 
 import pytest
+import zstandard
 from sv_factory import render, tsm_db
 
 from tsmsyncd.errors import FileChangedError, VerifyError
@@ -87,7 +87,7 @@ def test_the_backup_holds_the_original_bytes(real_file: Path, tmp_path: Path) ->
     outcome = Merger(store, games=no_games).merge(real_file, GroupSet.from_dict(GROUPSET))
     assert outcome.backup is not None and outcome.backup.reason == "before-merge"
     stored = store.folder_for(real_file) / outcome.backup.file
-    assert gzip.decompress(stored.read_bytes()) == before
+    assert zstandard.ZstdDecompressor().decompress(stored.read_bytes()) == before
     assert store.read(real_file, outcome.backup) == before
     assert [b.id for b in store.list(real_file)] == [outcome.backup.id]
 
@@ -108,7 +108,7 @@ def test_dry_run_writes_nothing(real_file: Path, tmp_path: Path) -> None:
     outcome = merger(tmp_path).merge(real_file, GroupSet.from_dict(GROUPSET), dry_run=True)
     assert outcome.status == "dry-run" and outcome.plan.changes
     assert real_file.read_bytes() == before
-    assert not (tmp_path / "backups").exists() or not any((tmp_path / "backups").rglob("*.gz"))
+    assert not (tmp_path / "backups").exists() or not any((tmp_path / "backups").rglob("*.zst"))
 
 
 @pytest.mark.parametrize("eol", [b"\r\n", b"\n"])

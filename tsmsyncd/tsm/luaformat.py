@@ -20,7 +20,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
-from tsmsyncd.tsm.luascan import TableLayout
+from tsmsyncd.tsm.luascan import TableLayout, scan_entries
 
 __all__ = ["serialize", "serialize_key", "splice", "lua_shape"]
 
@@ -167,35 +167,75 @@ def lua_shape(value: object) -> object:
     return value
 
 
-def splice(data: bytes, layout: TableLayout, values: Mapping[str, object]) -> bytes:
+def splice(
+    data: bytes, layout: TableLayout, values: Mapping[str, object], previous: Mapping[str, object] | None = None
+) -> bytes:
     """Return ``data`` with the top-level fields named in ``values`` replaced or inserted.
 
-    Existing fields keep their key text, position and separator; only the value bytes change. Missing
-    fields are inserted, one per line in the client's style, just before the table's closing brace.
-    A key that appears more than once is refused: Lua would take the last one, and guessing is not safe.
+    Existing fields keep their key text, position and separator; only the value bytes change. When the
+    field's value is a table written one entry per line and ``previous`` gives its current value, only the
+    entries that change are rewritten (removed lines vanish, new entries go before the closing brace), so
+    the player's own groups and items keep their exact bytes even inside a table we edit. Missing fields
+    are inserted in the client's style just before the closing brace. A key that appears more than once
+    is refused: Lua would take the last one, and guessing is not safe.
     """
+    previous = previous or {}
     edits: list[tuple[int, int, bytes]] = []
     inserts: list[bytes] = []
     for key, value in values.items():
         found = layout.find(key)
         if len(found) > 1:
             raise ValueError(f"the key {key!r} appears {len(found)} times in {layout.name}")
-        text = serialize(value, 1, layout.eol)
-        if found:
-            edits.append((found[0].value_start, found[0].value_end, text))
+        if not found:
+            inserts.append(b"\t" + serialize_key(key) + b" = " + serialize(value, 1, layout.eol) + b",")
+            continue
+        field = found[0]
+        entry_edits = _entry_edits(data, field.value_start, field.value_end, previous.get(key), value, layout.eol)
+        if entry_edits is None:
+            edits.append((field.value_start, field.value_end, serialize(value, 1, layout.eol)))
         else:
-            inserts.append(b"\t" + serialize_key(key) + b" = " + text + b",")
+            edits.extend(entry_edits)
     if inserts:
         edits.append(_insertion(data, layout, inserts))
-    edits.sort()
-    out: list[bytes] = []
+    edits.sort(key=lambda edit: (edit[0], edit[1]))
+    view = memoryview(data)  # slices of a memoryview are not copies: the file is copied once, by join
+    out: list[bytes | memoryview] = []
     pos = 0
     for start, end, text in edits:
-        out.append(data[pos:start])
+        out.append(view[pos:start])
         out.append(text)
         pos = end
-    out.append(data[pos:])
+    out.append(view[pos:])
     return b"".join(out)
+
+
+def _entry_edits(
+    data: bytes, start: int, end: int, old: object, new: object, eol: bytes
+) -> list[tuple[int, int, bytes]] | None:
+    """Edits that turn the table at ``data[start:end]`` (whose Lua value is ``old``) into ``new`` entry by
+    entry, or None when the table is not laid out one entry per line (the caller rewrites it whole)."""
+    if type(old) is not dict or type(new) is not dict or data[start : start + 1] != b"{":
+        return None
+    layout = scan_entries(data, start, end - 1)
+    if layout is None:
+        return None
+    present = {entry.key for entry in layout.entries}
+    if present != old.keys():  # the bytes must say exactly what Lua read, key for key
+        return None
+    edits: list[tuple[int, int, bytes]] = []
+    for entry in layout.entries:
+        if entry.key not in new:
+            edits.append((entry.start, entry.end, b""))
+        elif new[entry.key] != old.get(entry.key):
+            edits.append((entry.value_start, entry.value_end, serialize(new[entry.key], 2, eol)))
+    added = sorted((k for k in new if k not in present), key=_sort_key)
+    if added:
+        lines = b"".join(
+            b"\t\t" + serialize_key(k) + b" = " + serialize(new[k], 2, eol) + b"," + eol
+            for k in added if new[k] is not None
+        )
+        edits.append((layout.closing_line, layout.closing_line, lines))
+    return edits
 
 
 def _insertion(data: bytes, layout: TableLayout, lines: Sequence[bytes]) -> tuple[int, int, bytes]:

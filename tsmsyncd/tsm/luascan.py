@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
-__all__ = ["Field", "LayoutError", "TableLayout", "decode_string", "scan_global_table"]
+__all__ = [
+    "Entry", "EntryLayout", "Field", "LayoutError", "TableLayout", "decode_string", "scan_entries", "scan_global_table",
+]
 
 
 class LayoutError(ValueError):
@@ -56,11 +59,11 @@ _INTERESTING = re.compile(rb"[\"'\-\[{}]")
 _ATOM = rb"""(?:[^"'\-\[{}]++|"[^"\\\r\n]{0,80}+"|'[^'\\\r\n]{0,80}+'|--(?!\[=*\[)[^\r\n]*+|-(?!-)|\[(?!=*\[))"""
 
 
-def _nested_tables(depth: int) -> bytes:
+def _nested_tables(depth: int, atom: bytes = _ATOM) -> bytes:
     """A regex for a whole table made only of atoms and tables up to ``depth`` levels deep."""
-    inner = _ATOM
+    inner = atom
     for _ in range(depth):
-        inner = rb"(?:" + _ATOM + rb"|\{" + inner + rb"*+\})"
+        inner = rb"(?:" + atom + rb"|\{" + inner + rb"*+\})"
     return inner
 
 
@@ -353,3 +356,65 @@ def decode_string(token: bytes) -> str:
             out.append(_ESCAPES.get(e, e))
             i += 2
     return bytes(out).decode("utf-8", "surrogateescape")
+
+
+# --- entries of a nested table, one per line ---------------------------------------------------------
+# The client writes one entry per line: `<tabs>[key] = value,` (+ `-- [N]` on array entries). When every
+# line of a table matches this shape exactly, the entries can be edited one by one and the rest of the
+# table keeps its bytes. Any line that does not match sends the caller back to rewriting the whole value.
+_STR = rb'"(?:[^"\\\r\n]++|\\(?:\r\n|\n\r|.))*+"'
+_NUM = rb"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+# Inside an entry any short string may appear (operation price strings are long and may hold escapes).
+_ENTRY_ATOM = rb"""(?:[^"'\-\[{}]++|""" + _STR + rb"""|--(?!\[=*\[)[^\r\n]*+|-(?!-)|\[(?!=*\[))"""
+_TABLE_VALUE = rb"\{" + _nested_tables(3, _ENTRY_ATOM) + rb"*+\}"
+_ENTRY = re.compile(
+    rb"[ \t]*+\[(" + _STR + rb"|" + _NUM + rb")\] = (" + _STR + rb"|" + _NUM + rb"|true|false|" + _TABLE_VALUE
+    + rb"),[ \t]*+(?:--[^\r\n]*+)?(?:\r\n|\n)",
+    re.S,
+)
+_LINE_END = re.compile(rb"[ \t]*+(?:\r\n|\n)")
+_CLOSING_LINE = re.compile(rb"[ \t]*+\}")
+
+
+class Entry(NamedTuple):
+    """One line-shaped entry of a nested table: its whole line and its value, as byte offsets."""
+
+    key: object
+    start: int  # start of the line
+    end: int  # past the line ending
+    value_start: int
+    value_end: int
+
+
+@dataclass(frozen=True)
+class EntryLayout:
+    entries: tuple[Entry, ...]
+    closing_line: int  # start of the line holding the table's closing brace
+
+
+def scan_entries(data: bytes, open_pos: int, close_pos: int) -> EntryLayout | None:
+    """The entries of the table ``data[open_pos:close_pos + 1]`` if it is written one entry per line with
+    bracketed keys and no duplicates; None otherwise (the caller then rewrites the whole table).
+
+    Tables of 100,000 items go through here, so the loop is kept lean: one regex step per line, tuples."""
+    m = _LINE_END.match(data, open_pos + 1)
+    if m is None:
+        return None
+    pos = m.end()
+    entries: list[Entry] = []
+    for m in _ENTRY.finditer(data, pos, close_pos):
+        if m.start() != pos:  # a line that is not an entry: give up rather than guess
+            return None
+        raw = m.group(1)
+        if raw[0] == 0x22:  # '"'
+            key = raw[1:-1].decode("utf-8", "surrogateescape") if b"\\" not in raw else decode_string(raw)
+        else:
+            key = _parse_number(raw)
+        entries.append(Entry(key, pos, m.end(), m.start(2), m.end(2)))
+        pos = m.end()
+    closing = _CLOSING_LINE.match(data, pos)
+    if closing is None or closing.end() != close_pos + 1:
+        return None
+    if len({e.key for e in entries}) != len(entries):
+        return None  # duplicate keys: Lua keeps the last one; do not guess
+    return EntryLayout(tuple(entries), pos)

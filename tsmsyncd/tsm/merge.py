@@ -63,6 +63,7 @@ class MergePlan:
 
     changes: dict[str, object] = field(default_factory=dict)
     report: MergeReport | None = None
+    previous: dict[str, object] = field(default_factory=dict)  # the current value of each changed key
 
     @property
     def unchanged(self) -> bool:
@@ -118,7 +119,7 @@ def plan_merge(
         operations_created=tuple(sorted(created)),
         operations_updated=tuple(sorted(updated)),
     )
-    return MergePlan(changes, report)
+    return MergePlan(changes, report, {key: current.get(key) for key in changes})
 
 
 def _table(value: object) -> dict:
