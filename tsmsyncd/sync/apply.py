@@ -99,7 +99,7 @@ class Merger:
             status = "unchanged" if plan.unchanged else "dry-run"
             return MergeOutcome(status, path, chosen, plan, None, clock.timings)
         try:
-            new_data = splice(data, sv.layout, plan.changes, plan.previous)
+            new_data = splice(data, sv.layout, plan.changes, plan.previous, sv.entries)
         except ValueError as exc:
             raise SavedVariablesError(f"{path.name}: {exc}; refusing to guess which one TSM uses") from exc
         clock.lap("splice")

@@ -20,7 +20,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
-from tsmsyncd.tsm.luascan import TableLayout, scan_entries
+from tsmsyncd.tsm.luascan import EntryLayout, TableLayout, scan_entries
 
 __all__ = ["serialize", "serialize_key", "splice", "lua_shape"]
 
@@ -168,7 +168,11 @@ def lua_shape(value: object) -> object:
 
 
 def splice(
-    data: bytes, layout: TableLayout, values: Mapping[str, object], previous: Mapping[str, object] | None = None
+    data: bytes,
+    layout: TableLayout,
+    values: Mapping[str, object],
+    previous: Mapping[str, object] | None = None,
+    entries: Mapping[str, EntryLayout | None] | None = None,
 ) -> bytes:
     """Return ``data`` with the top-level fields named in ``values`` replaced or inserted.
 
@@ -177,9 +181,11 @@ def splice(
     entries that change are rewritten (removed lines vanish, new entries go before the closing brace), so
     the player's own groups and items keep their exact bytes even inside a table we edit. Missing fields
     are inserted in the client's style just before the closing brace. A key that appears more than once
-    is refused: Lua would take the last one, and guessing is not safe.
+    is refused: Lua would take the last one, and guessing is not safe. ``entries`` may carry entry
+    layouts already scanned (``scan_entries``) for some keys.
     """
     previous = previous or {}
+    entries = entries or {}
     edits: list[tuple[int, int, bytes]] = []
     inserts: list[bytes] = []
     for key, value in values.items():
@@ -190,7 +196,8 @@ def splice(
             inserts.append(b"\t" + serialize_key(key) + b" = " + serialize(value, 1, layout.eol) + b",")
             continue
         field = found[0]
-        entry_edits = _entry_edits(data, field.value_start, field.value_end, previous.get(key), value, layout.eol)
+        known = entries[key] if key in entries else _scan(data, field.value_start, field.value_end)
+        entry_edits = _entry_edits(known, previous.get(key), value, layout.eol)
         if entry_edits is None:
             edits.append((field.value_start, field.value_end, serialize(value, 1, layout.eol)))
         else:
@@ -209,15 +216,16 @@ def splice(
     return b"".join(out)
 
 
+def _scan(data: bytes, start: int, end: int) -> EntryLayout | None:
+    return scan_entries(data, start, end - 1) if data[start : start + 1] == b"{" else None
+
+
 def _entry_edits(
-    data: bytes, start: int, end: int, old: object, new: object, eol: bytes
+    layout: EntryLayout | None, old: object, new: object, eol: bytes
 ) -> list[tuple[int, int, bytes]] | None:
-    """Edits that turn the table at ``data[start:end]`` (whose Lua value is ``old``) into ``new`` entry by
+    """Edits that turn a table laid out as ``layout`` (whose Lua value is ``old``) into ``new`` entry by
     entry, or None when the table is not laid out one entry per line (the caller rewrites it whole)."""
-    if type(old) is not dict or type(new) is not dict or data[start : start + 1] != b"{":
-        return None
-    layout = scan_entries(data, start, end - 1)
-    if layout is None:
+    if layout is None or type(old) is not dict or type(new) is not dict:
         return None
     present = {entry.key for entry in layout.entries}
     if present != old.keys():  # the bytes must say exactly what Lua read, key for key

@@ -12,6 +12,7 @@ the written file against it without parsing the original twice.
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import lupa.lua51 as lua51
 
 from tsmsyncd.errors import LuaLimitError, SavedVariablesError
 from tsmsyncd.tsm.luasandbox import LuaLimits, LuaSandbox, SandboxError, to_python
-from tsmsyncd.tsm.luascan import LayoutError, TableLayout, scan_global_table
+from tsmsyncd.tsm.luascan import EntryLayout, LayoutError, TableLayout, scan_entries, scan_global_table
 
 __all__ = ["DB_NAME", "SavedVariables", "TsmMeta", "parse_savedvars", "read_savedvars"]
 
@@ -61,6 +62,7 @@ class SavedVariables:
     meta: TsmMeta
     sandbox: LuaSandbox = field(repr=False)
     env: object = field(repr=False)  # the chunk's globals, a Lua table
+    entries: dict[str, EntryLayout | None] = field(default_factory=dict, repr=False)  # see _merge_table_entries
 
     @property
     def db(self) -> object:
@@ -106,8 +108,9 @@ def parse_savedvars(data: bytes, name: str, limits: LuaLimits | None = None) -> 
         try:
             layout: TableLayout | None = scan_global_table(data, DB_NAME)
             layout_error: LayoutError | None = None
+            entries = _merge_table_entries(data, layout)  # also while Lua is still busy
         except LayoutError as exc:
-            layout, layout_error = None, exc
+            layout, layout_error, entries = None, exc, {}
         env = loading.result()
     db = env[DB_NAME.encode()]  # type: ignore[index]
     if db is None or not _is_table(db):
@@ -119,7 +122,22 @@ def parse_savedvars(data: bytes, name: str, limits: LuaLimits | None = None) -> 
     meta = _check_meta(sandbox, db, name)
     if layout is None:
         raise SavedVariablesError(f"{name} is laid out in a way tsmsyncd cannot edit safely: {layout_error}")
-    return SavedVariables(name, data, layout, meta, sandbox, env)
+    return SavedVariables(name, data, layout, meta, sandbox, env, entries)
+
+
+# The tables a merge edits: a profile's groups, items and operations, and the global operations.
+_MERGE_TABLE = re.compile(
+    r"^(?:p@[^@]+@userData@(?:groups|items|operations)|g@ @userData@(?:sharedOperations|operations))$"
+)
+
+
+def _merge_table_entries(data: bytes, layout: TableLayout) -> dict[str, EntryLayout | None]:
+    """Entry layouts of the tables a merge may edit, found ahead of time."""
+    found: dict[str, EntryLayout | None] = {}
+    for f in layout.fields:
+        if isinstance(f.key, str) and _MERGE_TABLE.match(f.key) and data[f.value_start : f.value_start + 1] == b"{":
+            found[f.key] = scan_entries(data, f.value_start, f.value_end - 1)
+    return found
 
 
 def load_chunk(sandbox: LuaSandbox, data: bytes, name: str) -> object:
