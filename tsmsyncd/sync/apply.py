@@ -56,6 +56,55 @@ class MergeOutcome:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Original:
+    """The file as read: the bytes everything is planned from, and what identifies them on disk."""
+
+    path: Path
+    data: bytes
+    mtime_ns: int
+    mode: int
+
+    @classmethod
+    def read(cls, path: Path) -> _Original:
+        try:
+            data = path.read_bytes()
+            stat = path.stat()
+        except OSError as exc:
+            raise SavedVariablesError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        return cls(path, data, stat.st_mtime_ns, stat.st_mode & 0o7777)
+
+    def still_on_disk(self) -> bool:
+        try:
+            return self.path.stat().st_mtime_ns == self.mtime_ns and self.path.read_bytes() == self.data
+        except OSError:
+            return False
+
+
+class _PendingBackup:
+    """A backup started before we know whether anything will be written: it is compressed on another
+    thread while Lua loads the file (both release the GIL), must be durable before the live file is
+    replaced, and is thrown away again when nothing is written (same GroupSet twice, a refused file)."""
+
+    def __init__(self, store: BackupStore, original: _Original, pool: ThreadPoolExecutor) -> None:
+        self._store = store
+        self._path = original.path
+        self._future = pool.submit(store.create, original.path, original.data, "before-merge")
+        self._claimed: Backup | None = None
+
+    def claim(self) -> Backup:
+        self._claimed = self._future.result()
+        return self._claimed
+
+    def release(self) -> None:
+        if self._claimed is not None or self._future.cancel():
+            return
+        try:
+            self._store.discard(self._path, self._future.result())
+        except TsmSyncError:
+            pass  # the backup failed or cannot be removed; neither matters when nothing was written
+
+
 @dataclass
 class Merger:
     """Merges GroupSets into SavedVariables files. ``games`` answers "which clients may write this file?"."""
@@ -67,82 +116,63 @@ class Merger:
     def merge(
         self, path: Path, groupset: GroupSet, profiles: Sequence[str] = (), *, dry_run: bool = False
     ) -> MergeOutcome:
-        timings: dict[str, float] = {}
-        clock = _Clock(timings)
+        clock = _Clock()
         self._check_game(path)
-        try:
-            data = path.read_bytes()
-            stat = path.stat()
-        except OSError as exc:
-            raise SavedVariablesError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        original = _Original.read(path)
         clock.lap("read")
-        used: list[Backup] = []
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            # The backup (compress + checksum + fsync) overlaps with the Lua load and planning: both
-            # release the GIL. It must be finished before the live file is replaced, and it is thrown
-            # away again when nothing gets written (same GroupSet twice, a refused file, a dry run).
-            backup = pool.submit(self.backups.create, path, data, "before-merge") if not dry_run else None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="backup") as pool:
+            pending = None if dry_run else _PendingBackup(self.backups, original, pool)
             try:
-                return self._merge(path, data, stat.st_mtime_ns, stat.st_mode, groupset, profiles,
-                                   backup, used, clock, dry_run)
+                return self._merge(original, groupset, profiles, pending, clock)
             finally:
-                if backup is not None and not used:
-                    self._discard(path, backup)
+                if pending is not None:
+                    pending.release()
 
-    def _merge(self, path, data, mtime_ns, mode, groupset, profiles, backup, used, clock, dry_run) -> MergeOutcome:
-        sv = parse_savedvars(data, path.name, self.limits)
+    def _merge(
+        self, original: _Original, groupset: GroupSet, profiles: Sequence[str], pending: _PendingBackup | None,
+        clock: _Clock,
+    ) -> MergeOutcome:
+        path = original.path
+        sv = parse_savedvars(original.data, path.name, self.limits)
         clock.lap("load")
         chosen = select_profiles(sv.meta, profiles)
         plan = plan_for(sv, groupset, chosen)
         clock.lap("plan")
-        if plan.unchanged or dry_run:
-            status = "unchanged" if plan.unchanged else "dry-run"
-            return MergeOutcome(status, path, chosen, plan, None, clock.timings)
+        if plan.unchanged or pending is None:
+            return MergeOutcome("unchanged" if plan.unchanged else "dry-run", path, chosen, plan, None, clock.timings)
         try:
-            new_data = splice(data, sv.layout, plan.changes, plan.previous, sv.entries)
+            new_data = splice(original.data, sv.layout, plan.changes, plan.previous, sv.entries)
         except ValueError as exc:
             raise SavedVariablesError(f"{path.name}: {exc}; refusing to guess which one TSM uses") from exc
         clock.lap("splice")
-        made = backup.result()  # raises BackupError: nothing has been changed yet
-        used.append(made)
+        made = pending.claim()  # raises BackupError: nothing has been changed yet
         clock.lap("backup")
-
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lua-verify") as pool:
             # Lua checks the new bytes while they are written and fsynced (both release the GIL).
             checking = pool.submit(verify_bytes, sv, new_data, plan)
-            self._write(path, data, new_data, mtime_ns, mode, checking)
+            self._write(original, new_data, checking)
         clock.lap("write+verify")
-        self._confirm_or_restore(path, sv, new_data, mode)
+        self._confirm_or_restore(path, sv, new_data, original.mode)
         clock.lap("confirm")
         return MergeOutcome("applied", path, chosen, plan, made, clock.timings)
 
-    def _write(self, path: Path, data: bytes, new_data: bytes, mtime_ns: int, mode: int, checking: Future) -> None:
+    def _write(self, original: _Original, new_data: bytes, checking: Future[str | None]) -> None:
+        path = original.path
+
         def last_check() -> None:
             problem = checking.result()
             if problem is not None:
                 raise VerifyError(f"the merged {path.name} did not verify ({problem}); nothing was written")
             self._check_game(path)
-            try:
-                unchanged = path.stat().st_mtime_ns == mtime_ns and path.read_bytes() == data
-            except OSError:
-                unchanged = False
-            if not unchanged:
+            if not original.still_on_disk():
                 raise FileChangedError(f"{path.name} changed on disk while merging; nothing was written, try again")
 
         try:
-            write_atomic(path, new_data, before_replace=last_check, mode=mode & 0o7777)
+            write_atomic(path, new_data, before_replace=last_check, mode=original.mode)
         except TsmSyncError:
             raise
         except OSError as exc:
             raise ApplyError(f"could not write {path}: {exc.strerror or exc}; the original file is untouched") from exc
-
-    def _discard(self, path: Path, backup: Future[Backup]) -> None:
-        if backup.cancel():
-            return
-        try:
-            self.backups.discard(path, backup.result())
-        except TsmSyncError:
-            pass  # the backup failed or cannot be removed; neither matters when nothing was written
 
     def _check_game(self, path: Path) -> None:
         running = self.games(path)
@@ -162,7 +192,7 @@ class Merger:
         if problem is None:
             return
         try:
-            write_atomic(path, sv.data, mode=mode & 0o7777)
+            write_atomic(path, sv.data, mode=mode)
         except OSError as exc:
             raise VerifyError(
                 f"the written {path.name} did not verify ({problem}) and putting the original back failed "
@@ -263,8 +293,10 @@ def infer_flavor(tables: object) -> Flavor:
 
 
 class _Clock:
-    def __init__(self, timings: dict[str, float]) -> None:
-        self.timings = timings
+    """Wall time per step, reported with the outcome (the benchmark prints them)."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
         self._last = time.perf_counter()
 
     def lap(self, name: str) -> None:
