@@ -27,7 +27,6 @@ import lupa.lua51 as lua51
 from tsmsyncd.errors import (
     ApplyError,
     FileChangedError,
-    GameRunningError,
     ProfileError,
     SavedVariablesError,
     TsmSyncError,
@@ -41,7 +40,7 @@ from tsmsyncd.tsm.luasandbox import LuaLimits, to_python
 from tsmsyncd.tsm.merge import MergePlan, plan_merge, profile_keys
 from tsmsyncd.tsm.operations import Flavor
 from tsmsyncd.tsm.savedvars import DB_NAME, SavedVariables, TsmMeta, load_chunk, parse_savedvars
-from tsmsyncd.wow.process import GameProcess, games_blocking
+from tsmsyncd.wow.process import GameProcess, games_blocking, require_closed
 
 __all__ = ["MergeOutcome", "Merger", "select_profiles"]
 
@@ -175,12 +174,7 @@ class Merger:
             raise ApplyError(f"could not write {path}: {exc.strerror or exc}; the original file is untouched") from exc
 
     def _check_game(self, path: Path) -> None:
-        running = self.games(path)
-        if running:
-            names = ", ".join(sorted({p.name for p in running}))
-            raise GameRunningError(
-                f"World of Warcraft is running ({names}); {path.name} was left untouched — close the game and try again"
-            )
+        require_closed(path, self.games, f"{path.name} was left untouched")
 
     def _confirm_or_restore(self, path: Path, sv: SavedVariables, expected: bytes, mode: int) -> None:
         """After the replace: the file on disk must be exactly the bytes Lua verified, else put the

@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import zstandard
@@ -22,11 +22,14 @@ from tsmsyncd import __version__
 from tsmsyncd.errors import BackupError
 from tsmsyncd.sync.atomic import fsync_dir, write_atomic
 
-__all__ = ["Backup", "BackupStore", "REASONS"]
+__all__ = ["Backup", "BackupStore", "REASONS", "RetentionPolicy", "default_backup_root", "plan_prune"]
 
 REASONS = ("before-merge", "scheduled", "before-restore", "manual")
 MANIFEST = "manifest.json"
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+# Ids are made here and only ever matched whole, so nothing like "../x" can reach a path.
+_ID = re.compile(r"^[0-9]{8}T[0-9]{12}Z-(?:" + "|".join(REASONS) + r")-[0-9a-f]{8}$")
+MAX_NOTE = 200
 
 
 @dataclass(frozen=True)
@@ -40,13 +43,43 @@ class Backup:
     app_version: str
     source: str  # the SavedVariables path it was taken from
     pinned: bool = False
+    note: str | None = None
+
+    @property
+    def created_at(self) -> datetime:
+        return datetime.fromisoformat(self.created)
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """Keep the last ``keep_last``, the newest of each day for ``daily_days`` days, every pinned one,
+    and never the last remaining one."""
+
+    keep_last: int = 20
+    daily_days: int = 30
+
+
+def plan_prune(backups: list[Backup], now: datetime, policy: RetentionPolicy = RetentionPolicy()) -> list[Backup]:
+    """The backups the policy lets go (pure: ``now`` is given)."""
+    newest_first = sorted(backups, key=lambda b: (b.created_at, b.id), reverse=True)
+    keep = {b.id for b in newest_first[: max(policy.keep_last, 1)]}
+    keep.update(b.id for b in backups if b.pinned)
+    horizon = now - timedelta(days=policy.daily_days)
+    days_seen: set[str] = set()
+    for b in newest_first:
+        day = b.created_at.date().isoformat()
+        if b.created_at >= horizon and day not in days_seen:
+            days_seen.add(day)
+            keep.add(b.id)
+    return [b for b in newest_first if b.id not in keep]
 
 
 class BackupStore:
     """Backups for any number of SavedVariables files under one root folder."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, policy: RetentionPolicy = RetentionPolicy()) -> None:
         self.root = root
+        self.policy = policy
 
     def folder_for(self, savedvars: Path) -> Path:
         resolved = str(savedvars.resolve())
@@ -54,45 +87,88 @@ class BackupStore:
         return self.root / f"{_SLUG.sub('_', savedvars.name)}-{digest}"
 
     def list(self, savedvars: Path) -> list[Backup]:
+        """Every backup of ``savedvars``, oldest first."""
         manifest = self.folder_for(savedvars) / MANIFEST
         try:
             entries = json.loads(manifest.read_bytes())
+            backups = [Backup(**entry) for entry in entries]
         except FileNotFoundError:
             return []
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, TypeError) as exc:
             raise BackupError(f"the backup manifest {manifest} cannot be read: {exc}") from exc
-        return [Backup(**entry) for entry in entries]
+        return sorted(backups, key=lambda b: (b.created, b.id))
 
-    def create(self, savedvars: Path, data: bytes, reason: str, now: datetime | None = None) -> Backup:
-        """Store ``data`` (the bytes of ``savedvars`` as read) and return its manifest entry."""
+    def get(self, savedvars: Path, backup_id: str) -> Backup:
+        if not isinstance(backup_id, str) or not _ID.match(backup_id):
+            example = "20261125T120000123456Z-manual-1a2b3c4d"
+            raise BackupError(f"{backup_id!r} is not a backup id (ids look like {example})")
+        for backup in self.list(savedvars):
+            if backup.id == backup_id:
+                return backup
+        raise BackupError(f"there is no backup {backup_id} of {savedvars}")
+
+    def create(
+        self, savedvars: Path, data: bytes, reason: str, now: datetime | None = None, note: str | None = None
+    ) -> Backup:
+        """Store ``data`` (the bytes of ``savedvars`` as read), prune by the policy, return the entry."""
         if reason not in REASONS:
             raise ValueError(f"unknown backup reason {reason!r}")
+        if note is not None and (len(note) > MAX_NOTE or any(ord(c) < 0x20 for c in note)):
+            raise BackupError(f"a backup note is one line of at most {MAX_NOTE} characters")
         now = (now or datetime.now(UTC)).astimezone(UTC)
         sha = hashlib.sha256(data).hexdigest()
         backup_id = f"{now:%Y%m%dT%H%M%S%fZ}-{reason}-{sha[:8]}"
         folder = self.folder_for(savedvars)
-        entry = Backup(backup_id, f"{backup_id}.lua.zst", now.isoformat(timespec="seconds"), reason,
-                       len(data), sha, __version__, str(savedvars.resolve()))
+        entry = Backup(backup_id, f"{backup_id}.lua.zst", now.isoformat(timespec="microseconds"), reason,
+                       len(data), sha, __version__, str(savedvars.resolve()), note=note)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             # Level 1: a backup is taken before every write, so speed matters more than a few percent.
             write_atomic(folder / entry.file, zstandard.ZstdCompressor(level=1).compress(data))
-            entries = [asdict(b) for b in self.list(savedvars)] + [asdict(entry)]
-            write_atomic(folder / MANIFEST, json.dumps(entries, indent=1).encode("utf-8"))
-            fsync_dir(folder)
-        except OSError as exc:
+            self._save(savedvars, [*self.list(savedvars), entry])
+        except (OSError, BackupError) as exc:
+            (folder / entry.file).unlink(missing_ok=True)
+            if isinstance(exc, BackupError):
+                raise
             raise BackupError(
                 f"could not write a backup to {folder}: {exc.strerror or exc}; nothing was changed"
             ) from exc
+        self.prune(savedvars, now=now)
         return entry
+
+    def create_if_changed(self, savedvars: Path, data: bytes, now: datetime | None = None) -> Backup | None:
+        """A scheduled backup: only when the file differs from the newest backup."""
+        backups = self.list(savedvars)
+        if backups and backups[-1].sha256 == hashlib.sha256(data).hexdigest():
+            return None
+        return self.create(savedvars, data, "scheduled", now)
+
+    def set_pinned(self, savedvars: Path, backup_id: str, pinned: bool) -> Backup:
+        target = self.get(savedvars, backup_id)
+        updated = replace(target, pinned=pinned)
+        self._save(savedvars, [updated if b.id == target.id else b for b in self.list(savedvars)])
+        return updated
+
+    def prune(self, savedvars: Path, now: datetime | None = None, dry_run: bool = False) -> list[Backup]:
+        """Remove what the retention policy lets go; return those backups."""
+        backups = self.list(savedvars)
+        doomed = plan_prune(backups, (now or datetime.now(UTC)).astimezone(UTC), self.policy)
+        if doomed and not dry_run:
+            gone = {b.id for b in doomed}
+            self._save(savedvars, [b for b in backups if b.id not in gone])  # manifest first: never points at nothing
+            folder = self.folder_for(savedvars)
+            for b in doomed:
+                try:
+                    (folder / b.file).unlink(missing_ok=True)
+                except OSError:
+                    pass  # an orphaned copy wastes space but misleads nobody: the manifest no longer lists it
+        return doomed
 
     def discard(self, savedvars: Path, backup: Backup) -> None:
         """Remove a backup that turned out not to be needed (the merge wrote nothing)."""
-        folder = self.folder_for(savedvars)
+        self._save(savedvars, [b for b in self.list(savedvars) if b.id != backup.id])
         try:
-            entries = [asdict(b) for b in self.list(savedvars) if b.id != backup.id]
-            write_atomic(folder / MANIFEST, json.dumps(entries, indent=1).encode("utf-8"))
-            (folder / backup.file).unlink(missing_ok=True)
+            (self.folder_for(savedvars) / backup.file).unlink(missing_ok=True)
         except OSError as exc:
             raise BackupError(f"could not remove backup {backup.id}: {exc.strerror or exc}") from exc
 
@@ -100,12 +176,20 @@ class BackupStore:
         """The original bytes of ``backup``, checked against the manifest's size and sha256."""
         path = self.folder_for(savedvars) / backup.file
         try:
-            data = zstandard.ZstdDecompressor().decompress(path.read_bytes())
+            data = zstandard.ZstdDecompressor().decompress(path.read_bytes(), max_output_size=backup.size + 1)
         except (OSError, zstandard.ZstdError) as exc:
-            raise BackupError(f"backup {backup.id} cannot be read: {exc}") from exc
+            raise BackupError(f"backup {backup.id} cannot be read ({exc}); it is damaged or missing") from exc
         if len(data) != backup.size or hashlib.sha256(data).hexdigest() != backup.sha256:
             raise BackupError(f"backup {backup.id} is damaged: its checksum does not match the manifest")
         return data
+
+    def _save(self, savedvars: Path, backups: list[Backup]) -> None:
+        folder = self.folder_for(savedvars)
+        try:
+            write_atomic(folder / MANIFEST, json.dumps([asdict(b) for b in backups], indent=1).encode("utf-8"))
+            fsync_dir(folder)
+        except OSError as exc:
+            raise BackupError(f"could not update the backup manifest in {folder}: {exc.strerror or exc}") from exc
 
 
 def default_backup_root(data_dir: Path) -> Path:

@@ -12,13 +12,18 @@ enough to poll every few seconds.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 import psutil
 
-__all__ = ["GAME_PROCESS_NAMES", "GameProcess", "games_blocking", "install_of", "is_game_name", "running_games"]
+from tsmsyncd.errors import GameRunningError
+
+__all__ = [
+    "GAME_PROCESS_NAMES", "GameProcess", "games_blocking", "install_of", "is_game_name", "require_closed",
+    "running_games",
+]
 
 # Windows executables (WowUp's platform list, reference §11), the old 64-bit name, and the process
 # names of the macOS apps. Under Wine/Proton on Linux the process is named after the .exe.
@@ -103,3 +108,15 @@ def games_blocking(savedvars: Path, processes: Sequence[GameProcess] | None = No
         if target is None or home is None or _same_install(target, home):
             blocking.append(game)
     return blocking
+
+
+def require_closed(
+    path: Path,
+    games: Callable[[Path], Sequence[GameProcess]] = games_blocking,
+    consequence: str = "nothing was changed",
+) -> None:
+    """Raise GameRunningError (exit 3) when a client that may write ``path`` is running."""
+    running = games(path)
+    if running:
+        names = ", ".join(sorted({p.name for p in running}))
+        raise GameRunningError(f"World of Warcraft is running ({names}); {consequence} — close the game and try again")

@@ -1,0 +1,97 @@
+"""Put a backup back, and prove it: the restore players can trust.
+
+Order of work, and why:
+1. Refuse while a game client that may write the file runs (it would overwrite the restore at logout).
+2. Read the backup and check it against its manifest entry (size, sha256) and that Lua 5.1 loads it: a
+   damaged backup is reported and nothing is overwritten.
+3. Take a ``before-restore`` backup of the current file, so the restore itself can be undone.
+4. Replace the file atomically (game checked again right before the replace).
+5. Read the file back: its sha256 must be the manifest's and Lua must load it; otherwise the previous
+   bytes go back and the error says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tsmsyncd.errors import ApplyError, BackupError, SavedVariablesError, TsmSyncError, VerifyError
+from tsmsyncd.sync.atomic import write_atomic
+from tsmsyncd.sync.backups import Backup, BackupStore
+from tsmsyncd.tsm.luasandbox import LuaLimits, LuaSandbox
+from tsmsyncd.tsm.savedvars import load_chunk
+from tsmsyncd.wow.process import GameProcess, games_blocking, require_closed
+
+__all__ = ["RestoreOutcome", "Restorer"]
+
+
+@dataclass(frozen=True)
+class RestoreOutcome:
+    status: str  # "restored" or "unchanged" (the file already holds exactly those bytes)
+    path: Path
+    restored: Backup
+    undo: Backup | None  # the before-restore backup of what the file held
+
+
+@dataclass
+class Restorer:
+    backups: BackupStore
+    games: Callable[[Path], Sequence[GameProcess]] = games_blocking
+    limits: LuaLimits | None = None
+
+    def restore(self, path: Path, backup_id: str) -> RestoreOutcome:
+        self._check_game(path)
+        backup = self.backups.get(path, backup_id)
+        data = self.backups.read(path, backup)  # BackupError when damaged: nothing touched yet
+        problem = self._lua_problem(data, path.name)
+        if problem:
+            raise BackupError(f"backup {backup.id} does not load in Lua 5.1 ({problem}); nothing was changed")
+        try:
+            current = path.read_bytes() if path.exists() else None
+            mode = path.stat().st_mode & 0o7777 if current is not None else 0o644
+        except OSError as exc:
+            raise ApplyError(f"cannot read {path}: {exc.strerror or exc}; nothing was changed") from exc
+        if current == data:
+            return RestoreOutcome("unchanged", path, backup, None)
+        undo = self.backups.create(path, current, "before-restore") if current is not None else None
+        try:
+            write_atomic(path, data, before_replace=lambda: self._check_game(path), mode=mode)
+        except TsmSyncError:
+            raise
+        except OSError as exc:
+            raise ApplyError(f"could not write {path}: {exc.strerror or exc}; the live file is untouched") from exc
+        self._confirm_or_roll_back(path, backup, current, mode)
+        return RestoreOutcome("restored", path, backup, undo)
+
+    def _confirm_or_roll_back(self, path: Path, backup: Backup, previous: bytes | None, mode: int) -> None:
+        try:
+            written = path.read_bytes()
+            problem = None if hashlib.sha256(written).hexdigest() == backup.sha256 else "its checksum does not match"
+            problem = problem or self._lua_problem(written, path.name)
+        except OSError as exc:
+            problem = f"it could not be read back ({exc.strerror or exc})"
+        if problem is None:
+            return
+        try:
+            if previous is None:
+                path.unlink(missing_ok=True)
+            else:
+                write_atomic(path, previous, mode=mode)
+        except OSError as exc:
+            raise VerifyError(
+                f"the restored {path.name} did not verify ({problem}) and putting the previous file back failed "
+                f"({exc.strerror or exc}); use the before-restore backup"
+            ) from exc
+        raise VerifyError(f"the restored {path.name} did not verify ({problem}); the previous file was put back")
+
+    def _lua_problem(self, data: bytes, name: str) -> str | None:
+        try:
+            load_chunk(LuaSandbox(self.limits), data, name)
+        except SavedVariablesError as exc:
+            return str(exc)
+        return None
+
+    def _check_game(self, path: Path) -> None:
+        require_closed(path, self.games, "nothing was restored")
