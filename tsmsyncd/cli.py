@@ -2,6 +2,7 @@
 
 Exit codes are a contract (DESIGN.md): 0 done (or nothing to do), 1 refused or failed with the player's
 file untouched, 3 a game client is running (file untouched), 2 bad command-line usage (argparse).
+Commands: ``merge`` and ``backups list|create|restore|pin|unpin|prune``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from pathlib import Path
 
 from tsmsyncd import __version__
 from tsmsyncd.config import data_dir
-from tsmsyncd.errors import TsmSyncError
+from tsmsyncd.errors import InputError, TsmSyncError
 from tsmsyncd.groups.groupset import GroupSet
 from tsmsyncd.sync.apply import MergeOutcome, Merger
-from tsmsyncd.sync.backups import BackupStore, default_backup_root
+from tsmsyncd.sync.backups import Backup, BackupStore, default_backup_root
+from tsmsyncd.sync.restore import Restorer
 
 __all__ = ["main"]
 
@@ -46,7 +48,99 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--dry-run", action="store_true", help="plan and report, write nothing")
     merge.add_argument("--json", action="store_true", help="print the plan and result as JSON")
     merge.set_defaults(run=run_merge)
+    add_backup_commands(commands)
     return parser
+
+
+def add_backup_commands(commands: argparse._SubParsersAction) -> None:
+    backups = commands.add_parser("backups", help="list, create, restore, pin and prune backups of a file",
+                                  description="Backups of one SavedVariables file, kept by tsmsyncd.")
+    actions = backups.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def action(name: str, help_text: str, run: object, backup_id: bool = False) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("savedvars", type=Path, metavar="SAVEDVARS", help="path to the SavedVariables file")
+        if backup_id:
+            sub.add_argument("backup_id", metavar="BACKUP_ID", help="a backup id, as `backups list` shows it")
+        sub.add_argument("--backup-dir", type=Path, metavar="DIR", help="where backups live (default: the app's)")
+        sub.add_argument("--json", action="store_true", help="print the result as JSON")
+        sub.set_defaults(run=run)
+        return sub
+
+    action("list", "list the backups of a file, oldest first", run_backups_list)
+    action("create", "take a backup now", run_backups_create).add_argument(
+        "--note", metavar="TEXT", help="a note to remember it by")
+    action("restore", "put a backup back (the current file is backed up first)", run_backups_restore, True)
+    action("pin", "keep a backup forever", run_backups_pin, True)
+    action("unpin", "let the retention policy remove a backup again", run_backups_pin, True)
+    action("prune", "remove what the retention policy lets go", run_backups_prune).add_argument(
+        "--dry-run", action="store_true", help="show what would be removed")
+
+
+def _store(args: argparse.Namespace) -> BackupStore:
+    return BackupStore(args.backup_dir or default_backup_root(data_dir()))
+
+
+def _print(args: argparse.Namespace, payload: object, text: str) -> None:
+    print(json.dumps(payload, indent=2, ensure_ascii=False) if args.json else text)
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 2**10:.1f} KB"
+
+
+def _line(b: Backup) -> str:
+    flags = " pinned" if b.pinned else ""
+    note = f"  {b.note}" if b.note else ""
+    return f"  {b.id}  {b.created[:19].replace('T', ' ')}  {b.reason:<14} {_size(b.size):>9}{flags}{note}"
+
+
+def run_backups_list(args: argparse.Namespace) -> int:
+    store = _store(args)
+    found = store.list(args.savedvars)
+    text = "\n".join([f"{len(found)} backup(s) of {args.savedvars} in {store.folder_for(args.savedvars)}",
+                      *(_line(b) for b in found)])
+    _print(args, [asdict(b) for b in found], text)
+    return 0
+
+
+def run_backups_create(args: argparse.Namespace) -> int:
+    store = _store(args)
+    try:
+        data = args.savedvars.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {args.savedvars}: {exc.strerror or exc}") from exc
+    made = store.create(args.savedvars, data, "manual", note=args.note)
+    _print(args, asdict(made), f"Backed up {args.savedvars}\n{_line(made)}")
+    return 0
+
+
+def run_backups_restore(args: argparse.Namespace) -> int:
+    outcome = Restorer(_store(args)).restore(args.savedvars, args.backup_id)
+    if outcome.status == "unchanged":
+        text = f"Nothing to do: {args.savedvars} already holds backup {outcome.restored.id}"
+    else:
+        undo = f"; to undo: tsmsyncd backups restore {args.savedvars} {outcome.undo.id}" if outcome.undo else ""
+        text = f"Restored {outcome.restored.id} to {args.savedvars}{undo}"
+    payload = {"status": outcome.status, "restored": asdict(outcome.restored),
+               "undo": asdict(outcome.undo) if outcome.undo else None}
+    _print(args, payload, text)
+    return 0
+
+
+def run_backups_pin(args: argparse.Namespace) -> int:
+    pinned = args.action == "pin"
+    backup = _store(args).set_pinned(args.savedvars, args.backup_id, pinned)
+    _print(args, asdict(backup), f"{'Pinned' if pinned else 'Unpinned'} {backup.id}")
+    return 0
+
+
+def run_backups_prune(args: argparse.Namespace) -> int:
+    gone = _store(args).prune(args.savedvars, dry_run=args.dry_run)
+    verb = "Would remove" if args.dry_run else "Removed"
+    text = "\n".join([f"{verb} {len(gone)} backup(s)", *(_line(b) for b in gone)])
+    _print(args, {"dry_run": args.dry_run, "removed": [asdict(b) for b in gone]}, text)
+    return 0
 
 
 def run_merge(args: argparse.Namespace) -> int:

@@ -1,0 +1,112 @@
+"""The backup store: what it keeps, how it checks what it kept, and what it refuses."""
+
+from __future__ import annotations
+
+import errno
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tsmsyncd.errors import BackupError
+from tsmsyncd.sync.backups import Backup, BackupStore, RetentionPolicy, plan_prune
+
+START = datetime(2026, 9, 1, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Path:
+    path = tmp_path / "wow" / "TradeSkillMaster.lua"
+    path.parent.mkdir()
+    path.write_bytes(b"TradeSkillMasterDB = {}\r\n")
+    return path
+
+
+def test_sixty_days_of_backups_keep_exactly_what_the_policy_says(live: Path, tmp_path: Path) -> None:
+    store = BackupStore(tmp_path / "backups")
+    made: list[Backup] = []
+    for day in range(60):
+        for hour in (3, 9, 15, 21):  # four changed files a day
+            now = START + timedelta(days=day, hours=hour)
+            made.append(store.create(live, f"day {day} hour {hour}".encode(), "scheduled", now=now))
+            if len(made) == 6:  # day 1, 09:00: pinned right away, so it outlives everything
+                pinned = store.set_pinned(live, made[5].id, True)
+    end = START + timedelta(days=59, hours=21)
+    store.prune(live, now=end)
+    kept = {b.id for b in store.list(live)}
+
+    last_20 = {b.id for b in made[-20:]}
+    horizon = end - timedelta(days=30)
+    newest_per_day = {}
+    for b in made:
+        if b.created_at >= horizon:
+            newest_per_day[b.created_at.date()] = b.id  # later ones overwrite: the newest of each day
+    assert kept == last_20 | set(newest_per_day.values()) | {pinned.id}
+    assert len(kept) == len(last_20 | set(newest_per_day.values())) + 1
+    files = {p.name for p in store.folder_for(live).iterdir()} - {"manifest.json"}
+    assert files == {f"{i}.lua.zst" for i in kept}  # pruned copies are gone from disk too
+
+
+def test_the_last_backup_is_never_pruned() -> None:
+    old = Backup("20200101T000000000000Z-manual-00000000", "x", "2020-01-01T00:00:00+00:00", "manual", 1, "0" * 64,
+                 "0", "/x")
+    assert plan_prune([old], datetime(2026, 1, 1, tzinfo=UTC), RetentionPolicy(keep_last=0, daily_days=0)) == []
+
+
+def test_scheduled_backups_only_when_the_file_changed(live: Path, tmp_path: Path) -> None:
+    store = BackupStore(tmp_path / "backups")
+    assert store.create_if_changed(live, b"one") is not None
+    assert store.create_if_changed(live, b"one") is None
+    assert store.create_if_changed(live, b"two") is not None
+    assert [b.reason for b in store.list(live)] == ["scheduled", "scheduled"]
+
+
+def test_manifest_entries_say_when_why_size_checksum_and_version(live: Path, tmp_path: Path) -> None:
+    store = BackupStore(tmp_path / "backups")
+    b = store.create(live, live.read_bytes(), "manual", note="before patch 11.1")
+    assert b.reason == "manual" and b.note == "before patch 11.1" and b.size == len(live.read_bytes())
+    assert len(b.sha256) == 64 and b.app_version and b.source == str(live.resolve())
+    assert store.read(live, b) == live.read_bytes()
+
+
+@pytest.mark.parametrize("damage", ["flip a byte", "truncate", "delete"])
+def test_a_damaged_backup_is_detected(damage: str, live: Path, tmp_path: Path) -> None:
+    store = BackupStore(tmp_path / "backups")
+    b = store.create(live, b"x" * 10_000, "manual")
+    copy = store.folder_for(live) / b.file
+    raw = bytearray(copy.read_bytes())
+    if damage == "flip a byte":
+        raw[len(raw) // 2] ^= 0x40
+        copy.write_bytes(bytes(raw))
+    elif damage == "truncate":
+        copy.write_bytes(bytes(raw[: len(raw) // 2]))
+    else:
+        copy.unlink()
+    with pytest.raises(BackupError, match="damaged"):
+        store.read(live, b)
+
+
+@pytest.mark.parametrize("bad_id", ["../../x", "..", "/etc/passwd", "20261125T120000123456Z-manual-1a2b3c4d/../../x",
+                                    "20261125T120000123456Z-manual-1A2B3C4D", "manifest.json", ""])
+def test_backup_ids_cannot_smuggle_paths(bad_id: str, live: Path, tmp_path: Path) -> None:
+    store = BackupStore(tmp_path / "backups")
+    store.create(live, b"x", "manual")
+    with pytest.raises(BackupError, match="is not a backup id"):
+        store.get(live, bad_id)
+
+
+def test_a_full_disk_during_a_backup_leaves_nothing_behind(
+    live: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = BackupStore(tmp_path / "backups")
+
+    def disk_full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(BackupError, match="No space left on device; nothing was changed"):
+        store.create(live, b"data", "manual")
+    monkeypatch.undo()
+    assert store.list(live) == []
+    assert not [p for p in store.folder_for(live).iterdir()]
