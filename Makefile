@@ -19,6 +19,8 @@ test: lint
 
 bench: $(VENV)/.installed
 	$(PY) bench/merge.py
+	$(PY) bench/backup.py
+	$(PY) bench/process_poll.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
