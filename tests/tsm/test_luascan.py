@@ -21,9 +21,12 @@ from tsmsyncd.tsm.luascan import LayoutError, decode_string, scan_global_table
 DB = "TradeSkillMasterDB"
 
 
+_LUA = LuaSandbox()
+
+
 @pytest.fixture(scope="module")
 def lua() -> LuaSandbox:
-    return LuaSandbox()
+    return _LUA
 
 
 def tag(value: object) -> object:
@@ -44,8 +47,8 @@ def lua_globals(lua: LuaSandbox, data: bytes) -> dict:
 
 
 def lua_value(lua: LuaSandbox, text: bytes) -> object:
-    """What Lua makes of ``text`` as a value on its own."""
-    return lua_globals(lua, b"x = " + text)["x"]
+    """What Lua makes of ``text`` as a value on its own (None for nil)."""
+    return lua_globals(lua, b"x = " + text).get("x")
 
 
 def assert_scan_agrees_with_lua(lua: LuaSandbox, data: bytes, name: str = DB):
@@ -55,7 +58,11 @@ def assert_scan_agrees_with_lua(lua: LuaSandbox, data: bytes, name: str = DB):
     rebuilt = {}
     for f in layout.fields:  # a later duplicate wins, as in a Lua table constructor
         assert layout.open < f.start <= f.value_start < f.value_end <= layout.close
-        rebuilt[tag(f.key)] = tag(lua_value(lua, data[f.value_start : f.value_end]))
+        value = lua_value(lua, data[f.value_start : f.value_end])
+        if value is None:  # ``["k"] = nil`` is a field in the bytes but no entry in the table
+            rebuilt.pop(tag(f.key), None)
+        else:
+            rebuilt[tag(f.key)] = tag(value)
     assert rebuilt == tag(expected)[1]
     assert data[layout.open : layout.open + 1] == b"{" and data[layout.close : layout.close + 1] == b"}"
     return layout
@@ -77,7 +84,7 @@ def test_real_files_every_top_level_field_is_found_with_its_exact_value(real_fil
     assert layout.eol == b"\r\n"
     assert data[: layout.open + 1] == b"\r\nTradeSkillMasterDB = {"
     for f in layout.fields:
-        assert data[f.start : f.start + 2] == b'["' and data[f.value_start - 4 : f.value_start] == b'"] = '
+        assert data[f.start : f.start + 2] == b'["' and data[f.value_start - 5 : f.value_start] == b'"] = '
         assert f.has_separator
     gaps = [data[a.value_end : b.start] for a, b in zip(layout.fields, layout.fields[1:], strict=False)]
     gaps += [data[layout.open + 1 : layout.fields[0].start], data[layout.fields[-1].value_end : layout.close]]
@@ -91,8 +98,9 @@ def test_real_files_second_global_is_scanned_too(real_file: Path, lua: LuaSandbo
 
 
 def test_find_is_type_aware() -> None:
-    layout = scan_global_table(b'TradeSkillMasterDB = { [1] = "a", ["1"] = "b", [true] = "c" }')
-    assert [f.value_start for f in layout.find(1)] == [29]
+    data = b'TradeSkillMasterDB = { [1] = "a", ["1"] = "b", [true] = "c" }'
+    layout = scan_global_table(data)
+    assert [data[f.value_start : f.value_end] for f in layout.find(1)] == [b'"a"']
     assert [f.key for f in layout.find("1")] == ["1"]
     assert [f.key for f in layout.find(True)] == [True]
     assert layout.find(1.5) == []
@@ -130,7 +138,7 @@ BODIES = {
     ),
     "decimal escapes": (
         rb'["\65\066\0677"] = "\0\1\255", ["\0001"] = "\123\125", ["\34"] = "\34\92\34",',
-        ["AB C7", "\x001", '"'],
+        ["ABC7", "\x001", '"'],
     ),
     "single-quoted strings": (
         rb"""['a'] = 'x"y', ['b\''] = '\'}', ["c'"] = 'd--[[', ['e\\'] = '\\',""",
@@ -184,7 +192,7 @@ BODIES = {
 @pytest.mark.parametrize("body", BODIES.values(), ids=BODIES.keys())
 def test_tricky_bodies(body: tuple[bytes, list], eol: bytes, lua: LuaSandbox) -> None:
     text, keys = body
-    data = (b"\nTradeSkillMasterDB = {\n" + text + b"\n}\n").replace(b"\n", eol)
+    data = re.sub(rb"(?<!\r)\n(?!\r)", eol, b"\nTradeSkillMasterDB = {\n" + text + b"\n}\n")  # keep explicit CRs
     layout = assert_scan_agrees_with_lua(lua, data)
     assert [tag(f.key) for f in layout.fields] == [tag(k) for k in keys]
     assert layout.eol == eol
@@ -198,8 +206,8 @@ def test_separator_flags() -> None:
 def test_one_line_table(lua: LuaSandbox) -> None:
     data = b'TradeSkillMasterDB = { ["a"] = 1, ["b"] = { "x" } }'
     layout = assert_scan_agrees_with_lua(lua, data)
-    assert [(f.start, f.value_start, f.value_end) for f in layout.fields] == [(23, 30, 31), (33, 40, 47)]
-    assert (layout.open, layout.close) == (21, 48)
+    assert [data[f.start : f.value_end] for f in layout.fields] == [b'["a"] = 1', b'["b"] = { "x" }']
+    assert (layout.open, layout.close) == (data.index(b"{"), len(data) - 1)
 
 
 def test_empty_tables() -> None:
@@ -230,6 +238,9 @@ def test_other_globals_before_and_after(lua: LuaSandbox) -> None:
         b"TradeSkillMasterDB = {}\nTradeSkillMasterDB.x = 1\n",
         b'TradeSkillMasterDB = {}\nTradeSkillMasterDB["x"] = 1\n',
         b"TradeSkillMasterDB = {} == {}\n",
+        b'TradeSkillMasterDB = { ["a"] = 1 } and { ["b"] = 2 }\n',
+        b'TradeSkillMasterDB = { ["a"] = 1 } or {}\n',
+        b"TradeSkillMasterDB = {} .. {}\n",
         b"TradeSkillMasterDB = setmetatable({}, {})\n",
         b"TSMItemInfoDB = {}\n",
         b"",
@@ -298,7 +309,4 @@ def test_decode_string_agrees_with_lua_on_random_literals(case: tuple[bytes, byt
     raw, literal = case
     expected = raw.decode("utf-8", "surrogateescape")
     assert decode_string(literal) == expected
-    assert lua_value(_SANDBOX, literal) == expected
-
-
-_SANDBOX = LuaSandbox()
+    assert lua_value(_LUA, literal) == expected

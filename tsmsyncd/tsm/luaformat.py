@@ -59,8 +59,9 @@ def _number(value: int | float) -> bytes:
     if math.isnan(value):
         raise ValueError("NaN cannot be written to a SavedVariables file")
     if math.isinf(value):
-        # No literal exists; a division is valid Lua 5.1 and evaluates to +/-inf.
-        return b"1/0" if value > 0 else b"-1/0"
+        # No literal exists, but a numeral too big for a double reads as inf. Not ``1/0``: Lua 5.1 keeps one
+        # constant per number in a chunk and -0 == 0, so after a ``-0`` anywhere in the file it is -inf.
+        return b"1e999" if value > 0 else b"-1e999"
     if value.is_integer() and abs(value) < _MAX_SAFE:
         return b"-0" if value == 0 and math.copysign(1.0, value) < 0 else str(int(value)).encode("ascii")
     return repr(value).encode("ascii")  # shortest text that reads back as the same double
@@ -230,13 +231,16 @@ def _entry_edits(
     present = {entry.key for entry in layout.entries}
     if present != old.keys():  # the bytes must say exactly what Lua read, key for key
         return None
+    # Entry keys are strings and numbers, never booleans, though ``True == 1`` for a Python dict.
+    bools = [k for k in new if type(k) is bool]
     edits: list[tuple[int, int, bytes]] = []
     for entry in layout.entries:
-        if entry.key not in new:
+        value = new.get(entry.key)
+        if value is None or entry.key in bools:  # None is no entry at all
             edits.append((entry.start, entry.end, b""))
-        elif new[entry.key] != old.get(entry.key):
-            edits.append((entry.value_start, entry.value_end, serialize(new[entry.key], 2, eol)))
-    added = sorted((k for k in new if k not in present), key=_sort_key)
+        elif not _same(value, old[entry.key]):
+            edits.append((entry.value_start, entry.value_end, serialize(value, 2, eol)))
+    added = sorted((k for k in new if k not in present or type(k) is bool), key=_sort_key)
     if added:
         lines = b"".join(
             b"\t\t" + serialize_key(k) + b" = " + serialize(new[k], 2, eol) + b"," + eol
@@ -244,6 +248,24 @@ def _entry_edits(
         )
         edits.append((layout.closing_line, layout.closing_line, lines))
     return edits
+
+
+def _same(new: object, old: object) -> bool:
+    """Whether Lua already holds ``new`` as ``old``. ``==`` is not enough: in Python ``True == 1``."""
+    if new is old:  # the planner passes the player's own entries through as the very same objects
+        return True
+    if type(new) is str and type(old) is str:  # the common case (item paths), kept fast
+        return new == old
+    return _typed(lua_shape(new)) == _typed(lua_shape(old))
+
+
+def _typed(value: object) -> object:
+    """A shaped value with booleans told apart from numbers, as keys and as values."""
+    if type(value) is bool:
+        return (bool, value)
+    if type(value) is dict:
+        return {_typed(k): _typed(v) for k, v in value.items()}
+    return value
 
 
 def _insertion(data: bytes, layout: TableLayout, lines: Sequence[bytes]) -> tuple[int, int, bytes]:

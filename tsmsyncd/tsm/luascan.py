@@ -76,6 +76,10 @@ _SPACE = re.compile(rb"[ \t\r\n\f\v]*+")
 _NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*+")
 _NUMBER = re.compile(rb"(?:[0-9]+\.?[0-9]*+|\.[0-9]+)(?:[eE][+-]?[0-9]*+)?[0-9A-Za-z_]*+")
 _KEYWORDS = {b"true": True, b"false": False, b"nil": None}
+# A binary operator: after a table constructor it makes the assignment an expression like ``{...} or {...}``.
+_BINARY_OP = re.compile(rb"(?:and|or)(?![A-Za-z0-9_])|[-+*/%^<>=~]|\.\.")
+# Any line break; inside a long string Lua reads each one (\r\n and \n\r count as one) as "\n".
+_LINE_BREAK = re.compile(rb"\r\n|\n\r|\r|\n")
 
 
 def skip_short_string(data: bytes, pos: int) -> int:
@@ -287,7 +291,7 @@ def scan_global_table(data: bytes, name: str = "TradeSkillMasterDB") -> TableLay
     """
     target = name.encode("ascii")
     pos, n = 0, len(data)
-    found: list[int] = []
+    found: list[tuple[int, tuple[Field, ...], int]] = []
     while True:
         pos = skip_trivia(data, pos)
         if pos >= n:
@@ -298,12 +302,16 @@ def scan_global_table(data: bytes, name: str = "TradeSkillMasterDB") -> TableLay
             brace = skip_trivia(data, eq + 1) if data[eq : eq + 1] == b"=" else -1
             if brace < 0 or data[eq + 1 : eq + 2] == b"=" or data[brace : brace + 1] != b"{":
                 raise LayoutError(f"{name} is not assigned a plain table at byte {pos}")
-            found.append(brace)
+            fields, close = parse_fields(data, brace)  # one pass over the table: it may be 50 MB
+            found.append((brace, fields, close))
+            end = close + 1
+            if _BINARY_OP.match(data, skip_trivia(data, end)):
+                raise LayoutError(f"{name} is assigned an expression, not a plain table, at byte {pos}")
         pos = end
     if len(found) != 1:
         raise LayoutError(f"expected exactly one '{name} = {{' statement, found {len(found)}")
-    fields, close = parse_fields(data, found[0])
-    return TableLayout(name, found[0], close, fields, detect_eol(data))
+    brace, fields, close = found[0]
+    return TableLayout(name, brace, close, fields, detect_eol(data))
 
 
 def detect_eol(data: bytes) -> bytes:
@@ -328,6 +336,8 @@ def decode_string(token: bytes) -> str:
             body = body[2:]
         elif body[:1] in (b"\n", b"\r"):
             body = body[1:]
+        if b"\r" in body:
+            body = _LINE_BREAK.sub(b"\n", body)
         return body.decode("utf-8", "surrogateescape")
     body = token[1:-1]
     if b"\\" not in body:
@@ -369,7 +379,7 @@ _ENTRY_ATOM = rb"""(?:[^"'\-\[{}]++|""" + _STR + rb"""|--(?!\[=*\[)[^\r\n]*+|-(?
 _TABLE_VALUE = rb"\{" + _nested_tables(3, _ENTRY_ATOM) + rb"*+\}"
 _ENTRY = re.compile(
     rb"[ \t]*+\[(" + _STR + rb"|" + _NUM + rb")\] = (" + _STR + rb"|" + _NUM + rb"|true|false|" + _TABLE_VALUE
-    + rb"),[ \t]*+(?:--[^\r\n]*+)?(?:\r\n|\n)",
+    + rb"),[ \t]*+(?:--(?!\[=*\[)[^\r\n]*+)?(?:\r\n|\n)",  # a comment, but not a long one: it may hide lines
     re.S,
 )
 _LINE_END = re.compile(rb"[ \t]*+(?:\r\n|\n)")
