@@ -173,6 +173,10 @@ BODIES = {
         b'["a"] --[[c]] = --c\n 1 --d\n , [ "b" ]\t=\f\v2\n,\n\n--[==[x]==]["c"]=3',
         ["a", "b", "c"],
     ),
+    "escaped quotes and braces in strings inside nested tables": (
+        rb"""["a"] = { "x\"}", { 'y\'}{', "\\", '\\' }, { { "\"{\"" } } }, ["b"] = { "--\"", "}" }, ["c"] = 1,""",
+        ["a", "b", "c"],
+    ),
     "deeply nested tables with braces in strings": (
         b'["a"] = {{{{{{{ "}", "{", "--", [ "]]" ] = { } }}}}}}}, ["b"] = {{{{{{ [[}]] }}}}}}, ["c"] = 1,',
         ["a", "b", "c"],
