@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,3 +43,16 @@ def tsm_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("TSMSYNCD_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def fake_wow(tmp_path: Path) -> Iterator[subprocess.Popen]:
+    """A real process named Wow.exe (a copy of sleep), as the game looks to psutil under Wine."""
+    exe = tmp_path / "bin" / "Wow.exe"
+    exe.parent.mkdir()
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", exe)
+    proc = subprocess.Popen([str(exe), "60"])
+    time.sleep(0.1)
+    yield proc
+    proc.kill()
+    proc.wait()

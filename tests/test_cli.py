@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -138,19 +136,6 @@ def test_json_errors_are_json_too(tmp_path: Path, groups_file: Path, tsm_home: P
     path.write_bytes(b"garbage {")
     code, out, _ = run(capsys, "merge", path, "--groups", groups_file, "--json")
     assert code == 1 and json.loads(out) == {"status": "error", "error": json.loads(out)["error"], "exit_code": 1}
-
-
-@pytest.fixture
-def fake_wow(tmp_path: Path) -> Iterator[subprocess.Popen]:
-    """A real process named Wow.exe (a copy of sleep), as the game looks to psutil under Wine."""
-    exe = tmp_path / "bin" / "Wow.exe"
-    exe.parent.mkdir()
-    shutil.copy(shutil.which("sleep") or "/bin/sleep", exe)
-    proc = subprocess.Popen([str(exe), "60"])
-    time.sleep(0.1)
-    yield proc
-    proc.kill()
-    proc.wait()
 
 
 def test_a_running_game_means_exit_3_and_an_untouched_file(

@@ -5,10 +5,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
-import subprocess
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -128,18 +124,6 @@ def test_a_full_disk_during_the_merge_backup_leaves_the_live_file_untouched(
     with pytest.raises(BackupError, match="No space left on device; nothing was changed"):
         Merger(BackupStore(backups), games=no_games).merge(real_file, GroupSet.from_dict(GROUPSET))
     assert real_file.read_bytes() == before
-
-
-@pytest.fixture
-def fake_wow(tmp_path: Path) -> Iterator[subprocess.Popen]:
-    exe = tmp_path / "bin" / "Wow.exe"
-    exe.parent.mkdir()
-    shutil.copy(shutil.which("sleep") or "/bin/sleep", exe)
-    proc = subprocess.Popen([str(exe), "60"])
-    time.sleep(0.1)
-    yield proc
-    proc.kill()
-    proc.wait()
 
 
 def test_restore_is_refused_while_the_game_runs(merged, fake_wow, capsys: pytest.CaptureFixture[str]) -> None:

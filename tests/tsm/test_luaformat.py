@@ -18,6 +18,7 @@ import pytest
 from conftest import real_fixture
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from luavalues import tag
 
 from tsmsyncd.tsm.luaformat import lua_shape, serialize, serialize_key, splice
 from tsmsyncd.tsm.luasandbox import LuaSandbox, to_python
@@ -27,19 +28,6 @@ DB = "TradeSkillMasterDB"
 INF = float("inf")
 _LUA = LuaSandbox()
 _SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-def tag(value: object) -> object:
-    """A type-aware form for comparisons: ``True`` and ``1`` are equal in Python but not in Lua."""
-    if isinstance(value, bool):
-        return ("boolean", value)
-    if isinstance(value, (int, float)):
-        return ("number", value)
-    if isinstance(value, str):
-        return ("string", value)
-    if isinstance(value, dict):
-        return ("table", {tag(k): tag(v) for k, v in value.items()})
-    raise TypeError(f"unexpected {type(value).__name__}")
 
 
 def lua_globals(data: bytes) -> dict:

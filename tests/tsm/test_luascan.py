@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from luavalues import tag
 
 from tsmsyncd.tsm.luasandbox import LuaSandbox, to_python
 from tsmsyncd.tsm.luascan import LayoutError, decode_string, scan_global_table
@@ -27,19 +28,6 @@ _LUA = LuaSandbox()
 @pytest.fixture(scope="module")
 def lua() -> LuaSandbox:
     return _LUA
-
-
-def tag(value: object) -> object:
-    """A type-aware form for comparisons: ``True`` and ``1`` are equal in Python but not in Lua."""
-    if isinstance(value, bool):
-        return ("boolean", value)
-    if isinstance(value, (int, float)):
-        return ("number", value)
-    if isinstance(value, str):
-        return ("string", value)
-    if isinstance(value, dict):
-        return ("table", {tag(k): tag(v) for k, v in value.items()})
-    raise TypeError(f"unexpected {type(value).__name__}")
 
 
 def lua_globals(lua: LuaSandbox, data: bytes) -> dict:
