@@ -12,6 +12,7 @@ from conftest import REAL_FILES, real_fixture
 from sv_factory import render, tsm_db
 
 from tsmsyncd.errors import LuaLimitError, SavedVariablesError
+from tsmsyncd.tsm.luaformat import serialize_key
 from tsmsyncd.tsm.savedvars import parse_savedvars, read_savedvars
 
 
@@ -29,11 +30,15 @@ def test_real_files_load_with_their_meta(name: str) -> None:
 
 
 def test_strings_that_are_not_utf8_survive_as_surrogates() -> None:
-    sv = read_savedvars(real_fixture("real-retail-legacy-names.lua"))
-    names = [k for k in sv.layout.fields if isinstance(k.key, str)]
-    assert names
-    info = sv.sandbox  # the second global, TSMItemInfoDB, is kept in the Lua state untouched
-    assert info is not None
+    # A group named with bytes that are not UTF-8 (old clients, other locales) and a raw 0x01 separator.
+    name = b"\xc8\xfe Kr\xe4uter".decode("utf-8", "surrogateescape")
+    db = tsm_db(player_groups=(name,), player_items={"i:765": name + "\x01x"})
+    sv = parse_savedvars(render(db), "TradeSkillMaster.lua")
+    groups = sv.value("p@Default@userData@groups")
+    assert name in groups
+    item_group = sv.value("p@Default@userData@items")["i:765"]
+    assert item_group.encode("utf-8", "surrogateescape") == b"\xc8\xfe Kr\xe4uter\x01x"
+    assert serialize_key(name) == b'["\xc8\xfe Kr\xe4uter"]'
 
 
 def test_profiles_used_by_characters_are_the_default_selection() -> None:

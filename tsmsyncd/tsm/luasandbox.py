@@ -165,10 +165,6 @@ class LuaSandbox:
     def array_length(self, table: object) -> int:
         return int(self._array_length(table))
 
-    def close(self) -> None:
-        """Drop the Lua state's references so its memory can go (lupa frees it with the runtime)."""
-        self._lua = None  # type: ignore[assignment]
-
 
 def _to_lua_key(key: object) -> object:
     return key.encode("utf-8", "surrogateescape") if isinstance(key, str) else key
