@@ -203,3 +203,20 @@ def test_merging_a_copy_elsewhere_keeps_separate_backups(real_file: Path, tmp_pa
     Merger(store, games=no_games).merge(other, GroupSet.from_dict(GROUPSET))
     assert store.folder_for(real_file) != store.folder_for(other)
     assert len(store.list(real_file)) == len(store.list(other)) == 1
+
+
+def test_the_players_entries_keep_their_bytes_inside_the_tables_we_edit(tmp_path: Path) -> None:
+    name = b"\xc8\xfe Kr\xe4uter".decode("utf-8", "surrogateescape")  # not UTF-8, as old clients wrote
+    path = tmp_path / "TradeSkillMaster.lua"
+    path.write_bytes(render(tsm_db(player_groups=(name, "Ore"), player_items={"i:1": name, "i:2": "Ore"})))
+    before = path.read_bytes()
+    merger(tmp_path).merge(path, GroupSet.from_dict(GROUPSET))
+    after = path.read_bytes()
+    old_groups = scan_global_table(before).find("p@Default@userData@groups")[0]
+    old_items = scan_global_table(before).find("p@Default@userData@items")[0]
+    for field in (old_groups, old_items):
+        for line in before[field.value_start : field.value_end].split(b"\r\n")[1:-1]:
+            assert line in after  # every line of the player's own entries is still there, byte for byte
+    sv = read_savedvars(path)
+    assert sv.value("p@Default@userData@items")["i:1"] == name
+    assert name in sv.value("p@Default@userData@groups")
