@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -220,3 +222,15 @@ def test_the_players_entries_keep_their_bytes_inside_the_tables_we_edit(tmp_path
     sv = read_savedvars(path)
     assert sv.value("p@Default@userData@items")["i:1"] == name
     assert name in sv.value("p@Default@userData@groups")
+
+
+def test_stale_temp_files_of_ours_are_cleaned_but_fresh_ones_and_others_stay(real_file: Path, tmp_path: Path) -> None:
+    folder = real_file.parent
+    stale = folder / ".TradeSkillMaster.lua.abc123.tsmsyncd-tmp"
+    fresh = folder / ".TradeSkillMaster.lua.def456.tsmsyncd-tmp"
+    other = folder / "TradeSkillMaster.lua.bak"
+    for p in (stale, fresh, other):
+        p.write_bytes(b"x")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    merger(tmp_path).merge(real_file, GroupSet.from_dict(GROUPSET))
+    assert not stale.exists() and fresh.exists() and other.exists()

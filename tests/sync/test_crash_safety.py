@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import signal
@@ -59,7 +60,10 @@ def test_a_killed_merge_leaves_old_or_new_bytes_never_a_mix(tmp_path: Path) -> N
         assert now in (original, merged), f"kill after {delay:.3f}s left a file that is neither old nor new"
         seen["old" if now == original else "new"] += 1
         parse_savedvars(now, live.name)  # and it loads
-        for stale in live.parent.glob("*.tsmsyncd-tmp"):
-            stale.unlink()  # a kill can leave our temp file beside it; never the live file
+        for leftover in live.parent.glob("*.tsmsyncd-tmp"):  # a kill can leave our temp file beside it
+            os.utime(leftover, (time.time() - 3600, time.time() - 3600))
     assert seen["old"] and seen["new"], seen
+    # The next merge clears what killed ones left behind.
+    assert start().wait(timeout=120) == 0
+    assert sorted(p.name for p in live.parent.iterdir()) == [live.name]
     shutil.rmtree(tmp_path / "backups", ignore_errors=True)

@@ -33,7 +33,7 @@ from tsmsyncd.errors import (
     VerifyError,
 )
 from tsmsyncd.groups.groupset import GroupSet
-from tsmsyncd.sync.atomic import write_atomic
+from tsmsyncd.sync.atomic import remove_stale_temps, write_atomic
 from tsmsyncd.sync.backups import Backup, BackupStore
 from tsmsyncd.tsm.luaformat import lua_shape, splice
 from tsmsyncd.tsm.luasandbox import LuaLimits, to_python
@@ -117,6 +117,7 @@ class Merger:
     ) -> MergeOutcome:
         clock = _Clock()
         self._check_game(path)
+        remove_stale_temps(path)
         original = _Original.read(path)
         clock.lap("read")
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="backup") as pool:

@@ -7,14 +7,17 @@ leaves one of the two in place. A hook runs just before the replace so callers c
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["TEMP_SUFFIX", "fsync_dir", "write_atomic"]
+__all__ = ["TEMP_SUFFIX", "fsync_dir", "remove_stale_temps", "write_atomic"]
 
 TEMP_SUFFIX = ".tsmsyncd-tmp"
+STALE_AFTER_SECONDS = 600  # a live write takes seconds; anything this old was left by a killed process
 
 
 def fsync_dir(folder: Path) -> None:
@@ -54,3 +57,18 @@ def write_atomic(
         tmp.unlink(missing_ok=True)
         raise
     fsync_dir(folder)
+
+
+def remove_stale_temps(path: Path, now: float | None = None) -> list[Path]:
+    """Delete temp files a killed write left beside ``path`` (only ours: ``.<name>.*.tsmsyncd-tmp``, and
+    only old ones, so a write in progress in another process is never touched)."""
+    now = time.time() if now is None else now
+    removed = []
+    for candidate in path.parent.glob(f".{glob.escape(path.name)}.*{TEMP_SUFFIX}"):
+        try:
+            if now - candidate.stat().st_mtime > STALE_AFTER_SECONDS:
+                candidate.unlink()
+                removed.append(candidate)
+        except OSError:
+            continue  # gone already, or not ours to remove
+    return removed

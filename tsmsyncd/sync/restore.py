@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tsmsyncd.errors import ApplyError, BackupError, SavedVariablesError, TsmSyncError, VerifyError
-from tsmsyncd.sync.atomic import write_atomic
+from tsmsyncd.sync.atomic import remove_stale_temps, write_atomic
 from tsmsyncd.sync.backups import Backup, BackupStore
 from tsmsyncd.tsm.luasandbox import LuaLimits, LuaSandbox
 from tsmsyncd.tsm.savedvars import load_chunk
@@ -43,6 +43,7 @@ class Restorer:
 
     def restore(self, path: Path, backup_id: str) -> RestoreOutcome:
         self._check_game(path)
+        remove_stale_temps(path)
         backup = self.backups.get(path, backup_id)
         data = self.backups.read(path, backup)  # BackupError when damaged: nothing touched yet
         problem = self._lua_problem(data, path.name)
