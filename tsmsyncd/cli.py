@@ -97,7 +97,7 @@ def _line(b: Backup) -> str:
 
 def run_backups_list(args: argparse.Namespace) -> int:
     store = _store(args)
-    found = store.list(args.savedvars)
+    found = store.backups_of(args.savedvars)
     text = "\n".join([f"{len(found)} backup(s) of {args.savedvars} in {store.folder_for(args.savedvars)}",
                       *(_line(b) for b in found)])
     _print(args, [asdict(b) for b in found], text)

@@ -91,7 +91,7 @@ def test_the_backup_holds_the_original_bytes(real_file: Path, tmp_path: Path) ->
     stored = store.folder_for(real_file) / outcome.backup.file
     assert zstandard.ZstdDecompressor().decompress(stored.read_bytes()) == before
     assert store.read(real_file, outcome.backup) == before
-    assert [b.id for b in store.list(real_file)] == [outcome.backup.id]
+    assert [b.id for b in store.backups_of(real_file)] == [outcome.backup.id]
 
 
 def test_the_same_groupset_twice_leaves_the_bytes_alone_and_makes_no_backup(real_file: Path, tmp_path: Path) -> None:
@@ -102,7 +102,7 @@ def test_the_same_groupset_twice_leaves_the_bytes_alone_and_makes_no_backup(real
     outcome = m.merge(real_file, GroupSet.from_dict(GROUPSET))
     assert outcome.status == "unchanged" and outcome.backup is None
     assert real_file.read_bytes() == once and real_file.stat().st_mtime_ns == stat.st_mtime_ns
-    assert len(m.backups.list(real_file)) == 1
+    assert len(m.backups.backups_of(real_file)) == 1
 
 
 def test_dry_run_writes_nothing(real_file: Path, tmp_path: Path) -> None:
@@ -204,7 +204,7 @@ def test_merging_a_copy_elsewhere_keeps_separate_backups(real_file: Path, tmp_pa
     Merger(store, games=no_games).merge(real_file, GroupSet.from_dict(GROUPSET))
     Merger(store, games=no_games).merge(other, GroupSet.from_dict(GROUPSET))
     assert store.folder_for(real_file) != store.folder_for(other)
-    assert len(store.list(real_file)) == len(store.list(other)) == 1
+    assert len(store.backups_of(real_file)) == len(store.backups_of(other)) == 1
 
 
 def test_the_players_entries_keep_their_bytes_inside_the_tables_we_edit(tmp_path: Path) -> None:

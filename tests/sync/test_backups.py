@@ -34,7 +34,7 @@ def test_sixty_days_of_backups_keep_exactly_what_the_policy_says(live: Path, tmp
                 pinned = store.set_pinned(live, made[5].id, True)
     end = START + timedelta(days=59, hours=21)
     store.prune(live, now=end)
-    kept = {b.id for b in store.list(live)}
+    kept = {b.id for b in store.backups_of(live)}
 
     last_20 = {b.id for b in made[-20:]}
     horizon = end - timedelta(days=30)
@@ -59,7 +59,7 @@ def test_scheduled_backups_only_when_the_file_changed(live: Path, tmp_path: Path
     assert store.create_if_changed(live, b"one") is not None
     assert store.create_if_changed(live, b"one") is None
     assert store.create_if_changed(live, b"two") is not None
-    assert [b.reason for b in store.list(live)] == ["scheduled", "scheduled"]
+    assert [b.reason for b in store.backups_of(live)] == ["scheduled", "scheduled"]
 
 
 def test_manifest_entries_say_when_why_size_checksum_and_version(live: Path, tmp_path: Path) -> None:
@@ -108,5 +108,5 @@ def test_a_full_disk_during_a_backup_leaves_nothing_behind(
     with pytest.raises(BackupError, match="No space left on device; nothing was changed"):
         store.create(live, b"data", "manual")
     monkeypatch.undo()
-    assert store.list(live) == []
+    assert store.backups_of(live) == []
     assert not [p for p in store.folder_for(live).iterdir()]

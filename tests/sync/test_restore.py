@@ -38,7 +38,7 @@ def merged(real_file: Path, tmp_path: Path) -> tuple[Path, BackupStore, bytes]:
 def test_restore_gives_back_the_original_bytes_and_can_itself_be_undone(merged) -> None:
     path, store, original = merged
     after_merge = path.read_bytes()
-    (before_merge,) = store.list(path)
+    (before_merge,) = store.backups_of(path)
     outcome = Restorer(store, games=no_games).restore(path, before_merge.id)
     assert outcome.status == "restored" and path.read_bytes() == original
     assert outcome.undo is not None and outcome.undo.reason == "before-restore"
@@ -48,16 +48,16 @@ def test_restore_gives_back_the_original_bytes_and_can_itself_be_undone(merged) 
 
 def test_restoring_what_is_already_there_changes_nothing(merged) -> None:
     path, store, original = merged
-    (backup,) = store.list(path)
+    (backup,) = store.backups_of(path)
     Restorer(store, games=no_games).restore(path, backup.id)
-    count = len(store.list(path))
+    count = len(store.backups_of(path))
     assert Restorer(store, games=no_games).restore(path, backup.id).status == "unchanged"
-    assert len(store.list(path)) == count
+    assert len(store.backups_of(path)) == count
 
 
 def test_a_restore_into_a_missing_file_recreates_it(merged) -> None:
     path, store, original = merged
-    (backup,) = store.list(path)
+    (backup,) = store.backups_of(path)
     path.unlink()
     outcome = Restorer(store, games=no_games).restore(path, backup.id)
     assert outcome.undo is None and path.read_bytes() == original
@@ -65,7 +65,7 @@ def test_a_restore_into_a_missing_file_recreates_it(merged) -> None:
 
 def test_a_damaged_backup_overwrites_nothing(merged) -> None:
     path, store, _ = merged
-    (backup,) = store.list(path)
+    (backup,) = store.backups_of(path)
     copy = store.folder_for(path) / backup.file
     raw = bytearray(copy.read_bytes())
     raw[-5] ^= 0xFF
@@ -74,7 +74,7 @@ def test_a_damaged_backup_overwrites_nothing(merged) -> None:
     with pytest.raises(BackupError, match="damaged"):
         Restorer(store, games=no_games).restore(path, backup.id)
     assert path.read_bytes() == current
-    assert len(store.list(path)) == 1  # not even a before-restore backup was needed
+    assert len(store.backups_of(path)) == 1  # not even a before-restore backup was needed
 
 
 def test_a_backup_that_is_not_lua_is_refused(tmp_path: Path) -> None:
@@ -91,7 +91,7 @@ def test_a_full_disk_during_the_restore_leaves_the_live_file_untouched(
     merged, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path, store, _ = merged
-    (backup,) = store.list(path)
+    (backup,) = store.backups_of(path)
     current = path.read_bytes()
     real_fsync = os.fsync
 
@@ -128,7 +128,7 @@ def test_a_full_disk_during_the_merge_backup_leaves_the_live_file_untouched(
 
 def test_restore_is_refused_while_the_game_runs(merged, fake_wow, capsys: pytest.CaptureFixture[str]) -> None:
     path, store, _ = merged
-    (backup,) = store.list(path)
+    (backup,) = store.backups_of(path)
     current = path.read_bytes()
     with pytest.raises(GameRunningError):
         Restorer(store).restore(path, backup.id)

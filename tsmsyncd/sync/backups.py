@@ -86,7 +86,7 @@ class BackupStore:
         digest = hashlib.sha256(resolved.encode("utf-8", "surrogateescape")).hexdigest()[:12]
         return self.root / f"{_SLUG.sub('_', savedvars.name)}-{digest}"
 
-    def list(self, savedvars: Path) -> list[Backup]:
+    def backups_of(self, savedvars: Path) -> list[Backup]:
         """Every backup of ``savedvars``, oldest first."""
         manifest = self.folder_for(savedvars) / MANIFEST
         try:
@@ -102,7 +102,7 @@ class BackupStore:
         if not isinstance(backup_id, str) or not _ID.match(backup_id):
             example = "20261125T120000123456Z-manual-1a2b3c4d"
             raise BackupError(f"{backup_id!r} is not a backup id (ids look like {example})")
-        for backup in self.list(savedvars):
+        for backup in self.backups_of(savedvars):
             if backup.id == backup_id:
                 return backup
         raise BackupError(f"there is no backup {backup_id} of {savedvars}")
@@ -125,7 +125,7 @@ class BackupStore:
             folder.mkdir(parents=True, exist_ok=True)
             # Level 1: a backup is taken before every write, so speed matters more than a few percent.
             write_atomic(folder / entry.file, zstandard.ZstdCompressor(level=1).compress(data))
-            self._save(savedvars, [*self.list(savedvars), entry])
+            self._save(savedvars, [*self.backups_of(savedvars), entry])
         except (OSError, BackupError) as exc:
             (folder / entry.file).unlink(missing_ok=True)
             if isinstance(exc, BackupError):
@@ -138,7 +138,7 @@ class BackupStore:
 
     def create_if_changed(self, savedvars: Path, data: bytes, now: datetime | None = None) -> Backup | None:
         """A scheduled backup: only when the file differs from the newest backup."""
-        backups = self.list(savedvars)
+        backups = self.backups_of(savedvars)
         if backups and backups[-1].sha256 == hashlib.sha256(data).hexdigest():
             return None
         return self.create(savedvars, data, "scheduled", now)
@@ -146,12 +146,12 @@ class BackupStore:
     def set_pinned(self, savedvars: Path, backup_id: str, pinned: bool) -> Backup:
         target = self.get(savedvars, backup_id)
         updated = replace(target, pinned=pinned)
-        self._save(savedvars, [updated if b.id == target.id else b for b in self.list(savedvars)])
+        self._save(savedvars, [updated if b.id == target.id else b for b in self.backups_of(savedvars)])
         return updated
 
     def prune(self, savedvars: Path, now: datetime | None = None, dry_run: bool = False) -> list[Backup]:
         """Remove what the retention policy lets go; return those backups."""
-        backups = self.list(savedvars)
+        backups = self.backups_of(savedvars)
         doomed = plan_prune(backups, (now or datetime.now(UTC)).astimezone(UTC), self.policy)
         if doomed and not dry_run:
             gone = {b.id for b in doomed}
@@ -166,7 +166,7 @@ class BackupStore:
 
     def discard(self, savedvars: Path, backup: Backup) -> None:
         """Remove a backup that turned out not to be needed (the merge wrote nothing)."""
-        self._save(savedvars, [b for b in self.list(savedvars) if b.id != backup.id])
+        self._save(savedvars, [b for b in self.backups_of(savedvars) if b.id != backup.id])
         try:
             (self.folder_for(savedvars) / backup.file).unlink(missing_ok=True)
         except OSError as exc:
