@@ -157,3 +157,33 @@ def test_the_console_script_runs_as_a_real_process(real_file: Path, groups_file:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"] == "applied"
+
+
+PRINT_ALPHABET = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789()")
+
+
+def test_export_string_prints_a_tsm_import_string(groups_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from importdecoder import decode_import_string
+
+    code, out, _ = run(capsys, "export-string", groups_file)
+    text = out.strip()
+    assert code == 0 and set(text) <= PRINT_ALPHABET
+    magic, version, name, items, groups, group_ops, operations, custom = decode_import_string(text)
+    assert (magic, version, name) == ("TSM_EXPORT", 1, "TSM Sync")
+    assert items == {"i:2447": "Flips", "i:765": "Flips"} and groups == {"": True, "Flips": True}
+    assert group_ops["Flips"]["Shopping"] == {1: "TSM Sync Flip Buy", "override": True}
+    assert operations["Shopping"]["TSM Sync Flip Buy"]["maxPrice"] == "dbmarket * 0.8"
+    assert "ignorePlayer" not in operations["Shopping"]["TSM Sync Flip Buy"]  # TSM strips these on export
+    assert custom == {}
+
+
+def test_export_string_list_format(groups_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "export-string", groups_file, "--format", "list")
+    assert code == 0 and out == "group:TSM Sync`Flips,i:2447,i:765\n"
+
+
+def test_export_string_refuses_an_invalid_groupset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({**GROUPSET, "root": "A`B"}))
+    code, out, err = run(capsys, "export-string", path)
+    assert code == 1 and out == "" and "backtick" in err and err.count("\n") == 1

@@ -2,7 +2,7 @@
 
 Exit codes are a contract (DESIGN.md): 0 done (or nothing to do), 1 refused or failed with the player's
 file untouched, 3 a game client is running (file untouched), 2 bad command-line usage (argparse).
-Commands: ``merge`` and ``backups list|create|restore|pin|unpin|prune``.
+Commands: ``merge``, ``export-string`` and ``backups list|create|restore|pin|unpin|prune``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from tsmsyncd.groups.groupset import GroupSet
 from tsmsyncd.sync.apply import MergeOutcome, Merger
 from tsmsyncd.sync.backups import Backup, BackupStore, default_backup_root
 from tsmsyncd.sync.restore import Restorer
+from tsmsyncd.tsm.importstring import list_string, tsm_string
+from tsmsyncd.tsm.operations import Flavor
 
 __all__ = ["main"]
 
@@ -48,8 +50,26 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--dry-run", action="store_true", help="plan and report, write nothing")
     merge.add_argument("--json", action="store_true", help="print the plan and result as JSON")
     merge.set_defaults(run=run_merge)
+    export = commands.add_parser(
+        "export-string",
+        help="print a TSM import string for a GroupSet (paste it into TSM's importer)",
+        description="Print a string to paste into TSM's own importer (TSM > Groups > Import), for players who "
+        "would rather not let any program write their SavedVariables. Example: tsmsyncd export-string groups.json",
+    )
+    export.add_argument("groupset", type=Path, metavar="GROUPSET.json", help="the GroupSet to export")
+    export.add_argument("--format", choices=("tsm", "list"), default="tsm",
+                        help="tsm: TSM4's export format with operations (default); list: groups and items only")
+    export.add_argument("--flavor", choices=[f.value for f in Flavor], default=Flavor.RETAIL.value,
+                        help="which client the operations are for (default: retail)")
+    export.set_defaults(run=run_export_string)
     add_backup_commands(commands)
     return parser
+
+
+def run_export_string(args: argparse.Namespace) -> int:
+    groupset = GroupSet.load(args.groupset)
+    print(tsm_string(groupset, Flavor(args.flavor)) if args.format == "tsm" else list_string(groupset))
+    return 0
 
 
 def add_backup_commands(commands: argparse._SubParsersAction) -> None:
