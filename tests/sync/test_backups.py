@@ -101,10 +101,10 @@ def test_a_full_disk_during_a_backup_leaves_nothing_behind(
 ) -> None:
     store = BackupStore(tmp_path / "backups")
 
-    def disk_full(fd: int) -> None:
+    def disk_full(fd: int, data: bytes) -> int:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(os, "fsync", disk_full)
+    monkeypatch.setattr(os, "write", disk_full)
     with pytest.raises(BackupError, match="No space left on device; nothing was changed"):
         store.create(live, b"data", "manual")
     monkeypatch.undo()

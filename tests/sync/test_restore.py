@@ -93,14 +93,14 @@ def test_a_full_disk_during_the_restore_leaves_the_live_file_untouched(
     path, store, _ = merged
     (backup,) = store.backups_of(path)
     current = path.read_bytes()
-    real_fsync = os.fsync
+    real_write = os.write
 
-    def full_in_the_game_folder(fd: int) -> None:
+    def full_in_the_game_folder(fd: int, data: bytes) -> int:
         if os.readlink(f"/proc/self/fd/{fd}").startswith(str(path.parent)):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real_fsync(fd)
+        return real_write(fd, data)
 
-    monkeypatch.setattr(os, "fsync", full_in_the_game_folder)
+    monkeypatch.setattr(os, "write", full_in_the_game_folder)
     with pytest.raises(ApplyError, match="No space left on device; the live file is untouched"):
         Restorer(store, games=no_games).restore(path, backup.id)
     monkeypatch.undo()
@@ -113,14 +113,14 @@ def test_a_full_disk_during_the_merge_backup_leaves_the_live_file_untouched(
 ) -> None:
     before = real_file.read_bytes()
     backups = tmp_path / "backups"
-    real_fsync = os.fsync
+    real_write = os.write
 
-    def full_in_the_backup_folder(fd: int) -> None:
+    def full_in_the_backup_folder(fd: int, data: bytes) -> int:
         if os.readlink(f"/proc/self/fd/{fd}").startswith(str(backups)):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real_fsync(fd)
+        return real_write(fd, data)
 
-    monkeypatch.setattr(os, "fsync", full_in_the_backup_folder)
+    monkeypatch.setattr(os, "write", full_in_the_backup_folder)
     with pytest.raises(BackupError, match="No space left on device; nothing was changed"):
         Merger(BackupStore(backups), games=no_games).merge(real_file, GroupSet.from_dict(GROUPSET))
     assert real_file.read_bytes() == before
