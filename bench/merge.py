@@ -70,6 +70,7 @@ def time_apply(data: bytes, runs: int, workdir: Path) -> tuple[float, dict[str, 
         outcome = merger.merge(live, groupset(i))
         samples.append(time.perf_counter() - started)
         assert outcome.status == "applied"
+        time.sleep(0.5)  # let the merge's Lua states be freed in the background before the next run
         laps.append(outcome.timings)
         shutil.rmtree(live.parent)
     return statistics.median(samples), laps[len(laps) // 2]

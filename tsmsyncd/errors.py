@@ -76,7 +76,8 @@ class ApplyError(TsmSyncError):
 
 
 class FileChangedError(ApplyError):
-    """The file changed on disk between reading it and replacing it."""
+    """The file changed on disk between reading it and replacing it (nothing was written), or another
+    program replaced it right after (its file is left alone; the original is in the backup)."""
 
 
 class VerifyError(ApplyError):

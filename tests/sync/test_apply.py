@@ -176,13 +176,18 @@ def test_merged_bytes_that_do_not_verify_are_never_written(tmp_path: Path) -> No
     assert not list(tmp_path.glob("*.tsmsyncd-tmp"))
 
 
-def test_a_file_that_differs_after_the_replace_gets_the_original_back(real_file: Path, tmp_path: Path) -> None:
-    original = real_file.read_bytes()
-    sv = read_savedvars(real_file)
-    real_file.write_bytes(original + b"-- something else wrote here\r\n")  # what the replace left on disk
-    with pytest.raises(VerifyError, match="original was put back"):
-        merger(tmp_path)._confirm_or_restore(real_file, sv, b"the bytes Lua verified", 0o644)
-    assert real_file.read_bytes() == original
+def test_a_file_another_program_swaps_in_right_after_the_replace_is_left_alone(
+    real_file: Path, tmp_path: Path
+) -> None:
+    theirs = real_file.read_bytes() + b"-- something else wrote here\r\n"
+    ours = tmp_path / "ours.lua"
+    ours.write_bytes(b"the bytes Lua verified")
+    real_file.write_bytes(theirs)  # a new file took the place of ours in between
+    backup = merger(tmp_path).backups.create(real_file, theirs, "before-merge")
+    with pytest.raises(FileChangedError, match="another program replaced .* left as that program wrote it"):
+        Merger._confirm(real_file, ours.stat(), backup)
+    assert real_file.read_bytes() == theirs
+    Merger._confirm(ours, ours.stat(), backup)  # our own file passes
 
 
 def test_file_mode_is_kept(real_file: Path, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ with one line that says why, quickly, and without running anything."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from sv_factory import render, tsm_db
 
 from tsmsyncd.errors import LuaLimitError, SavedVariablesError
 from tsmsyncd.tsm.luaformat import serialize_key
-from tsmsyncd.tsm.savedvars import parse_savedvars, read_savedvars
+from tsmsyncd.tsm.savedvars import ParseJob, parse_savedvars, read_savedvars
 
 
 @pytest.mark.parametrize("name", REAL_FILES)
@@ -120,3 +121,40 @@ def test_two_assignments_are_refused_because_the_bytes_would_be_ambiguous() -> N
 def test_a_missing_file_is_reported_by_path(tmp_path: Path) -> None:
     with pytest.raises(SavedVariablesError, match="cannot read"):
         read_savedvars(tmp_path / "nope.lua")
+
+
+ITEMS = "p@Default@userData@items"
+
+
+def parse_job(data: bytes) -> ParseJob:
+    pool = ThreadPoolExecutor(max_workers=1)
+    return ParseJob(data, "TradeSkillMaster.lua", None, pool)
+
+
+@pytest.mark.parametrize("name", REAL_FILES)
+def test_the_preview_reads_meta_and_merge_tables_from_their_own_bytes(name: str) -> None:
+    job = parse_job(real_fixture(name).read_bytes())
+    preview = job.preview()
+    sv = job.result()
+    assert preview is not None and preview.meta == sv.meta
+    for key in ("p@Default@userData@groups", ITEMS, "p@Default@userData@operations"):
+        assert preview.value(key) == sv.value(key)
+    assert preview.shared_operations_key() == sv.shared_operations_key()
+    assert preview.matches(sv, [ITEMS, "p@Nobody@userData@items"])  # absent from both agrees too
+
+
+def test_a_preview_that_disagrees_with_the_full_load_is_not_trusted() -> None:
+    preview = parse_job(render(tsm_db(player_items={"i:765": "Herbs"}))).preview()
+    sv = parse_job(render(tsm_db(player_items={"i:765": "Ore"}))).result()
+    assert preview is not None and not preview.matches(sv, [ITEMS])
+    other_meta = parse_job(render(tsm_db(version=128, player_items={"i:765": "Herbs"}))).result()
+    assert not preview.matches(other_meta, [ITEMS])
+
+
+def test_there_is_no_preview_when_a_merge_key_is_written_twice() -> None:
+    data = render(tsm_db(player_items={"i:765": "Herbs"}))
+    twice = data.replace(b'["_version"]', b'["p@Default@userData@items"] = {},\n["_version"]', 1)
+    job = parse_job(twice)
+    assert job.preview() is None  # only the full load knows which one Lua keeps
+    assert data.index(b'["p@Default@userData@items"]') < twice.index(b'["_version"]')
+    assert job.result().value(ITEMS) == {}  # Lua keeps the later one, written just before _version

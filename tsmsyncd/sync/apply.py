@@ -2,20 +2,27 @@
 
 Order of work, and why:
 1. Refuse at once if a game client that may write this file is running (it would overwrite us).
-2. Read the bytes once and load them in the Lua sandbox; plan from exactly those bytes.
+2. Read the bytes once. Lua 5.1 loads the whole file on one thread; meanwhile this thread scans the
+   bytes, loads only the meta and the merge tables from their own bytes in a small sandbox (the
+   preview), plans and splices. The plan is kept only if Lua then finds the full load equal to the
+   preview on every key the plan read; otherwise it is made again from the full load. Every error
+   about the file itself comes from the full load.
 3. Nothing to change → stop; the file is not touched (same GroupSet twice is a no-op).
 4. Splice the changed top-level values into the original bytes; everything else stays byte-identical.
-5. Back up the original (taken in parallel with steps 2-4, finished and fsynced before step 7).
+5. Back up the original (compressed and fsynced on another thread, durable before step 7).
 6. Write a temp file in the same folder and fsync it; meanwhile Lua 5.1 loads the new bytes and checks
    every untouched global and top-level key equal to before and every changed key equal to the plan.
-7. Just before ``os.replace``: the check passed (else nothing is written), the game is still closed,
-   and the file is still the one we read.
-8. After the replace, the file on disk must be byte-for-byte the bytes Lua verified; otherwise the
-   original bytes are put back and we say so.
+7. Just before ``os.replace``: the backup is durable, the check passed (else nothing is written), the
+   game is still closed, and the file is still the one we read (its bytes compared while Lua checks,
+   its stat once more at the end).
+8. After the replace, the file at the path must be the very file we wrote (same device, inode and
+   size); if another program replaced it in that instant, its newer file is left alone and we say so.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -39,7 +46,15 @@ from tsmsyncd.tsm.luaformat import lua_shape, splice
 from tsmsyncd.tsm.luasandbox import LuaLimits, to_python
 from tsmsyncd.tsm.merge import MergePlan, plan_merge, profile_keys
 from tsmsyncd.tsm.operations import Flavor
-from tsmsyncd.tsm.savedvars import DB_NAME, SavedVariables, TsmMeta, load_chunk, parse_savedvars
+from tsmsyncd.tsm.savedvars import (
+    DB_NAME,
+    SHARED_OPERATIONS_KEYS,
+    ParseJob,
+    Preview,
+    SavedVariables,
+    TsmMeta,
+    load_chunk,
+)
 from tsmsyncd.wow.process import GameProcess, games_blocking, require_closed
 
 __all__ = ["MergeOutcome", "Merger", "select_profiles"]
@@ -73,9 +88,13 @@ class _Original:
             raise SavedVariablesError(f"cannot read {path}: {exc.strerror or exc}") from exc
         return cls(path, data, stat.st_mtime_ns, stat.st_mode & 0o7777)
 
-    def still_on_disk(self) -> bool:
+    def still_on_disk(self, *, read: bool = True) -> bool:
+        """Whether the file is still the one we read: same mtime and, with ``read``, the same bytes."""
         try:
-            return self.path.stat().st_mtime_ns == self.mtime_ns and self.path.read_bytes() == self.data
+            stat = self.path.stat()
+            if stat.st_mtime_ns != self.mtime_ns or stat.st_size != len(self.data):
+                return False
+            return not read or self.path.read_bytes() == self.data
         except OSError:
             return False
 
@@ -88,15 +107,20 @@ class _PendingBackup:
     def __init__(self, store: BackupStore, original: _Original, pool: ThreadPoolExecutor) -> None:
         self._store = store
         self._path = original.path
-        self._future = pool.submit(store.create, original.path, original.data, "before-merge")
+        self._pool, self._original = pool, original
+        self._future: Future[Backup] | None = None
         self._claimed: Backup | None = None
 
+    def start(self) -> None:
+        self._future = self._pool.submit(self._store.create, self._original.path, self._original.data, "before-merge")
+
     def claim(self) -> Backup:
+        assert self._future is not None
         self._claimed = self._future.result()
         return self._claimed
 
     def release(self) -> None:
-        if self._claimed is not None or self._future.cancel():
+        if self._claimed is not None or self._future is None or self._future.cancel():
             return
         try:
             self._store.discard(self._path, self._future.result())
@@ -120,55 +144,81 @@ class Merger:
         remove_stale_temps(path)
         original = _Original.read(path)
         clock.lap("read")
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="backup") as pool:
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="lua") as lua,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="backup") as pool,
+        ):
             pending = None if dry_run else _PendingBackup(self.backups, original, pool)
+            job = ParseJob(original.data, path.name, self.limits, lua)
             try:
-                return self._merge(original, groupset, profiles, pending, clock)
+                return self._merge(original, groupset, profiles, pending, job, clock)
             finally:
                 if pending is not None:
                     pending.release()
+                _free_later(job)
 
     def _merge(
         self, original: _Original, groupset: GroupSet, profiles: Sequence[str], pending: _PendingBackup | None,
-        clock: _Clock,
+        job: ParseJob, clock: _Clock,
     ) -> MergeOutcome:
         path = original.path
-        sv = parse_savedvars(original.data, path.name, self.limits)
-        clock.lap("load")
-        chosen = select_profiles(sv.meta, profiles)
-        plan = plan_for(sv, groupset, chosen)
-        clock.lap("plan")
-        if plan.unchanged or pending is None:
+        sv, chosen, plan, new_data = self._plan(job, groupset, profiles)
+        clock.lap("load+plan+splice")
+        if new_data is None or pending is None:
             return MergeOutcome("unchanged" if plan.unchanged else "dry-run", path, chosen, plan, None, clock.timings)
-        try:
-            new_data = splice(original.data, sv.layout, plan.changes, plan.previous, sv.entries)
-        except ValueError as exc:
-            raise SavedVariablesError(f"{path.name}: {exc}; refusing to guess which one TSM uses") from exc
-        clock.lap("splice")
-        made = pending.claim()  # raises BackupError: nothing has been changed yet
-        clock.lap("backup")
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lua-verify") as pool:
-            # Lua checks the new bytes while they are written and fsynced (both release the GIL).
-            checking = pool.submit(verify_bytes, sv, new_data, plan)
-            self._write(original, new_data, checking)
+        pending.start()
+        # Lua checks the new bytes while they are written and fsynced and the backup is compressed.
+        checking = job.then(lambda sv: verify_bytes(sv, new_data, plan))
+        written = self._write(original, new_data, checking, pending)
+        made = pending.claim()
         clock.lap("write+verify")
-        self._confirm_or_restore(path, sv, new_data, original.mode)
+        self._confirm(path, written, made)
         clock.lap("confirm")
         return MergeOutcome("applied", path, chosen, plan, made, clock.timings)
 
-    def _write(self, original: _Original, new_data: bytes, checking: Future[str | None]) -> None:
+    def _plan(
+        self, job: ParseJob, groupset: GroupSet, profiles: Sequence[str]
+    ) -> tuple[SavedVariables, tuple[str, ...], MergePlan, bytes | None]:
+        """Plan and splice from the preview while Lua still loads the whole file; keep that work only if
+        the full load then agrees with the preview, else plan again from the full load. Either way every
+        error about the file itself comes from the full load first."""
+        early = None
+        preview = job.preview()
+        if preview is not None:
+            try:
+                chosen = select_profiles(preview.meta, profiles)
+                # Lua compares the preview with the full load on its own thread while we plan and splice.
+                agrees = job.then(lambda sv: preview.matches(sv, _keys_read(chosen)))
+                plan = plan_for(preview, groupset, chosen)
+                early = (chosen, plan, None if plan.unchanged else _splice(job, plan))
+            except TsmSyncError:
+                early = None  # the full load decides what is wrong with the file
+        sv = job.result()
+        if early is not None and agrees.result():
+            return sv, *early
+        chosen = select_profiles(sv.meta, profiles)
+        plan = plan_for(sv, groupset, chosen)
+        return sv, chosen, plan, None if plan.unchanged else _splice(job, plan)
+
+    def _write(
+        self, original: _Original, new_data: bytes, checking: Future[str | None], pending: _PendingBackup
+    ) -> os.stat_result:
         path = original.path
 
         def last_check() -> None:
+            # The bytes are compared first, while Lua may still be verifying; right before the replace
+            # only the game and the file's stat are checked again.
+            same = original.still_on_disk()
+            pending.claim()  # raises BackupError: nothing has been changed yet
             problem = checking.result()
             if problem is not None:
                 raise VerifyError(f"the merged {path.name} did not verify ({problem}); nothing was written")
             self._check_game(path)
-            if not original.still_on_disk():
+            if not (same and original.still_on_disk(read=False)):
                 raise FileChangedError(f"{path.name} changed on disk while merging; nothing was written, try again")
 
         try:
-            write_atomic(path, new_data, before_replace=last_check, mode=original.mode)
+            return write_atomic(path, new_data, before_replace=last_check, mode=original.mode)
         except TsmSyncError:
             raise
         except OSError as exc:
@@ -177,27 +227,44 @@ class Merger:
     def _check_game(self, path: Path) -> None:
         require_closed(path, self.games, f"{path.name} was left untouched")
 
-    def _confirm_or_restore(self, path: Path, sv: SavedVariables, expected: bytes, mode: int) -> None:
-        """After the replace: the file on disk must be exactly the bytes Lua verified, else put the
-        original back."""
+    @staticmethod
+    def _confirm(path: Path, written: os.stat_result, backup: Backup) -> None:
+        """After the replace, ``path`` must be the very file we wrote and fsynced, whose bytes Lua
+        verified before the replace. If another program replaced it in between, its file is newer than
+        ours and is left alone; the player's original is in the backup."""
         try:
-            problem = None if path.read_bytes() == expected else "the bytes on disk differ from the verified bytes"
-        except OSError as exc:
-            problem = f"it could not be read back ({exc.strerror or exc})"
-        if problem is None:
-            return
-        try:
-            write_atomic(path, sv.data, mode=mode)
-        except OSError as exc:
-            raise VerifyError(
-                f"the written {path.name} did not verify ({problem}) and putting the original back failed "
-                f"({exc.strerror or exc}); restore it from the backup"
-            ) from exc
-        raise VerifyError(f"the written {path.name} did not verify ({problem}); the original was put back")
+            now = path.stat()
+            ours = (now.st_dev, now.st_ino, now.st_size) == (written.st_dev, written.st_ino, written.st_size)
+        except OSError:
+            ours = False
+        if not ours:
+            raise FileChangedError(
+                f"another program replaced {path.name} right after tsmsyncd wrote it; it was left as that "
+                f"program wrote it (your file from before the merge is backup {backup.id})"
+            )
 
 
-def plan_for(sv: SavedVariables, groupset: GroupSet, profiles: Sequence[str]) -> MergePlan:
-    """Read the tables the merge needs from a loaded file and plan."""
+def _free_later(job: ParseJob) -> None:
+    """Drop the job's Lua states (hundreds of MB for a big file) on a background thread: closing them
+    takes a noticeable moment and nobody needs to wait for it."""
+    threading.Thread(target=job.close, name="lua-free", daemon=True).start()
+
+
+def _splice(job: ParseJob, plan: MergePlan) -> bytes:
+    assert job.layout is not None  # there is a plan, so there is a layout
+    try:
+        return splice(job.data, job.layout, plan.changes, plan.previous, job.entries)
+    except ValueError as exc:
+        raise SavedVariablesError(f"{job.name}: {exc}; refusing to guess which one TSM uses") from exc
+
+
+def _keys_read(profiles: Sequence[str]) -> list[str]:
+    """Every top-level key ``plan_for`` reads (or checks for) for these profiles."""
+    return [SHARED_OPERATIONS_KEYS[0], SHARED_OPERATIONS_KEYS[1], *(k for p in profiles for k in profile_keys(p))]
+
+
+def plan_for(sv: SavedVariables | Preview, groupset: GroupSet, profiles: Sequence[str]) -> MergePlan:
+    """Read the tables the merge needs from a loaded file (or its preview) and plan."""
     shared_key = sv.shared_operations_key()
     keys = {shared_key} | {k for p in profiles for k in profile_keys(p)}
     current = {key: sv.value(key) for key in keys}
@@ -228,7 +295,7 @@ def verify_bytes(sv: SavedVariables, new_data: bytes, plan: MergePlan) -> str | 
     if untouched:
         return f"untouched key {untouched[0]!r} changed"
     for key, value in plan.changes.items():
-        if not _holds_plan(sv, db, key, lua_shape(value), plan.previous.get(key)):
+        if not _holds_plan(sv, db, key, value, plan.previous.get(key)):
             return f"{key} does not hold the planned value"
     return None
 
@@ -241,15 +308,16 @@ def _holds_plan(sv: SavedVariables, db: object, key: str, value: object, previou
     new_table = db[raw_key]  # type: ignore[index]
     old_table = sv.db[raw_key]  # type: ignore[index]
     if not (isinstance(value, dict) and isinstance(previous, dict) and old_table is not None):
-        return to_python(new_table) == value
+        return to_python(new_table) == lua_shape(value)
     if lua51.lua_type(new_table) != "table":
         return False
-    changed = {k for k in value if k not in previous or previous[k] != value[k]}
+    # The plan keeps the very objects it read for entries it does not change, so `is` settles most.
+    changed = {k for k, v in value.items() if k not in previous or (previous[k] is not v and previous[k] != v)}
     changed.update(k for k in previous if k not in value)
     lua_changed = frozenset(_lua_key(k) for k in changed)
     if sv.sandbox.differing(old_table, new_table, lua_changed, limit=1):
         return False
-    return all(to_python(new_table[_lua_key(k)]) == value.get(k) for k in changed)  # type: ignore[index]
+    return all(to_python(new_table[_lua_key(k)]) == lua_shape(value.get(k)) for k in changed)  # type: ignore[index]
 
 
 def _lua_key(key: object) -> object:

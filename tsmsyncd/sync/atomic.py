@@ -45,9 +45,11 @@ def write_atomic(
     *,
     before_replace: Callable[[], None] | None = None,
     mode: int | None = None,
-) -> None:
-    """Replace ``path`` with ``data`` atomically. If anything fails (including ``before_replace``), the
-    temp file is removed, ``path`` is untouched and the error propagates."""
+) -> os.stat_result:
+    """Replace ``path`` with ``data`` atomically and return the stat of the file now in place (taken from
+    the open temp file, so a caller can prove later that ``path`` is still that file). If anything fails
+    (including ``before_replace``), the temp file is removed, ``path`` is untouched and the error
+    propagates."""
     folder = path.parent
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=folder)
     tmp = Path(tmp_name)
@@ -55,10 +57,11 @@ def write_atomic(
         try:
             _write_all(fd, data)
             os.fsync(fd)
+            if mode is not None:
+                os.chmod(tmp, mode)
+            written = os.fstat(fd)
         finally:
             os.close(fd)
-        if mode is not None:
-            os.chmod(tmp, mode)
         if before_replace is not None:
             before_replace()
         os.replace(tmp, path)
@@ -66,6 +69,7 @@ def write_atomic(
         tmp.unlink(missing_ok=True)
         raise
     fsync_dir(folder)
+    return written
 
 
 def remove_stale_temps(path: Path, now: float | None = None) -> list[Path]:

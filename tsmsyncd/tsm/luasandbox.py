@@ -69,9 +69,18 @@ local function differing(old, new, skip, max)
   return out
 end
 
+-- Of the keys listed in the array `keys`, those whose values differ between tables a and b.
+local function differing_at(a, b, keys)
+  local out, n = {}, 0
+  for _, k in next, keys do
+    if not eq(rawget(a, k), rawget(b, k)) then n = n + 1; out[n] = k end
+  end
+  return out
+end
+
 local function array_length(t) return #t end
 
-return run, differing, array_length
+return run, differing, differing_at, array_length
 """
 
 
@@ -115,7 +124,7 @@ class LuaSandbox:
             max_memory=self.limits.base_memory,
         )
         self._lua.globals().python = None
-        self._run, self._differing, self._array_length = self._lua.execute(_PRELUDE)
+        self._run, self._differing, self._differing_at, self._array_length = self._lua.execute(_PRELUDE)
 
     def load(self, source: bytes, chunkname: str) -> object:
         """Execute ``source`` in a fresh empty environment and return that environment (a Lua table)."""
@@ -160,6 +169,12 @@ class LuaSandbox:
         skip_table = self._lua.table_from({_to_lua_key(k): True for k in skip})
         self._lua.set_max_memory(self._lua.get_memory_used() + self.limits.base_memory)
         result = self._differing(old, new, skip_table, limit)
+        return [to_python(k) for k in result.values()]
+
+    def differing_at(self, a: object, b: object, keys: list[object]) -> list:
+        """Of ``keys`` (already Lua keys), those whose values differ between tables a and b (deep, in Lua)."""
+        self._lua.set_max_memory(self._lua.get_memory_used() + self.limits.base_memory)
+        result = self._differing_at(a, b, self._lua.table_from(keys))
         return [to_python(k) for k in result.values()]
 
     def array_length(self, table: object) -> int:

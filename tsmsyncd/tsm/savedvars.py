@@ -13,9 +13,12 @@ the written file against it without parsing the original twice.
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import lupa.lua51 as lua51
 
@@ -23,13 +26,17 @@ from tsmsyncd.errors import LuaLimitError, SavedVariablesError
 from tsmsyncd.tsm.luasandbox import LuaLimits, LuaSandbox, SandboxError, to_python
 from tsmsyncd.tsm.luascan import EntryLayout, LayoutError, TableLayout, scan_entries, scan_global_table
 
-__all__ = ["DB_NAME", "SavedVariables", "TsmMeta", "parse_savedvars", "read_savedvars"]
+__all__ = ["DB_NAME", "ParseJob", "Preview", "SavedVariables", "TsmMeta", "parse_savedvars", "read_savedvars"]
+
+T = TypeVar("T")
 
 DB_NAME = "TradeSkillMasterDB"
 MIN_VERSION = 10  # "first TSM4 version - combined all module settings into a single DB"
 SCOPES = ("profile", "realm", "factionrealm", "char", "sync")
 GLOBAL_OPERATIONS_KEY = "g@ @coreOptions@globalOperations"
-SHARED_OPERATIONS_RENAMED_AT = 121  # schema 121 renamed global.userData.operations to sharedOperations
+SHARED_OPERATIONS_RENAMED_AT = 121
+# schema 121 renamed global.userData.operations to sharedOperations: (new name, old name)
+SHARED_OPERATIONS_KEYS = ("g@ @userData@sharedOperations", "g@ @userData@operations")
 
 
 @dataclass(frozen=True)
@@ -73,19 +80,27 @@ class SavedVariables:
 
     def value(self, key: str) -> object:
         """The Python value of a top-level key, or None when absent."""
-        raw = self.db[key.encode("utf-8", "surrogateescape")]  # type: ignore[index]
-        if raw is None:
-            return None
-        try:
-            return to_python(raw)
-        except TypeError as exc:
-            raise SavedVariablesError(f"{self.name}: {key} cannot be read: {exc}") from exc
+        return _value_of(self.db, key, self.name)
 
     def shared_operations_key(self) -> str:
         """Where global operations live in this file's schema version."""
-        if self.has("g@ @userData@sharedOperations") or self.meta.version >= SHARED_OPERATIONS_RENAMED_AT:
-            return "g@ @userData@sharedOperations"
-        return "g@ @userData@operations"
+        return _shared_operations_key(self)
+
+
+def _value_of(db: object, key: str, name: str) -> object:
+    raw = db[key.encode("utf-8", "surrogateescape")]  # type: ignore[index]
+    if raw is None:
+        return None
+    try:
+        return to_python(raw)
+    except TypeError as exc:
+        raise SavedVariablesError(f"{name}: {key} cannot be read: {exc}") from exc
+
+
+def _shared_operations_key(source: SavedVariables | Preview) -> str:
+    if source.has(SHARED_OPERATIONS_KEYS[0]) or source.meta.version >= SHARED_OPERATIONS_RENAMED_AT:
+        return SHARED_OPERATIONS_KEYS[0]
+    return SHARED_OPERATIONS_KEYS[1]
 
 
 def read_savedvars(path: Path, limits: LuaLimits | None = None) -> SavedVariables:
@@ -98,37 +113,136 @@ def read_savedvars(path: Path, limits: LuaLimits | None = None) -> SavedVariable
 
 
 def parse_savedvars(data: bytes, name: str, limits: LuaLimits | None = None) -> SavedVariables:
-    if not data.strip():
-        raise SavedVariablesError(f"{name} is empty; there is nothing of TSM's in it to merge into")
-    sandbox = LuaSandbox(limits)
-    # Lua loads the file on a worker thread (lupa releases the GIL) while this thread scans the bytes
-    # for field spans. Lua's verdict comes first: a file Lua refuses is refused for that reason.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lua-load") as pool:
-        loading = pool.submit(load_chunk, sandbox, data, name)
+        return ParseJob(data, name, limits, pool).result()
+
+
+class ParseJob:
+    """A parse in flight. Lua loads the whole file on ``pool`` (lupa releases the GIL) while the calling
+    thread scans the bytes for field spans, so both are ready at about the same time. ``preview()`` reads
+    the meta and the merge tables from their own bytes alone, so a merge can plan before the full load is
+    done; ``result()`` is the authority and Lua's verdict comes first: a file Lua refuses is refused for
+    that reason, whatever the scanner or the preview made of it."""
+
+    def __init__(self, data: bytes, name: str, limits: LuaLimits | None, pool: ThreadPoolExecutor) -> None:
+        if not data or data.isspace():
+            raise SavedVariablesError(f"{name} is empty; there is nothing of TSM's in it to merge into")
+        self.data, self.name, self.limits = data, name, limits
+        self.sandbox = LuaSandbox(limits)
+        self._pool = pool
+        self._result: SavedVariables | None = None
+        self._lock = threading.Lock()
+        self._previewed: Preview | None = None
+        self._loading = pool.submit(load_chunk, self.sandbox, data, name)
+        self.layout: TableLayout | None = None
+        self.layout_error: LayoutError | None = None
+        self.entries: dict[str, EntryLayout | None] = {}
         try:
-            layout: TableLayout | None = scan_global_table(data, DB_NAME)
-            layout_error: LayoutError | None = None
-            entries = _merge_table_entries(data, layout)  # also while Lua is still busy
+            self.layout = scan_global_table(data, DB_NAME)
+            self.entries = _merge_table_entries(data, self.layout)
         except LayoutError as exc:
-            layout, layout_error, entries = None, exc, {}
-        env = loading.result()
-    db = env[DB_NAME.encode()]  # type: ignore[index]
-    if db is None or not _is_table(db):
-        found = sorted(k.decode("utf-8", "replace") for k in env.keys() if isinstance(k, bytes))  # type: ignore[attr-defined]
-        what = f"globals found: {', '.join(found[:5])}" if found else "it defines no globals"
-        raise SavedVariablesError(
-            f"{name} is not TradeSkillMaster's file: no {DB_NAME} table ({what}); is it another addon's file?"
-        )
-    meta = _check_meta(sandbox, db, name)
-    if layout is None:
-        raise SavedVariablesError(f"{name} is laid out in a way tsmsyncd cannot edit safely: {layout_error}")
-    return SavedVariables(name, data, layout, meta, sandbox, env, entries)
+            self.layout_error = exc
+
+    def close(self) -> None:
+        """Let go of the Lua states (the full load and the preview), once nothing needs them."""
+        with self._lock:
+            self.sandbox = self._result = self._previewed = None  # type: ignore[assignment]
+            self._loading = None  # type: ignore[assignment]
+
+    def preview(self) -> Preview | None:
+        """The meta and merge tables read from their own bytes in a small sandbox, or None when that is
+        not possible (no layout, a key written twice, anything odd): then wait for ``result()``."""
+        self._previewed = self._preview()
+        return self._previewed
+
+    def _preview(self) -> Preview | None:
+        if self.layout is None:
+            return None
+        wanted = [f for f in self.layout.fields if isinstance(f.key, str) and _previewed(f.key)]
+        if len({f.key for f in wanted}) != len(wanted):
+            return None  # a key written twice: only the full load knows which one Lua keeps
+        eol = self.layout.eol
+        chunk = b"".join([DB_NAME.encode(), b" = {", eol, *(self.data[f.start : f.value_end] + b"," + eol
+                                                            for f in wanted), b"}", eol])
+        sandbox = LuaSandbox(self.limits)
+        try:
+            db = sandbox.load(chunk, self.name)[DB_NAME.encode()]  # type: ignore[index]
+            meta = _check_meta(sandbox, db, self.name)
+        except (SandboxError, SavedVariablesError):
+            return None
+        return Preview(self.name, meta, sandbox, db, chunk, tuple(f.key for f in wanted))
+
+    def then(self, work: Callable[[SavedVariables], T]) -> Future[T]:
+        """Run ``work`` on the full load's result on the Lua thread (after the load, before anything
+        submitted later); a refused file makes the future raise the same error as ``result()``."""
+        return self._pool.submit(lambda: work(self.result()))
+
+    def result(self) -> SavedVariables:
+        with self._lock:  # the Lua thread (``then``) and the caller may both ask
+            if self._result is None:
+                self._result = self._finish()
+            return self._result
+
+    def _finish(self) -> SavedVariables:
+        env = self._loading.result()
+        db = env[DB_NAME.encode()]  # type: ignore[index]
+        if db is None or not _is_table(db):
+            found = sorted(k.decode("utf-8", "replace") for k in env.keys() if isinstance(k, bytes))  # type: ignore[attr-defined]
+            what = f"globals found: {', '.join(found[:5])}" if found else "it defines no globals"
+            raise SavedVariablesError(
+                f"{self.name} is not TradeSkillMaster's file: no {DB_NAME} table ({what}); is it another addon's file?"
+            )
+        meta = _check_meta(self.sandbox, db, self.name)
+        if self.layout is None:
+            raise SavedVariablesError(
+                f"{self.name} is laid out in a way tsmsyncd cannot edit safely: {self.layout_error}"
+            )
+        return SavedVariables(self.name, self.data, self.layout, meta, self.sandbox, env, self.entries)
+
+
+@dataclass
+class Preview:
+    """The meta and the tables a merge reads, loaded from only their own bytes. Cheap, and trusted only
+    once ``matches()`` has compared it with the full load inside Lua."""
+
+    name: str
+    meta: TsmMeta
+    sandbox: LuaSandbox = field(repr=False)
+    db: object = field(repr=False)
+    chunk: bytes = field(repr=False)
+    keys: tuple[str, ...]
+
+    def has(self, key: str) -> bool:
+        return self.db[key.encode("utf-8", "surrogateescape")] is not None  # type: ignore[index]
+
+    def value(self, key: str) -> object:
+        return _value_of(self.db, key, self.name)
+
+    def shared_operations_key(self) -> str:
+        return _shared_operations_key(self)
+
+    def matches(self, sv: SavedVariables, keys: Iterable[str]) -> bool:
+        """Whether the full load agrees with this preview on the meta and on every key in ``keys``
+        (a key absent from both agrees). The preview's text is loaded again in the full load's state so
+        the comparison is Lua's own, table by table."""
+        if sv.meta != self.meta:
+            return False
+        try:
+            small = sv.sandbox.load(self.chunk, self.name)[DB_NAME.encode()]  # type: ignore[index]
+        except SandboxError:
+            return False
+        raw = [k.encode("utf-8", "surrogateescape") for k in {*keys, *self.keys}]
+        return not sv.sandbox.differing_at(sv.db, small, raw)
 
 
 # The tables a merge edits: a profile's groups, items and operations, and the global operations.
 _MERGE_TABLE = re.compile(
     r"^(?:p@[^@]+@userData@(?:groups|items|operations)|g@ @userData@(?:sharedOperations|operations))$"
 )
+
+
+def _previewed(key: str) -> bool:
+    return key.startswith("_") or key == GLOBAL_OPERATIONS_KEY or _MERGE_TABLE.match(key) is not None
 
 
 def _merge_table_entries(data: bytes, layout: TableLayout) -> dict[str, EntryLayout | None]:
