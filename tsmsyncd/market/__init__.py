@@ -1,0 +1,1 @@
+"""Core: market arithmetic on auction-house snapshots (market value, day weighting, sales estimates)."""
