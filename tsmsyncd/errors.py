@@ -9,12 +9,17 @@ Foreign errors (Lua, OSError, JSON) are translated once, where they cross into o
     │   ├── GroupSetError            a GroupSet document is invalid (names the field)
     │   ├── SavedVariablesError      a SavedVariables file was refused (not TSM4, broken, hostile)
     │   │   └── LuaLimitError        loading it hit the instruction or memory limit
-    │   └── ProfileError             a TSM profile was asked for that the file does not have
+    │   ├── ProfileError             a TSM profile was asked for that the file does not have
+    │   └── SettingsError            a setting (region, credentials, URL...) is missing or invalid
     ├── GameRunningError             a WoW client is running; the file was left alone    (exit 3)
-    └── ApplyError                   writing failed; the original file is in place        (exit 1)
-        ├── FileChangedError         the file changed on disk while we were working
-        ├── VerifyError              the written file did not verify; the original was put back
-        └── BackupError              the backup could not be written; nothing was changed
+    ├── ApplyError                   writing failed; the original file is in place        (exit 1)
+    │   ├── FileChangedError         the file changed on disk while we were working
+    │   ├── VerifyError              the written file did not verify; the original was put back
+    │   └── BackupError              the backup could not be written; nothing was changed
+    └── BlizzardError                talking to Blizzard's API failed; stored data is unchanged (exit 1)
+        ├── CredentialsError         Blizzard refused the client id/secret (or the token)
+        ├── ApiError                 an HTTP failure that retries did not cure (status, timeout, too big)
+        └── SnapshotError            a response that is not JSON or not of the expected shape
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ __all__ = [
     "InputError",
     "LuaLimitError",
     "ProfileError",
+    "SettingsError",
+    "BlizzardError",
+    "CredentialsError",
+    "ApiError",
+    "SnapshotError",
     "SavedVariablesError",
     "TsmSyncError",
     "VerifyError",
@@ -86,3 +96,32 @@ class VerifyError(ApplyError):
 
 class BackupError(ApplyError):
     """The backup of the original could not be written, so nothing was changed."""
+
+
+class SettingsError(InputError):
+    """A setting is missing or invalid. ``field`` names it (``region``, ``blizzard.client_id``...)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"setting {field}: {reason}")
+
+
+class BlizzardError(TsmSyncError):
+    """Talking to Blizzard's API failed. Nothing already stored was changed. Messages never carry secrets."""
+
+
+class CredentialsError(BlizzardError):
+    """Blizzard refused the client credentials (or keeps refusing fresh tokens)."""
+
+
+class ApiError(BlizzardError):
+    """An HTTP failure that the bounded retries did not cure. ``status`` is the last HTTP status, if any."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class SnapshotError(BlizzardError):
+    """A response body that is not JSON, or not of the shape Blizzard documents. ``field`` names where."""
