@@ -1,18 +1,48 @@
-"""Where tsmsyncd keeps its own files.
+"""Where tsmsyncd keeps its own files, and its settings: typed, validated, with a message naming the field.
 
 ``TSMSYNCD_HOME`` overrides everything (tests, portable installs); otherwise the platform's user data
 folder (``%LOCALAPPDATA%\\tsmsyncd``, ``~/Library/Application Support/tsmsyncd``, ``~/.local/share/tsmsyncd``).
+Settings live in ``settings.json`` there (written atomically, readable only by the user: it may hold the
+Blizzard client secret); environment variables override them:
+``TSMSYNCD_BLIZZARD_API_URL`` (may contain ``{region}``), ``TSMSYNCD_BLIZZARD_OAUTH_URL``,
+``TSMSYNCD_BLIZZARD_CLIENT_ID`` and ``TSMSYNCD_BLIZZARD_CLIENT_SECRET``.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import platformdirs
 
-__all__ = ["data_dir"]
+from tsmsyncd.errors import SettingsError
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "DEFAULT_OAUTH_URL",
+    "Settings",
+    "check_region",
+    "data_dir",
+    "database_path",
+    "load_settings",
+    "save_settings",
+]
+
+DEFAULT_API_URL = "https://{region}.api.blizzard.com"
+DEFAULT_OAUTH_URL = "https://oauth.battle.net/token"  # one token works on every regional API host
+REGIONS = ("us", "eu", "kr", "tw")
+FLAVORS = ("retail", "classic", "classic-era")
+_ENV = {
+    "api_url": "TSMSYNCD_BLIZZARD_API_URL",
+    "oauth_url": "TSMSYNCD_BLIZZARD_OAUTH_URL",
+    "client_id": "TSMSYNCD_BLIZZARD_CLIENT_ID",
+    "client_secret": "TSMSYNCD_BLIZZARD_CLIENT_SECRET",
+}
 
 
 def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
@@ -20,3 +50,109 @@ def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
     if home:
         return Path(home).expanduser()
     return Path(platformdirs.user_data_dir("tsmsyncd", appauthor=False))
+
+
+def check_region(region: str) -> str:
+    if region == "cn":
+        raise SettingsError("region", "China (cn) is not supported: Blizzard's API does not serve global clients there")
+    if region not in REGIONS:
+        raise SettingsError("region", f"{region!r} is not a region; use one of {', '.join(REGIONS)}")
+    return region
+
+
+def database_path(environ: Mapping[str, str] = os.environ) -> Path:
+    return data_dir(environ) / "tsmsyncd.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str = "us"
+    flavor: str = "retail"
+    realms: tuple[int, ...] = ()  # connected realm ids to refresh
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
+    api_url: str = DEFAULT_API_URL
+    oauth_url: str = DEFAULT_OAUTH_URL
+
+    def __post_init__(self) -> None:
+        check_region(self.region)
+        if self.flavor not in FLAVORS:
+            raise SettingsError("flavor", f"{self.flavor!r} is not one of {', '.join(FLAVORS)}")
+        if not all(type(r) is int and 0 < r < 2**31 for r in self.realms):
+            raise SettingsError("realms", "must be a list of connected realm ids (whole numbers)")
+        for name in ("client_id", "client_secret"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or len(value) > 256 or any(c.isspace() for c in value):
+                raise SettingsError(f"blizzard.{name}", "must be one word of at most 256 characters")
+        _check_url("api_url", self.api_url)
+        _check_url("oauth_url", self.oauth_url)
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+    def public(self) -> dict[str, object]:
+        """The settings as shown to anyone: the secret is only said to be set, never shown."""
+        shown = asdict(self)
+        shown["realms"] = list(self.realms)
+        shown["client_secret"] = "(set)" if self.client_secret else ""
+        return shown
+
+
+def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
+    """The stored settings with the environment's overrides; a broken file is an error naming the field."""
+    path = data_dir(environ) / "settings.json"
+    stored: dict[str, object] = {}
+    if path.exists():
+        try:
+            stored = json.loads(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise SettingsError("settings.json", f"cannot be read ({exc}); fix or delete {path}") from exc
+        if not isinstance(stored, dict):
+            raise SettingsError("settings.json", "is not a JSON object")
+    known = {f for f in Settings.__dataclass_fields__}
+    unknown = sorted(set(stored) - known)
+    if unknown:
+        raise SettingsError(unknown[0], "is not a setting")
+    if isinstance(stored.get("realms"), list):
+        stored["realms"] = tuple(stored["realms"])  # type: ignore[arg-type]
+    for name, var in _ENV.items():
+        if environ.get(var):
+            stored[name] = environ[var]
+    for name, value in stored.items():
+        expected = tuple if name == "realms" else str
+        if not isinstance(value, expected):
+            raise SettingsError(name, f"must be {'a list of realm ids' if expected is tuple else 'text'}")
+    return Settings(**stored)  # type: ignore[arg-type]
+
+
+def save_settings(settings: Settings, environ: Mapping[str, str] = os.environ) -> Path:
+    """Write the settings atomically, readable by the user only (it may hold the client secret)."""
+    from tsmsyncd.sync.atomic import write_atomic  # config sits below the services; import where used
+
+    folder = data_dir(environ)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = asdict(replace(settings))
+    data["realms"] = list(settings.realms)
+    path = folder / "settings.json"
+    write_atomic(path, json.dumps(data, indent=2).encode() + b"\n", mode=0o600)
+    return path
+
+
+def _check_url(name: str, url: str) -> None:
+    """https, or plain http only to this machine (tests, the demo): a secret must never cross a network
+    unencrypted."""
+    parts = urlsplit(url.replace("{region}", "us"))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(name, f"{url!r} is not an http(s) URL")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise SettingsError(name, "must use https unless it points at this machine (localhost)")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
