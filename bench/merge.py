@@ -12,6 +12,7 @@ Usage: python bench/merge.py [--mb 50] [--groups 3000] [--runs 3] [--skip-slpp]
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -64,7 +65,9 @@ def time_apply(data: bytes, runs: int, workdir: Path) -> tuple[float, dict[str, 
     for i in range(runs):
         live = workdir / f"run{i}" / "TradeSkillMaster.lua"
         live.parent.mkdir()
-        live.write_bytes(data)
+        with live.open("wb") as f:  # written and flushed, as the game's file is by the time the player quit
+            f.write(data)
+            os.fsync(f.fileno())
         merger = Merger(BackupStore(workdir / f"backups{i}"))
         started = time.perf_counter()
         outcome = merger.merge(live, groupset(i))

@@ -85,13 +85,21 @@ def test_merge_into_real_files_changes_only_the_managed_keys(real_file: Path, tm
 
 def test_the_backup_holds_the_original_bytes(real_file: Path, tmp_path: Path) -> None:
     before = real_file.read_bytes()
+    inode = real_file.stat().st_ino
     store = BackupStore(tmp_path / "backups")
     outcome = Merger(store, games=no_games).merge(real_file, GroupSet.from_dict(GROUPSET))
-    assert outcome.backup is not None and outcome.backup.reason == "before-merge"
-    stored = store.folder_for(real_file) / outcome.backup.file
-    assert zstandard.ZstdDecompressor().decompress(stored.read_bytes()) == before
-    assert store.read(real_file, outcome.backup) == before
-    assert [b.id for b in store.backups_of(real_file)] == [outcome.backup.id]
+    backup = outcome.backup
+    assert backup is not None and backup.reason == "before-merge"
+    # Same volume: the backup is the original file itself, hard-linked; the merge gave the live file a new inode.
+    stored = store.folder_for(real_file) / backup.file
+    assert backup.file == f"{backup.id}.lua" and stored.stat().st_ino == inode != real_file.stat().st_ino
+    assert stored.read_bytes() == before and real_file.read_bytes() != before
+    assert store.read(real_file, backup) == before
+    assert store.compact(real_file) == 1  # later, off the merge's path: compressed, the link let go
+    (packed,) = store.backups_of(real_file)
+    assert packed.file == f"{backup.id}.lua.zst" and not stored.exists()
+    assert zstandard.ZstdDecompressor().decompress((stored.parent / packed.file).read_bytes()) == before
+    assert store.read(real_file, packed) == before
 
 
 def test_the_same_groupset_twice_leaves_the_bytes_alone_and_makes_no_backup(real_file: Path, tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -110,3 +112,61 @@ def test_a_full_disk_during_a_backup_leaves_nothing_behind(
     monkeypatch.undo()
     assert store.backups_of(live) == []
     assert not [p for p in store.folder_for(live).iterdir()]
+
+
+def read_with_stat(path: Path) -> tuple[bytes, os.stat_result]:
+    with path.open("rb") as f:
+        return f.read(), os.fstat(f.fileno())
+
+
+def test_a_merge_backup_is_a_hard_link_to_the_file_as_read(live: Path, tmp_path: Path) -> None:
+    store = BackupStore(tmp_path / "backups")
+    data, stat = read_with_stat(live)
+    b = store.create(live, data, "before-merge", same_file=stat)
+    linked = store.folder_for(live) / b.file
+    assert b.file == f"{b.id}.lua" and linked.stat().st_ino == stat.st_ino
+    assert store.read(live, b) == data
+
+
+def test_a_file_that_changed_since_it_was_read_is_copied_not_linked(live: Path, tmp_path: Path) -> None:
+    store = BackupStore(tmp_path / "backups")
+    data, stat = read_with_stat(live)
+    live.write_bytes(b"TradeSkillMasterDB = {} -- the game saved meanwhile\r\n")
+    os.utime(live, ns=(stat.st_mtime_ns + 10**9, stat.st_mtime_ns + 10**9))
+    b = store.create(live, data, "before-merge", same_file=stat)
+    assert b.file == f"{b.id}.lua.zst" and store.read(live, b) == data  # the bytes the merge planned from
+    assert sorted(p.name for p in store.folder_for(live).iterdir()) == sorted([b.file, "manifest.json"])
+
+
+def test_another_volume_gets_a_compressed_copy(live: Path) -> None:
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == live.stat().st_dev:
+        pytest.skip("needs /dev/shm on another filesystem than the temp dir")
+    store = BackupStore(shm / f"tsmsyncd-test-{os.getpid()}")
+    try:
+        data, stat = read_with_stat(live)
+        b = store.create(live, data, "before-merge", same_file=stat)
+        assert b.file == f"{b.id}.lua.zst" and store.read(live, b) == data
+    finally:
+        shutil.rmtree(store.root, ignore_errors=True)
+
+
+def test_compact_leaves_a_link_whose_bytes_changed_in_place_and_read_calls_it_damaged(
+    live: Path, tmp_path: Path
+) -> None:
+    store = BackupStore(tmp_path / "backups")
+    data, stat = read_with_stat(live)
+    b = store.create(live, data, "before-merge", same_file=stat)
+    with live.open("r+b") as f:  # something wrote into the live file in place, through the shared inode
+        f.write(b"X")
+    assert store.compact(live) == 0
+    assert store.backups_of(live) == [b]
+    with pytest.raises(BackupError, match="damaged"):
+        store.read(live, b)
+
+
+def test_a_manifest_that_names_a_foreign_file_is_refused(live: Path, tmp_path: Path) -> None:
+    store = BackupStore(tmp_path / "backups")
+    b = store.create(live, b"x", "manual")
+    with pytest.raises(BackupError, match="unexpected file"):
+        store.read(live, replace(b, file="../../../etc/passwd"))

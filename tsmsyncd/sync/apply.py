@@ -9,7 +9,9 @@ Order of work, and why:
    about the file itself comes from the full load.
 3. Nothing to change → stop; the file is not touched (same GroupSet twice is a no-op).
 4. Splice the changed top-level values into the original bytes; everything else stays byte-identical.
-5. Back up the original (compressed and fsynced on another thread, durable before step 7).
+5. Back up the original on another thread from the start: a hard link to the file as read (instant; the
+   replace gives the live file a new inode, so the link keeps the old bytes) or, on another volume, a
+   compressed copy; durable before step 7. ``BackupStore.compact`` compresses links later.
 6. Write a temp file in the same folder and fsync it; meanwhile Lua 5.1 loads the new bytes and checks
    every untouched global and top-level key equal to before and every changed key equal to the plan.
 7. Just before ``os.replace``: the backup is durable, the check passed (else nothing is written), the
@@ -76,17 +78,25 @@ class _Original:
 
     path: Path
     data: bytes
-    mtime_ns: int
-    mode: int
+    stat: os.stat_result
+
+    @property
+    def mtime_ns(self) -> int:
+        return self.stat.st_mtime_ns
+
+    @property
+    def mode(self) -> int:
+        return self.stat.st_mode & 0o7777
 
     @classmethod
     def read(cls, path: Path) -> _Original:
         try:
-            data = path.read_bytes()
-            stat = path.stat()
+            with path.open("rb") as f:  # bytes and stat from one open file: they describe the same inode
+                stat = os.fstat(f.fileno())
+                data = f.read()
         except OSError as exc:
             raise SavedVariablesError(f"cannot read {path}: {exc.strerror or exc}") from exc
-        return cls(path, data, stat.st_mtime_ns, stat.st_mode & 0o7777)
+        return cls(path, data, stat)
 
     def still_on_disk(self, *, read: bool = True) -> bool:
         """Whether the file is still the one we read: same mtime and, with ``read``, the same bytes."""
@@ -100,19 +110,17 @@ class _Original:
 
 
 class _PendingBackup:
-    """A backup started before we know whether anything will be written: it is compressed on another
-    thread while Lua loads the file (both release the GIL), must be durable before the live file is
-    replaced, and is thrown away again when nothing is written (same GroupSet twice, a refused file)."""
+    """A backup started before we know whether anything will be written, on its own thread (a hard link
+    made durable, or a compressed copy when the store is on another volume). It must be durable before
+    the live file is replaced, and is thrown away again when nothing is written (same GroupSet twice, a
+    refused file)."""
 
     def __init__(self, store: BackupStore, original: _Original, pool: ThreadPoolExecutor) -> None:
         self._store = store
         self._path = original.path
-        self._pool, self._original = pool, original
-        self._future: Future[Backup] | None = None
+        self._future: Future[Backup] | None = pool.submit(
+            store.create, original.path, original.data, "before-merge", same_file=original.stat)
         self._claimed: Backup | None = None
-
-    def start(self) -> None:
-        self._future = self._pool.submit(self._store.create, self._original.path, self._original.data, "before-merge")
 
     def claim(self) -> Backup:
         assert self._future is not None
@@ -166,7 +174,6 @@ class Merger:
         clock.lap("load+plan+splice")
         if new_data is None or pending is None:
             return MergeOutcome("unchanged" if plan.unchanged else "dry-run", path, chosen, plan, None, clock.timings)
-        pending.start()
         # Lua checks the new bytes while they are written and fsynced and the backup is compressed.
         checking = job.then(lambda sv: verify_bytes(sv, new_data, plan))
         written = self._write(original, new_data, checking, pending)

@@ -5,12 +5,20 @@ zstandard-compressed copies (level 1: on a 50 MB file 3x faster than zlib's fast
 of the size) and a ``manifest.json`` with one entry per copy: when, why, the original size and sha256, and the
 app version. A backup is durable (fsynced, manifest written atomically) before the merge that needs it
 may replace the live file.
+
+The backup a merge takes is, where the store and the file share a volume, a hard link to the file as read:
+instant, no copy, and safe because the merge then *replaces* the live file (a new inode) rather than
+writing into it, so the linked inode keeps the original bytes. ``compact()`` compresses such backups
+later, off the merge's path; ``read()`` checks the sha256 either way, so a linked file that something
+rewrote in place is reported as damaged, never restored. On another volume (or a filesystem without
+hard links) the backup is compressed straight away.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -35,7 +43,7 @@ MAX_NOTE = 200
 @dataclass(frozen=True)
 class Backup:
     id: str
-    file: str  # name of the compressed copy inside the store folder
+    file: str  # the copy inside the store folder: "<id>.lua.zst", or "<id>.lua" (a hard link, not yet compacted)
     created: str  # ISO 8601 UTC
     reason: str
     size: int
@@ -108,9 +116,12 @@ class BackupStore:
         raise BackupError(f"there is no backup {backup_id} of {savedvars}")
 
     def create(
-        self, savedvars: Path, data: bytes, reason: str, now: datetime | None = None, note: str | None = None
+        self, savedvars: Path, data: bytes, reason: str, now: datetime | None = None, note: str | None = None,
+        *, same_file: os.stat_result | None = None,
     ) -> Backup:
-        """Store ``data`` (the bytes of ``savedvars`` as read), prune by the policy, return the entry."""
+        """Store ``data`` (the bytes of ``savedvars`` as read), prune by the policy, return the entry.
+        With ``same_file`` (the stat taken when ``data`` was read), hard-link the file if it is still that
+        very file, instead of compressing ``data`` now."""
         if reason not in REASONS:
             raise ValueError(f"unknown backup reason {reason!r}")
         if note is not None and (len(note) > MAX_NOTE or any(ord(c) < 0x20 for c in note)):
@@ -119,12 +130,18 @@ class BackupStore:
         sha = hashlib.sha256(data).hexdigest()
         backup_id = f"{now:%Y%m%dT%H%M%S%fZ}-{reason}-{sha[:8]}"
         folder = self.folder_for(savedvars)
-        entry = Backup(backup_id, f"{backup_id}.lua.zst", now.isoformat(timespec="microseconds"), reason,
-                       len(data), sha, __version__, str(savedvars.resolve()), note=note)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            # Level 1: a backup is taken before every write, so speed matters more than a few percent.
-            write_atomic(folder / entry.file, zstandard.ZstdCompressor(level=1).compress(data))
+        except OSError as exc:
+            raise BackupError(f"could not create the backup folder {folder}: {exc.strerror or exc}") from exc
+        linked = same_file is not None and _link(savedvars, folder / f"{backup_id}.lua", same_file, len(data))
+        entry = Backup(backup_id, f"{backup_id}.lua" if linked else f"{backup_id}.lua.zst",
+                       now.isoformat(timespec="microseconds"), reason, len(data), sha, __version__,
+                       str(savedvars.resolve()), note=note)
+        try:
+            if not linked:
+                # Level 1: a backup is taken before every write, so speed matters more than a few percent.
+                write_atomic(folder / entry.file, zstandard.ZstdCompressor(level=1).compress(data))
             self._save(savedvars, [*self.backups_of(savedvars), entry])
         except (OSError, BackupError) as exc:
             (folder / entry.file).unlink(missing_ok=True)
@@ -172,11 +189,33 @@ class BackupStore:
         except OSError as exc:
             raise BackupError(f"could not remove backup {backup.id}: {exc.strerror or exc}") from exc
 
+    def compact(self, savedvars: Path) -> int:
+        """Compress the backups kept as hard links; return how many. One whose bytes no longer match its
+        checksum is left exactly as it is (``read`` reports it as damaged)."""
+        folder, done = self.folder_for(savedvars), 0
+        for backup in self.backups_of(savedvars):
+            if backup.file != f"{backup.id}.lua":
+                continue
+            try:
+                data = self.read(savedvars, backup)
+                write_atomic(folder / f"{backup.id}.lua.zst", zstandard.ZstdCompressor(level=1).compress(data))
+            except (OSError, BackupError):
+                continue
+            packed = replace(backup, file=f"{backup.id}.lua.zst")
+            self._save(savedvars, [packed if b.id == backup.id else b for b in self.backups_of(savedvars)])
+            (folder / backup.file).unlink(missing_ok=True)
+            done += 1
+        return done
+
     def read(self, savedvars: Path, backup: Backup) -> bytes:
         """The original bytes of ``backup``, checked against the manifest's size and sha256."""
+        if backup.file not in (f"{backup.id}.lua", f"{backup.id}.lua.zst"):
+            raise BackupError(f"backup {backup.id} names an unexpected file {backup.file!r} in the manifest")
         path = self.folder_for(savedvars) / backup.file
         try:
-            data = zstandard.ZstdDecompressor().decompress(path.read_bytes(), max_output_size=backup.size + 1)
+            raw = path.read_bytes()
+            data = raw if backup.file.endswith(".lua") else zstandard.ZstdDecompressor().decompress(
+                raw, max_output_size=backup.size + 1)
         except (OSError, zstandard.ZstdError) as exc:
             raise BackupError(f"backup {backup.id} cannot be read ({exc}); it is damaged or missing") from exc
         if len(data) != backup.size or hashlib.sha256(data).hexdigest() != backup.sha256:
@@ -190,6 +229,32 @@ class BackupStore:
             fsync_dir(folder)
         except OSError as exc:
             raise BackupError(f"could not update the backup manifest in {folder}: {exc.strerror or exc}") from exc
+
+
+def _link(source: Path, target: Path, expected: os.stat_result, size: int) -> bool:
+    """Hard-link ``source`` as ``target`` and make the link durable, if ``source`` is still the file
+    ``expected`` describes; False (and nothing left behind) when that cannot be done."""
+    try:
+        os.link(source, target)
+    except OSError:
+        return False  # another volume, no hard links on this filesystem, no permission: compress instead
+    try:
+        now = os.stat(target)
+        same = (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns) == (
+            expected.st_dev, expected.st_ino, size, expected.st_mtime_ns)
+        if same:
+            # The bytes may still sit in the page cache only (the game wrote them moments ago).
+            fd = os.open(target, os.O_RDWR if os.name == "nt" else os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            fsync_dir(target.parent)
+            return True
+    except OSError:
+        pass
+    target.unlink(missing_ok=True)
+    return False
 
 
 def default_backup_root(data_dir: Path) -> Path:
