@@ -228,7 +228,9 @@ class BackupStore:
             write_atomic(folder / MANIFEST, json.dumps([asdict(b) for b in backups], indent=1).encode("utf-8"))
             fsync_dir(folder)
         except OSError as exc:
-            raise BackupError(f"could not update the backup manifest in {folder}: {exc.strerror or exc}") from exc
+            raise BackupError(
+                f"could not update the backup manifest in {folder}: {exc.strerror or exc}; nothing was changed"
+            ) from exc
 
 
 def _link(source: Path, target: Path, expected: os.stat_result, size: int) -> bool:

@@ -2,7 +2,8 @@
 
 Exit codes are a contract (DESIGN.md): 0 done (or nothing to do), 1 refused or failed with the player's
 file untouched, 3 a game client is running (file untouched), 2 bad command-line usage (argparse).
-Commands: ``merge``, ``export-string`` and ``backups list|create|restore|pin|unpin|prune``.
+Commands: ``merge``, ``export-string``, ``backups list|create|restore|pin|unpin|prune`` here; ``realms list``,
+``refresh --once`` and ``market show`` in ``cli/market.py``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from tsmsyncd import __version__
+from tsmsyncd.cli.market import add_market_commands
 from tsmsyncd.config import data_dir
 from tsmsyncd.errors import InputError, TsmSyncError
 from tsmsyncd.groups.groupset import GroupSet
@@ -63,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="which client the operations are for (default: retail)")
     export.set_defaults(run=run_export_string)
     add_backup_commands(commands)
+    add_market_commands(commands)
     return parser
 
 
@@ -170,7 +173,10 @@ def run_merge(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(outcome_json(outcome), indent=2, ensure_ascii=False))
     else:
-        print(outcome_text(outcome, store))
+        print(outcome_text(outcome, store), flush=True)
+    if outcome.backup is not None:
+        sys.stdout.flush()
+        store.compact(args.savedvars)  # the merge's backup was a hard link; compress it now, after the report
     return 0
 
 

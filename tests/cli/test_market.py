@@ -1,0 +1,98 @@
+"""`tsmsyncd realms list`, `refresh --once` and `market show`, run as real processes against the fake
+Blizzard server over loopback, with the settings a player would give them through the environment."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tsmsyncd.blizzard.fake import FakeBlizzard
+
+SECRET = "fake-client-secret"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBlizzard]:
+    async with FakeBlizzard(commodity_rows=2000, realm_rows=1500) as server:
+        yield server
+
+
+@pytest.fixture
+def env(fake: FakeBlizzard, tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "TSMSYNCD_HOME": str(tmp_path / "home"),
+        "TSMSYNCD_BLIZZARD_API_URL": fake.api_url,
+        "TSMSYNCD_BLIZZARD_OAUTH_URL": fake.oauth_url,
+        "TSMSYNCD_BLIZZARD_CLIENT_ID": "fake-client-id",
+        "TSMSYNCD_BLIZZARD_CLIENT_SECRET": SECRET,
+    }
+
+
+async def tsmsyncd(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tsmsyncd", *args, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_realms_list_prints_connected_realms_with_their_names(env) -> None:
+    code, out, err = await tsmsyncd(env, "realms", "list", "--region", "us")
+    assert code == 0, err
+    assert "Kilrogg, Winterhoof" in out and "connected realms in us" in out
+    code, out, _ = await tsmsyncd(env, "realms", "list", "--region", "us", "--json")
+    realms = {r["connected_realm_id"]: r for r in json.loads(out)}
+    assert {r["name"] for r in realms[4]["realms"]} == {"Kilrogg", "Winterhoof"}
+
+
+async def test_refresh_then_market_show(env, fake) -> None:
+    code, out, err = await tsmsyncd(env, "refresh", "--once", "--region", "us", "--realm", "4", "--json")
+    assert code == 0, err
+    sources = {s["source"]: s for s in json.loads(out)["sources"]}
+    assert sources["us/realm/4"]["status"] == "updated" and sources["us/commodities"]["auctions"] > 0
+    code, out, err = await tsmsyncd(env, "refresh", "--once", "--realm", "4")
+    assert code == 0 and out.count("not modified") == 2, err
+
+    code, out, err = await tsmsyncd(env, "market", "show", "i:2447", "--realm", "4", "--json")
+    assert code == 0, err
+    shown = json.loads(out)
+    assert shown["item"] == "i:2447" and shown["source"] == "us/commodities"  # Peacebloom is a commodity
+    assert shown["min_buyout"] > 0 and shown["market_value"] >= shown["min_buyout"] // 2
+    assert shown["sales_caveats"]
+    code, text, _ = await tsmsyncd(env, "market", "show", "2447", "--realm", "4")
+    assert code == 0 and "i:2447" in text and "min buyout" in text and "14-day value" in text
+
+
+async def test_a_failed_source_exits_1_and_says_the_data_was_kept(env, fake) -> None:
+    fake.fault("503", count=None, path="/connected-realm/4/auctions")
+    code, out, err = await tsmsyncd(env, "refresh", "--once", "--realm", "4")
+    assert code == 1
+    assert "us/realm/4" in out and "error" in out and "stored data unchanged" in out
+
+
+async def test_wrong_credentials_give_one_line_without_the_secret(env) -> None:
+    env = {**env, "TSMSYNCD_BLIZZARD_CLIENT_SECRET": "not-the-secret"}
+    code, out, err = await tsmsyncd(env, "refresh", "--once", "--realm", "4")
+    assert code == 1
+    assert "refused the client id/secret" in out + err
+    assert "not-the-secret" not in out + err
+
+
+async def test_missing_credentials_china_and_unknown_items_are_clear_errors(env) -> None:
+    no_creds = {k: v for k, v in env.items() if not k.startswith("TSMSYNCD_BLIZZARD_CLIENT")}
+    code, _, err = await tsmsyncd(no_creds, "refresh", "--once", "--realm", "4")
+    assert code == 1 and "credentials are not set" in err
+    code, _, err = await tsmsyncd(env, "refresh", "--once", "--region", "cn", "--realm", "4")
+    assert code == 1 and "China (cn) is not supported" in err
+    code, _, err = await tsmsyncd(env, "market", "show", "herb", "--realm", "4")
+    assert code == 1 and "is not an item id" in err
+    code, _, err = await tsmsyncd(env, "market", "show", "i:2447", "--realm", "4")
+    assert code == 1 and "run `tsmsyncd refresh --once --realm 4` first" in err

@@ -1,0 +1,103 @@
+"""Refreshing market data from the fake Blizzard server into SQLite: new snapshots are stored by their
+Last-Modified, unchanged ones cost one 304, and every kind of failure leaves the last good data exactly as
+it was while the error is reported."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tsmsyncd.blizzard.client import BlizzardClient, Credentials
+from tsmsyncd.blizzard.fake import FakeBlizzard
+from tsmsyncd.blizzard.ratelimit import RetryPolicy
+from tsmsyncd.db import Database, Source
+from tsmsyncd.sync.refresh import DbWriter, Refresher
+
+REALM = 4
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBlizzard]:
+    async with FakeBlizzard(commodity_rows=2000, realm_rows=1500) as server:
+        yield server
+
+
+@pytest.fixture
+def db(tmp_path: Path):
+    writer = DbWriter(tmp_path / "tsmsyncd.db")
+    yield writer
+    writer.close()
+
+
+@pytest.fixture
+async def refresher(fake: FakeBlizzard, db: DbWriter) -> AsyncIterator[Refresher]:
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    async with aiohttp.ClientSession() as session:
+        client = BlizzardClient(session, Credentials("fake-client-id", "fake-client-secret"), api_url=fake.api_url,
+                                oauth_url=fake.oauth_url, retry=RetryPolicy(attempts=2), sleep=no_wait, timeout=1.0)
+        yield Refresher(client, db, now=lambda: fake.now + timedelta(minutes=3))
+
+
+async def first_item(db: DbWriter, fake: FakeBlizzard) -> str:
+    frame = await db(Database.latest_metrics, [Source("us", "realm", REALM)], fake.now)
+    return str(frame["item"].iloc[0])
+
+
+async def test_a_new_snapshot_is_stored_then_the_next_check_costs_a_304(refresher, fake, db) -> None:
+    first = await refresher.refresh("us", [REALM])
+    assert [(o.source.key, o.status) for o in first] == [("us/commodities", "updated"), ("us/realm/4", "updated")]
+    assert all(o.snapshot_time == fake.now and o.auctions and o.items for o in first)
+    again = await refresher.refresh("us", [REALM])
+    assert [o.status for o in again] == ["not-modified", "not-modified"]
+    assert fake.requests[-1].status == 304
+
+
+async def test_the_next_hour_brings_a_sales_estimate(refresher, fake, db) -> None:
+    await refresher.refresh("us", [REALM])
+    fake.advance()
+    outcomes = await refresher.refresh("us", [REALM])
+    assert all(o.status == "updated" and o.snapshot_time == fake.now for o in outcomes)
+    assert all(o.sold_units is not None and o.sold_units > 0 for o in outcomes)  # the fake's market sells
+
+
+@pytest.mark.parametrize("fault", ["500", "invalid_json", "wrong_shape", "truncated"])
+async def test_a_failure_keeps_the_last_good_data_and_is_reported(refresher, fake, db, fault) -> None:
+    await refresher.refresh("us", [REALM])
+    item = await first_item(db, fake)
+    before = await db(Database.item_market, item, "us", REALM, fake.now)
+    fake.advance()
+    fake.fault(fault, count=None, path="/connected-realm/4/auctions", mode="short")
+    outcomes = {o.source.key: o for o in await refresher.refresh("us", [REALM])}
+    assert outcomes["us/commodities"].status == "updated"  # one bad source does not stop the others
+    failed = outcomes["us/realm/4"]
+    assert failed.status == "error" and failed.error
+    assert await db(Database.item_market, item, "us", REALM, fake.now) == before
+    state = await db(Database.source_state, Source("us", "realm", REALM))
+    assert state.last_error == failed.error and state.last_modified is not None
+
+
+async def test_a_snapshot_that_stops_updating_is_only_ever_not_modified(refresher, fake, db) -> None:
+    await refresher.refresh("us", [REALM])
+    fake.fault("stale", count=None, path="/connected-realm/4/auctions")
+    fake.advance(2)
+    outcomes = {o.source.key: o.status for o in await refresher.refresh("us", [REALM])}
+    assert outcomes == {"us/commodities": "updated", "us/realm/4": "not-modified"}
+
+
+async def test_the_realm_list_is_stored_with_names(refresher, db) -> None:
+    realms = await refresher.realm_list("us")
+    assert {r.name for r in realms if r.connected_realm_id == REALM} == {"Kilrogg", "Winterhoof"}
+    stored = await db(Database.realms, "us")
+    assert set(stored) == set(realms)
+
+
+async def test_classic_refreshes_each_faction_house(refresher, fake) -> None:
+    outcomes = await refresher.refresh("us", [REALM], flavor="classic-era")
+    assert sorted(o.source.key for o in outcomes) == ["us/realm/4/house/2", "us/realm/4/house/6", "us/realm/4/house/7"]
+    assert all(o.status == "updated" for o in outcomes)

@@ -1,0 +1,430 @@
+"""The SQLite database: schema, migrations and every query. The only module that knows table names.
+
+Schema changes happen only through the ordered ``MIGRATIONS`` (recorded in ``_migrations``; each runs once,
+in a transaction). A ``Database`` is owned by one thread — the service layer's writer — and is not
+thread-safe. Times are stored as ISO-8601 UTC text and every ``now`` is passed in.
+
+Market data: ``sources`` (a realm's auctions, a region's commodities, a classic faction house) with their
+fetch state; ``snapshots`` keyed by (source, Last-Modified) — never fetch time; per-item ``hourly`` rows
+for 48 hours; per-item ``daily`` aggregates for 60 days (sum and count of scan market values, so the day
+value is exact); the last ``auction_index`` per source for the next sales estimate; ``items`` (names,
+classes, vendor price) fetched lazily from Blizzard.
+"""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sqlite_utils
+
+from tsmsyncd.market.ingest import Snapshot, item_code, item_key
+from tsmsyncd.market.metrics import (
+    MAX_SNAPSHOT_GAP_HOURS,
+    AuctionIndex,
+    estimate_sold,
+    sold_per_day,
+    weighted_market_values,
+)
+
+__all__ = ["Database", "ItemInfo", "ItemMarket", "RealmInfo", "RecordResult", "Source", "SourceState"]
+
+HOURLY_KEEP = timedelta(hours=48)
+DAILY_KEEP = timedelta(days=60)
+SOLD_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a snapshot comes from."""
+
+    region: str
+    kind: str  # "realm", "commodities" or "house"
+    connected_realm_id: int | None = None
+    house_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        if self.kind == "commodities":
+            return f"{self.region}/commodities"
+        house = f"/house/{self.house_id}" if self.house_id is not None else ""
+        return f"{self.region}/realm/{self.connected_realm_id}{house}"
+
+
+@dataclass(frozen=True)
+class RealmInfo:
+    region: str
+    connected_realm_id: int
+    realm_id: int
+    name: str
+    slug: str
+    timezone: str
+    locale: str
+
+
+@dataclass(frozen=True)
+class SourceState:
+    last_modified: str | None  # the exact Last-Modified header stored with the newest snapshot
+    last_checked: datetime | None
+    last_error: str | None
+    error_at: datetime | None
+    snapshots: int
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    snapshot_id: int
+    items: int
+    auctions: int
+    sold_units: int | None  # None: no consecutive earlier snapshot to compare with
+    stale: bool  # this Last-Modified was stored already; nothing was written
+
+
+@dataclass(frozen=True)
+class ItemMarket:
+    item: str
+    source: Source
+    snapshot_time: datetime
+    min_buyout: int | None
+    market_value: int | None
+    market_value_14d: int | None
+    quantity: int
+    auctions: int
+    sold_per_day: float | None  # an estimate (see metrics.SALES_CAVEATS)
+    sold_window_hours: float | None
+    first_seen: datetime
+    snapshots: int
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    item_id: int
+    name: str
+    quality: str
+    item_class: int
+    item_subclass: int
+    vendor_sell: int
+    fetched_at: datetime
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    db["realms"].create({"region": str, "connected_realm_id": int, "realm_id": int, "name": str, "slug": str,
+                         "timezone": str, "locale": str, "updated_at": str}, pk=("region", "realm_id"))
+    db["sources"].create({"id": int, "key": str, "region": str, "kind": str, "connected_realm_id": int,
+                          "house_id": int, "last_modified": str, "last_checked": str, "last_error": str,
+                          "error_at": str}, pk="id", not_null={"key", "region", "kind"})
+    db["sources"].create_index(["key"], unique=True)
+    db["snapshots"].create({"id": int, "source_id": int, "at": str, "fetched_at": str, "auctions": int,
+                            "items": int, "sold_units": int, "sold_hours": float}, pk="id",
+                           foreign_keys=[("source_id", "sources", "id")])
+    db["snapshots"].create_index(["source_id", "at"], unique=True)
+    db["hourly"].create({"source_id": int, "snapshot_id": int, "item": str, "at": str, "min_buyout": int,
+                         "market_value": int, "quantity": int, "auctions": int, "sold": int},
+                        pk=("source_id", "item", "at"))
+    db["hourly"].create_index(["source_id", "at"])
+    db["hourly"].create_index(["snapshot_id"])
+    db["daily"].create({"source_id": int, "item": str, "day": str, "value_sum": float, "value_count": int,
+                        "min_buyout": int, "quantity_sum": int, "scans": int, "sold": int},
+                       pk=("source_id", "item", "day"))
+    db["daily"].create_index(["source_id", "day"])
+    db["auction_index"].create({"source_id": int, "snapshot_id": int, "at": str, "data": bytes}, pk="source_id")
+    db["items"].create({"item_id": int, "name": str, "quality": str, "item_class": int, "item_subclass": int,
+                        "vendor_sell": int, "fetched_at": str}, pk="item_id")
+
+
+MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
+    ("0001_market_data", _migration_1),
+)
+
+
+class Database:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite_utils.Database(path)
+        self.db.execute("pragma foreign_keys = on")
+        self.db.enable_wal()
+        self.conn: sqlite3.Connection = self.db.conn
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self.conn:
+            self.conn.execute("create table if not exists _migrations (name text primary key, applied_at text)")
+        done = {row[0] for row in self.conn.execute("select name from _migrations")}
+        for name, migration in MIGRATIONS:
+            if name in done:
+                continue
+            with self.conn:  # one transaction per migration: all of it or none of it
+                migration(self.db)
+                self.conn.execute("insert into _migrations values (?, ?)", (name, _iso(datetime.now(UTC))))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- realms ----------------------------------------------------------------------------------------
+
+    def save_realms(self, region: str, realms: Sequence[RealmInfo], now: datetime) -> None:
+        with self.conn:
+            self.conn.execute("delete from realms where region = ?", (region,))
+            self.conn.executemany(
+                "insert into realms values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(region, r.connected_realm_id, r.realm_id, r.name, r.slug, r.timezone, r.locale, _iso(now))
+                 for r in realms])
+
+    def realms(self, region: str) -> list[RealmInfo]:
+        rows = self.conn.execute("select region, connected_realm_id, realm_id, name, slug, timezone, locale "
+                                 "from realms where region = ? order by connected_realm_id, realm_id", (region,))
+        return [RealmInfo(*row) for row in rows]
+
+    # -- fetch state -----------------------------------------------------------------------------------
+
+    def _source_id(self, source: Source) -> int:
+        row = self.conn.execute("select id from sources where key = ?", (source.key,)).fetchone()
+        if row:
+            return int(row[0])
+        cursor = self.conn.execute(
+            "insert into sources (key, region, kind, connected_realm_id, house_id) values (?, ?, ?, ?, ?)",
+            (source.key, source.region, source.kind, source.connected_realm_id, source.house_id))
+        return int(cursor.lastrowid or 0)
+
+    def source_state(self, source: Source) -> SourceState:
+        row = self.conn.execute(
+            "select s.last_modified, s.last_checked, s.last_error, s.error_at, "
+            "(select count(*) from snapshots where source_id = s.id) from sources s where key = ?",
+            (source.key,)).fetchone()
+        if row is None:
+            return SourceState(None, None, None, None, 0)
+        return SourceState(row[0], _when(row[1]), row[2], _when(row[3]), int(row[4]))
+
+    def record_checked(self, source: Source, now: datetime) -> None:
+        with self.conn:
+            self.conn.execute("update sources set last_checked = ?, last_error = null, error_at = null where id = ?",
+                              (_iso(now), self._source_id(source)))
+
+    def record_error(self, source: Source, message: str, now: datetime) -> None:
+        """Remember the failure; the last good data is not touched."""
+        with self.conn:
+            self.conn.execute("update sources set last_checked = ?, last_error = ?, error_at = ? where id = ?",
+                              (_iso(now), message, _iso(now), self._source_id(source)))
+
+    # -- snapshots -------------------------------------------------------------------------------------
+
+    def record_snapshot(self, source: Source, last_modified: datetime, last_modified_header: str,
+                        fetched_at: datetime, snapshot: Snapshot) -> RecordResult:
+        """Store one snapshot in one transaction: all of it, or (on any error) nothing at all."""
+        at = _iso(last_modified)
+        with self.conn:
+            source_id = self._source_id(source)
+            existing = self.conn.execute("select id, auctions, items from snapshots where source_id = ? and at = ?",
+                                         (source_id, at)).fetchone()
+            if existing:
+                return RecordResult(int(existing[0]), int(existing[2]), int(existing[1]), None, True)
+            sold, hours = self._sales(source_id, last_modified, snapshot.index)
+            frame = snapshot.items
+            cursor = self.conn.execute(
+                "insert into snapshots (source_id, at, fetched_at, auctions, items, sold_units, sold_hours) "
+                "values (?, ?, ?, ?, ?, ?, ?)",
+                (source_id, at, _iso(fetched_at), snapshot.auctions, len(frame),
+                 None if sold is None else int(sum(sold.values())), hours))
+            snapshot_id = int(cursor.lastrowid or 0)
+            rows = _hourly_rows(frame, sold)
+            self.conn.executemany("insert into hourly values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                  [(source_id, snapshot_id, r[0], at, *r[1:]) for r in rows])
+            self.conn.executemany(_DAILY_UPSERT, [(source_id, r[0], at[:10], r[2], 0 if r[2] is None else 1, r[1],
+                                                   r[3], r[5]) for r in rows])
+            self.conn.execute("insert or replace into auction_index values (?, ?, ?, ?)",
+                              (source_id, snapshot_id, at, _pack(snapshot.index)))
+            self.conn.execute("update sources set last_modified = ?, last_checked = ?, last_error = null, "
+                              "error_at = null where id = ?", (last_modified_header, _iso(fetched_at), source_id))
+            self._prune(source_id, last_modified)
+        total = None if sold is None else int(sum(sold.values()))
+        return RecordResult(snapshot_id, len(frame), snapshot.auctions, total, False)
+
+    def _sales(self, source_id: int, at: datetime, current: AuctionIndex) -> tuple[dict[str, int] | None, float | None]:
+        row = self.conn.execute("select at, data from auction_index where source_id = ?", (source_id,)).fetchone()
+        if row is None:
+            return None, None
+        hours = (at - datetime.fromisoformat(row[0])).total_seconds() / 3600
+        if not 0 < hours <= MAX_SNAPSHOT_GAP_HOURS:
+            return None, None  # a gap (or an older snapshot arriving late) would make everything look sold
+        items, units = estimate_sold(_unpack(row[1]), current)
+        return {item_key(int(c)): int(u) for c, u in zip(items, units, strict=True)}, hours
+
+    def _prune(self, source_id: int, now: datetime) -> None:
+        self.conn.execute("delete from hourly where source_id = ? and at < ?", (source_id, _iso(now - HOURLY_KEEP)))
+        self.conn.execute("delete from daily where source_id = ? and day < ?",
+                          (source_id, _iso(now - DAILY_KEEP)[:10]))
+        self.conn.execute("delete from snapshots where source_id = ? and at < ?", (source_id, _iso(now - DAILY_KEEP)))
+
+    # -- reading market data ---------------------------------------------------------------------------
+
+    def item_market(self, item: str, region: str, connected_realm_id: int, now: datetime) -> ItemMarket | None:
+        """One item on one realm: the realm's own auctions if it is listed there, else the region's
+        commodities."""
+        for source in (Source(region, "realm", connected_realm_id), Source(region, "commodities")):
+            frame = self.latest_metrics([source], now, items=[item])
+            if len(frame):
+                row = frame.iloc[0]
+                return ItemMarket(
+                    item, source, row["snapshot_time"].to_pydatetime(), _int(row["min_buyout"]),
+                    _int(row["market_value"]), _int(row["market_value_14d"]), int(row["quantity"]),
+                    int(row["auctions"]), _float(row["sold_per_day"]), _float(row["sold_window_hours"]),
+                    row["first_seen"].to_pydatetime(), int(row["snapshots"]))
+        return None
+
+    def latest_metrics(self, sources: Sequence[Source], now: datetime, items: Sequence[str] | None = None
+                       ) -> pd.DataFrame:
+        """One row per (source, item) of each source's newest snapshot that lists the item, with the
+        14-day value and the estimated sales per day. ``now`` is when the question is asked (kept for the
+        API's age checks; the values are relative to each source's newest snapshot)."""
+        frames = [self._latest_for(source, items) for source in sources]
+        frames = [f for f in frames if f is not None and len(f)]
+        if not frames:
+            return pd.DataFrame(columns=_LATEST_COLUMNS)
+        return pd.concat(frames, ignore_index=True)
+
+    def _latest_for(self, source: Source, items: Sequence[str] | None) -> pd.DataFrame | None:
+        row = self.conn.execute("select id from sources where key = ?", (source.key,)).fetchone()
+        if row is None:
+            return None
+        source_id = int(row[0])
+        only = f"and item in ({','.join('?' * len(items))})" if items else ""
+        args = list(items or ())
+        latest = pd.read_sql_query(
+            f"select h.item, h.at, h.min_buyout, h.market_value, h.quantity, h.auctions, "
+            f"(select min(at) from hourly f where f.source_id = h.source_id and f.item = h.item) as first_seen, "
+            f"(select count(*) from hourly f where f.source_id = h.source_id and f.item = h.item) as snapshots "
+            f"from hourly h where h.source_id = ? {only} and h.quantity > 0 and h.at = "
+            f"(select max(at) from hourly x where x.source_id = h.source_id and x.item = h.item and x.quantity > 0)",
+            self.conn, params=[source_id, *args])
+        if latest.empty:
+            return latest
+        latest["source"] = source.key
+        latest["snapshot_time"] = pd.to_datetime(latest.pop("at"), utc=True)
+        latest["first_seen"] = pd.to_datetime(latest["first_seen"], utc=True)
+        newest = latest["snapshot_time"].max()
+        latest = latest.merge(self._value_14d(source_id, newest, only, args), on="item", how="left")
+        sold, hours = self._sold(source_id, newest, only, args)
+        latest = latest.merge(sold, on="item", how="left")
+        if hours > 0:  # an item with no sales in the window sold none, as far as we can tell
+            latest["sold_per_day"] = latest["sold_per_day"].fillna(0.0)
+            latest["sold_window_hours"] = hours
+        for column in ("min_buyout", "market_value", "market_value_14d"):
+            latest[column] = latest[column].astype("Int64")
+        return latest[_LATEST_COLUMNS]
+
+    def _value_14d(self, source_id: int, newest: pd.Timestamp, only: str, args: list) -> pd.DataFrame:
+        first_day = (newest - timedelta(days=14)).strftime("%Y-%m-%d")
+        days = pd.read_sql_query(
+            f"select item, day, value_sum / value_count as value from daily where source_id = ? and day >= ? "
+            f"and value_count > 0 {only}", self.conn, params=[source_id, first_day, *args])
+        if days.empty:
+            return pd.DataFrame({"item": pd.Series(dtype=str), "market_value_14d": pd.Series(dtype=float)})
+        offsets = (newest.normalize().tz_localize(None) - pd.to_datetime(days["day"])).dt.days.to_numpy()
+        codes = np.array([item_code(i) for i in days["item"]], dtype=np.int64)
+        unique, values = weighted_market_values(offsets, days["value"].to_numpy(dtype=float), codes)
+        return pd.DataFrame({"item": [item_key(int(c)) for c in unique], "market_value_14d": np.floor(values + 0.5)})
+
+    def _sold(self, source_id: int, newest: pd.Timestamp, only: str, args: list) -> tuple[pd.DataFrame, float]:
+        """Estimated units sold per day per item over the last 24 h of consecutive snapshots, and the hours
+        those snapshots cover (0 when there is no estimate yet)."""
+        since = _iso((newest - SOLD_WINDOW).to_pydatetime())
+        hours = float(self.conn.execute(
+            "select coalesce(sum(sold_hours), 0) from snapshots where source_id = ? and at > ? "
+            "and sold_hours is not null", (source_id, since)).fetchone()[0])
+        sold = pd.read_sql_query(
+            f"select h.item, sum(h.sold) as sold from hourly h join snapshots s on s.id = h.snapshot_id "
+            f"where h.source_id = ? and h.at > ? and s.sold_hours is not null {only.replace('item', 'h.item')} "
+            f"group by h.item", self.conn, params=[source_id, since, *args])
+        empty = pd.DataFrame({"item": pd.Series(dtype=str), "sold_per_day": pd.Series(dtype=float),
+                              "sold_window_hours": pd.Series(dtype=float)})
+        if hours <= 0 or sold.empty:
+            return empty, hours
+        sold["sold_per_day"] = [sold_per_day(float(s or 0), hours) for s in sold["sold"]]
+        sold["sold_window_hours"] = hours
+        return sold.drop(columns="sold"), hours
+
+    # -- item information ------------------------------------------------------------------------------
+
+    def save_item_info(self, infos: Sequence[ItemInfo]) -> None:
+        with self.conn:
+            self.conn.executemany("insert or replace into items values (?, ?, ?, ?, ?, ?, ?)",
+                                  [(i.item_id, i.name, i.quality, i.item_class, i.item_subclass, i.vendor_sell,
+                                    _iso(i.fetched_at)) for i in infos])
+
+    def item_info(self, item_ids: Sequence[int]) -> dict[int, ItemInfo]:
+        found: dict[int, ItemInfo] = {}
+        ids = list(dict.fromkeys(int(i) for i in item_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            rows = self.conn.execute(f"select * from items where item_id in ({','.join('?' * len(chunk))})", chunk)
+            for r in rows:
+                found[int(r[0])] = ItemInfo(int(r[0]), r[1], r[2], int(r[3]), int(r[4]), int(r[5]),
+                                            datetime.fromisoformat(r[6]))
+        return found
+
+    def missing_item_info(self, item_ids: Sequence[int], limit: int) -> list[int]:
+        known = self.item_info(item_ids)
+        return [i for i in dict.fromkeys(item_ids) if i not in known][:limit]
+
+
+_LATEST_COLUMNS = ["source", "item", "snapshot_time", "min_buyout", "market_value", "market_value_14d", "quantity",
+                   "auctions", "sold_per_day", "sold_window_hours", "first_seen", "snapshots"]
+_DAILY_UPSERT = (
+    "insert into daily (source_id, item, day, value_sum, value_count, min_buyout, quantity_sum, scans, sold) "
+    "values (?, ?, ?, coalesce(?, 0), ?, ?, ?, 1, ?) on conflict (source_id, item, day) do update set "
+    "value_sum = value_sum + excluded.value_sum, value_count = value_count + excluded.value_count, "
+    "min_buyout = min(coalesce(min_buyout, excluded.min_buyout), coalesce(excluded.min_buyout, min_buyout)), "
+    "quantity_sum = quantity_sum + excluded.quantity_sum, scans = scans + 1, "
+    "sold = case when excluded.sold is null then sold else coalesce(sold, 0) + excluded.sold end"
+)
+
+
+def _hourly_rows(frame: pd.DataFrame, sold: dict[str, int] | None) -> list[tuple]:
+    """(item, min_buyout, market_value, quantity, auctions, sold) per item listed now, plus a quantity-0
+    row for each item that sold out since the last snapshot (so its sales are not lost)."""
+    mins = frame["min_buyout"].astype(object).where(frame["min_buyout"].notna(), None)
+    values = frame["market_value"].astype(object).where(frame["market_value"].notna(), None)
+    rows = [(item, _opt(b), _opt(v), int(q), int(a), None if sold is None else sold.get(item, 0))
+            for item, b, v, q, a in zip(frame.index, mins, values, frame["quantity"], frame["auctions"], strict=True)]
+    if sold:
+        listed = set(frame.index)
+        rows += [(item, None, None, 0, 0, units) for item, units in sorted(sold.items()) if item not in listed]
+    return rows
+
+
+def _pack(index: AuctionIndex) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, auction_id=index.auction_id, item=index.item, quantity=index.quantity,
+                        short=index.short)
+    return buffer.getvalue()
+
+
+def _unpack(data: bytes) -> AuctionIndex:
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        return AuctionIndex(arrays["auction_id"], arrays["item"], arrays["quantity"], arrays["short"])
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _opt(value: object) -> int | None:
+    return None if value is None else int(value)  # type: ignore[call-overload]
+
+
+def _int(value: object) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)  # type: ignore[call-overload]
+
+
+def _float(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
