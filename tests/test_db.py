@@ -1,0 +1,145 @@
+"""The market database: snapshots by Last-Modified, one transaction each, sales only between consecutive
+snapshots, retention, and the 14-day value with TSM's weights — on a real SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsmsyncd.db import Database, ItemInfo, RealmInfo, Source
+from tsmsyncd.market.ingest import Snapshot, item_code
+from tsmsyncd.market.metrics import WEIGHTS, AuctionIndex
+
+T0 = datetime(2026, 11, 1, 12, 26, tzinfo=UTC)
+REALM = Source("us", "realm", 4)
+
+
+def snapshot(listings: list[tuple[int, str, int, int, bool]]) -> Snapshot:
+    """(auction id, item, quantity, unit price, short) rows → a Snapshot as ingest makes them."""
+    frame = pd.DataFrame(listings, columns=["id", "item", "quantity", "price", "short"])
+    items = frame.groupby("item").agg(min_buyout=("price", "min"), quantity=("quantity", "sum"),
+                                      auctions=("id", "count"))
+    items["market_value"] = items["min_buyout"]
+    items = items[["min_buyout", "market_value", "quantity", "auctions"]].astype("Int64")
+    items.index.name = "item"
+    index = AuctionIndex(frame["id"].to_numpy(), np.array([item_code(i) for i in frame["item"]]),
+                         frame["quantity"].to_numpy(), frame["short"].to_numpy(dtype=bool))
+    return Snapshot(items.sort_index(), index, len(frame))
+
+
+def record(db: Database, at: datetime, listings, source: Source = REALM):
+    return db.record_snapshot(source, at, at.strftime("%a, %d %b %Y %H:%M:%S GMT"), at + timedelta(minutes=3),
+                              snapshot(listings))
+
+
+@pytest.fixture
+def db(tmp_path: Path):
+    database = Database(tmp_path / "tsmsyncd.db")
+    yield database
+    database.close()
+
+
+def test_migrations_run_once_and_reopening_keeps_the_data(tmp_path: Path) -> None:
+    first = Database(tmp_path / "x.db")
+    record(first, T0, [(1, "i:2447", 5, 100, False)])
+    first.close()
+    again = Database(tmp_path / "x.db")
+    assert [r[0] for r in again.conn.execute("select name from _migrations")] == ["0001_market_data"]
+    assert again.source_state(REALM).snapshots == 1
+    again.close()
+
+
+def test_a_snapshot_is_keyed_by_last_modified_and_storing_it_twice_changes_nothing(db: Database) -> None:
+    first = record(db, T0, [(1, "i:2447", 5, 100, False)])
+    assert not first.stale and first.items == 1 and first.auctions == 1 and first.sold_units is None
+    again = record(db, T0, [(1, "i:2447", 5, 999, False)])
+    assert again.stale and again.snapshot_id == first.snapshot_id
+    assert db.item_market("i:2447", "us", 4, T0).min_buyout == 100
+    assert db.source_state(REALM).last_modified == "Sun, 01 Nov 2026 12:26:00 GMT"
+
+
+def test_sales_are_estimated_between_consecutive_snapshots_only(db: Database) -> None:
+    record(db, T0, [(1, "i:2447", 5, 100, False), (2, "i:2447", 3, 110, True), (3, "i:765", 20, 50, False)])
+    # An hour later: auction 1 sold (5), auction 2 expired (it was SHORT), 765 was partly bought (20 → 12).
+    later = record(db, T0 + timedelta(hours=1), [(3, "i:765", 12, 50, False), (4, "i:765", 10, 55, False)])
+    assert later.sold_units == 5 + 8
+    market = db.item_market("i:765", "us", 4, T0 + timedelta(hours=1))
+    assert market.sold_per_day == pytest.approx(8 * 24) and market.sold_window_hours == pytest.approx(1)
+    # 2447 sold out: it still has its sale, recorded at quantity 0.
+    sold_out = db.conn.execute("select quantity, sold from hourly where item = 'i:2447' order by at").fetchall()
+    assert sold_out == [(8, None), (0, 5)]
+    # Five hours later, everything vanished looks like sales: no estimate is made across a gap.
+    gap = record(db, T0 + timedelta(hours=6), [(9, "i:765", 1, 60, False)])
+    assert gap.sold_units is None
+
+
+def test_hourly_rows_go_after_48_hours_and_daily_ones_after_60_days(db: Database) -> None:
+    for day in range(62):
+        record(db, T0 + timedelta(days=day), [(day, "i:2447", 1, 100 + day, False)])
+    last = T0 + timedelta(days=61)
+    hourly = db.conn.execute("select min(at) from hourly").fetchone()[0]
+    assert datetime.fromisoformat(hourly) >= last - timedelta(hours=48)
+    days = [r[0] for r in db.conn.execute("select day from daily order by day")]
+    assert days[0] == (last - timedelta(days=60)).date().isoformat() and len(days) == 61
+
+
+def test_the_14_day_value_weighs_days_as_tsm_does(db: Database) -> None:
+    # Today two scans (100 and 200: day value 150), yesterday one (120), and one 20 days ago (ignored).
+    record(db, T0 - timedelta(days=20), [(1, "i:2447", 1, 999, False)])
+    record(db, T0 - timedelta(days=1), [(2, "i:2447", 1, 120, False)])
+    record(db, T0, [(3, "i:2447", 1, 100, False)])
+    record(db, T0 + timedelta(hours=1), [(4, "i:2447", 1, 200, False)])
+    expected = (WEIGHTS[0] * 150 + WEIGHTS[1] * 120) / (WEIGHTS[0] + WEIGHTS[1])
+    market = db.item_market("i:2447", "us", 4, T0 + timedelta(hours=1))
+    assert market.market_value_14d == int(expected + 0.5)
+    assert market.market_value == 200 and market.snapshots == 3  # hourly rows: the last 48 hours only
+
+
+def test_a_failing_record_leaves_everything_as_it_was(db: Database) -> None:
+    record(db, T0, [(1, "i:2447", 5, 100, False)])
+    before = db.conn.execute("select count(*) from hourly").fetchone(), db.source_state(REALM)
+    bad = snapshot([(2, "i:2447", 5, 100, False)])
+    bad.items.loc["i:9999"] = [1, 1, 1, 1]  # a row the auction index does not know is fine...
+    broken = Snapshot(bad.items.rename(index={"i:9999": "i:2447"}), bad.index, 1)  # ...an item twice is not
+    with pytest.raises(sqlite3.IntegrityError):
+        db.record_snapshot(REALM, T0 + timedelta(hours=1), "later", T0, broken)
+    after = db.conn.execute("select count(*) from hourly").fetchone(), db.source_state(REALM)
+    assert after == before
+    assert db.conn.execute("select count(*) from snapshots").fetchone()[0] == 1
+
+
+def test_errors_and_checks_are_remembered_per_source(db: Database) -> None:
+    record(db, T0, [(1, "i:2447", 5, 100, False)])
+    db.record_error(REALM, "Blizzard's server failed (HTTP 503)", T0 + timedelta(hours=1))
+    state = db.source_state(REALM)
+    assert state.last_error == "Blizzard's server failed (HTTP 503)" and state.snapshots == 1
+    assert db.item_market("i:2447", "us", 4, T0).min_buyout == 100
+    db.record_checked(REALM, T0 + timedelta(hours=2))
+    assert db.source_state(REALM).last_error is None
+
+
+def test_latest_metrics_over_two_sources_and_the_commodity_fallback(db: Database) -> None:
+    commodities = Source("us", "commodities")
+    record(db, T0, [(1, "i:2447", 5, 100, False)], commodities)
+    record(db, T0, [(2, "i:19019", 1, 5_000_000, False)])
+    frame = db.latest_metrics([REALM, commodities], T0)
+    assert sorted(zip(frame["source"], frame["item"], strict=True)) == [("us/commodities", "i:2447"),
+                                                                       ("us/realm/4", "i:19019")]
+    assert db.item_market("i:2447", "us", 4, T0).source == commodities  # not on the realm: region-wide
+    assert db.item_market("i:1", "us", 4, T0) is None
+
+
+def test_realms_and_item_info_round_trip(db: Database) -> None:
+    realms = [RealmInfo("us", 4, 4, "Kilrogg", "kilrogg", "America/Los_Angeles", "enUS"),
+              RealmInfo("us", 4, 1355, "Winterhoof", "winterhoof", "America/Los_Angeles", "enUS")]
+    db.save_realms("us", realms, T0)
+    assert db.realms("us") == realms and db.realms("eu") == []
+    info = ItemInfo(2447, "Peacebloom", "COMMON", 7, 9, 10, T0)
+    db.save_item_info([info])
+    assert db.item_info([2447, 765]) == {2447: info}
+    assert db.missing_item_info([2447, 765, 3820], limit=1) == [765]
