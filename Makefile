@@ -21,6 +21,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/merge.py
 	$(PY) bench/backup.py
 	$(PY) bench/process_poll.py
+	$(PY) bench/ingest.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
