@@ -368,6 +368,13 @@ class Database:
                                             datetime.fromisoformat(r[6]))
         return found
 
+    def items_without_info(self, limit: int) -> list[int]:
+        """Item ids seen in stored snapshots that have no name/class yet, most recently seen first."""
+        rows = self.conn.execute(
+            "select cast(substr(item, 3) as integer) as id, max(at) as seen from hourly where item like 'i:%' "
+            "group by item having id not in (select item_id from items) order by seen desc, id limit ?", (limit,))
+        return [int(r[0]) for r in rows]
+
     def missing_item_info(self, item_ids: Sequence[int], limit: int) -> list[int]:
         known = self.item_info(item_ids)
         return [i for i in dict.fromkeys(item_ids) if i not in known][:limit]

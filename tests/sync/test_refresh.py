@@ -66,13 +66,13 @@ async def test_the_next_hour_brings_a_sales_estimate(refresher, fake, db) -> Non
     assert all(o.sold_units is not None and o.sold_units > 0 for o in outcomes)  # the fake's market sells
 
 
-@pytest.mark.parametrize("fault", ["500", "invalid_json", "wrong_shape", "truncated"])
+@pytest.mark.parametrize("fault", ["500", "503", "429", "slow", "invalid_json", "wrong_shape", "truncated"])
 async def test_a_failure_keeps_the_last_good_data_and_is_reported(refresher, fake, db, fault) -> None:
     await refresher.refresh("us", [REALM])
     item = await first_item(db, fake)
     before = await db(Database.item_market, item, "us", REALM, fake.now)
     fake.advance()
-    fake.fault(fault, count=None, path="/connected-realm/4/auctions", mode="short")
+    fake.fault(fault, count=None, path="/connected-realm/4/auctions", mode="short", delay=2.0)
     outcomes = {o.source.key: o for o in await refresher.refresh("us", [REALM])}
     assert outcomes["us/commodities"].status == "updated"  # one bad source does not stop the others
     failed = outcomes["us/realm/4"]
@@ -101,3 +101,17 @@ async def test_classic_refreshes_each_faction_house(refresher, fake) -> None:
     outcomes = await refresher.refresh("us", [REALM], flavor="classic-era")
     assert sorted(o.source.key for o in outcomes) == ["us/realm/4/house/2", "us/realm/4/house/6", "us/realm/4/house/7"]
     assert all(o.status == "updated" for o in outcomes)
+
+
+async def test_item_names_and_classes_are_fetched_once_for_items_seen(refresher, fake, db) -> None:
+    await refresher.refresh("us", [REALM])
+    fetched, failed = await refresher.fill_item_info("us", limit=25)
+    assert fetched + failed == 25 and fetched > 0
+    asked = [r for r in fake.requests if "/data/wow/item/" in r.path]
+    assert all(r.headers["Battlenet-Namespace"] == "static-us" for r in asked)
+    again, _ = await refresher.fill_item_info("us", limit=25)
+    already = {int(r.path.rsplit("/", 1)[1]) for r in asked if r.status == 200}
+    infos = await db(Database.item_info, sorted(already))
+    assert set(infos) == already and all(i.name and i.item_class >= 0 for i in infos.values())
+    later = [r for r in fake.requests if "/data/wow/item/" in r.path][len(asked):]
+    assert not {int(r.path.rsplit("/", 1)[1]) for r in later} & already  # each item is asked for once

@@ -123,12 +123,20 @@ def run_refresh(args: argparse.Namespace) -> int:
     realms = tuple(args.realm) or settings.realms
     if not realms:
         raise InputError("no realm to refresh: pass --realm ID (ids are listed by `tsmsyncd realms list`)")
-    outcomes = _with_client(settings, lambda r: r.refresh(settings.region, realms, flavor=settings.flavor))
+
+    async def work(refresher: Refresher) -> tuple[list[RefreshOutcome], tuple[int, int]]:
+        outcomes = await refresher.refresh(settings.region, realms, flavor=settings.flavor)
+        return outcomes, await refresher.fill_item_info(settings.region, flavor=settings.flavor)
+
+    outcomes, (named, unnamed) = _with_client(settings, work)
     if args.json:
-        print(json.dumps({"region": settings.region, "sources": [o.as_json() for o in outcomes]}, indent=2))
+        print(json.dumps({"region": settings.region, "sources": [o.as_json() for o in outcomes],
+                          "item_info": {"fetched": named, "failed": unnamed}}, indent=2))
     else:
         for outcome in outcomes:
             print(_outcome_line(outcome))
+        if named or unnamed:
+            print(f"item names and classes: fetched {named:,}" + (f", {unnamed:,} failed" if unnamed else ""))
     return 1 if any(o.status == "error" for o in outcomes) else 0
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tsmsyncd.blizzard.client import BlizzardClient, Fetched
-from tsmsyncd.db import Database, RealmInfo, Source
+from tsmsyncd.db import Database, ItemInfo, RealmInfo, Source
 from tsmsyncd.errors import BlizzardError, SnapshotError
 from tsmsyncd.market.ingest import ingest_snapshot
 
@@ -114,6 +114,26 @@ class Refresher:
                 houses = await self._client.classic_houses(region, cr, flavor)
                 sources += [Source(region, "house", cr, house) for house in sorted(houses)]
         return list(await asyncio.gather(*(self._refresh_one(s, flavor) for s in sources)))
+
+    async def fill_item_info(self, region: str, limit: int = 200, flavor: str = "retail") -> tuple[int, int]:
+        """Fetch names, quality, class and vendor price for up to ``limit`` items seen without them (a
+        few a time, under the client's rate limit); return (fetched, failed). Item data never changes
+        within a patch, so each item is asked for once."""
+        missing = await self._db(Database.items_without_info, limit)
+
+        async def one(item_id: int) -> ItemInfo | None:
+            async with self._slots:
+                try:
+                    doc = await self._client.item(region, item_id, flavor)
+                except BlizzardError as exc:
+                    log.info("item %d: %s", item_id, exc)
+                    return None
+            return ItemInfo(item_id, doc.name, doc.quality, doc.item_class, doc.item_subclass, doc.vendor_sell,
+                            self._now())
+
+        infos = [i for i in await asyncio.gather(*(one(i) for i in missing)) if i is not None]
+        await self._db(Database.save_item_info, infos)
+        return len(infos), len(missing) - len(infos)
 
     async def _refresh_one(self, source: Source, flavor: str) -> RefreshOutcome:
         async with self._slots:
