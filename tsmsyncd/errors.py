@@ -10,7 +10,9 @@ Foreign errors (Lua, OSError, JSON) are translated once, where they cross into o
     │   ├── SavedVariablesError      a SavedVariables file was refused (not TSM4, broken, hostile)
     │   │   └── LuaLimitError        loading it hit the instruction or memory limit
     │   ├── ProfileError             a TSM profile was asked for that the file does not have
-    │   └── SettingsError            a setting (region, credentials, URL...) is missing or invalid
+    │   ├── SettingsError            a setting (region, credentials, URL...) is missing or invalid
+    │   ├── CriteriaError            a rule's criteria text does not parse (position + what was expected)
+    │   └── RuleError                a group rule document is invalid (names the field)
     ├── GameRunningError             a WoW client is running; the file was left alone    (exit 3)
     ├── ApplyError                   writing failed; the original file is in place        (exit 1)
     │   ├── FileChangedError         the file changed on disk while we were working
@@ -34,6 +36,8 @@ __all__ = [
     "LuaLimitError",
     "ProfileError",
     "SettingsError",
+    "CriteriaError",
+    "RuleError",
     "BlizzardError",
     "CredentialsError",
     "ApiError",
@@ -105,6 +109,25 @@ class SettingsError(InputError):
         self.field = field
         self.reason = reason
         super().__init__(f"setting {field}: {reason}")
+
+
+class CriteriaError(InputError):
+    """Criteria text that does not parse or type-check. ``position`` is 1-based; ``expected`` says what
+    would have been valid there."""
+
+    def __init__(self, position: int, expected: str, message: str) -> None:
+        self.position = position
+        self.expected = expected
+        super().__init__(message)
+
+
+class RuleError(InputError):
+    """A group rule document is invalid. ``field`` is a dotted path such as ``Flips.subgroups[0].criteria``."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"rule {field}: {reason}")
 
 
 class BlizzardError(TsmSyncError):
