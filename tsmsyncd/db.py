@@ -138,8 +138,18 @@ def _migration_1(db: sqlite_utils.Database) -> None:
                         "vendor_sell": int, "fetched_at": str}, pk="item_id")
 
 
+def _migration_2(db: sqlite_utils.Database) -> None:
+    db["rules"].create({"name": str, "position": int, "doc": str, "enabled": int, "updated_at": str}, pk="name")
+    db["groupsets"].create({"id": int, "target": str, "version": int, "hash": str, "doc": str, "created_at": str},
+                           pk="id")
+    db["groupsets"].create_index(["target", "version"], unique=True)
+    db["memberships"].create({"target": str, "data": str}, pk="target")
+    db["app_state"].create({"key": str, "value": str}, pk="key")
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("0001_market_data", _migration_1),
+    ("0002_group_rules", _migration_2),
 )
 
 
@@ -378,6 +388,63 @@ class Database:
     def missing_item_info(self, item_ids: Sequence[int], limit: int) -> list[int]:
         known = self.item_info(item_ids)
         return [i for i in dict.fromkeys(item_ids) if i not in known][:limit]
+
+
+    # -- group rules and generated versions --------------------------------------------------------------
+
+    def rules(self) -> list[tuple[str, str, bool]]:
+        """(name, rule document JSON, enabled) in rule order."""
+        rows = self.conn.execute("select name, doc, enabled from rules order by position, name")
+        return [(r[0], r[1], bool(r[2])) for r in rows]
+
+    def save_rule(self, name: str, doc: str, enabled: bool, now: datetime) -> None:
+        """Add a rule at the end, or replace one of that name where it stands."""
+        with self.conn:
+            position = self.conn.execute("select coalesce((select position from rules where name = ?), "
+                                         "(select coalesce(max(position), 0) + 1 from rules))", (name,)).fetchone()[0]
+            self.conn.execute("insert or replace into rules values (?, ?, ?, ?, ?)",
+                              (name, position, doc, int(enabled), _iso(now)))
+
+    def remove_rule(self, name: str) -> bool:
+        with self.conn:
+            return self.conn.execute("delete from rules where name = ?", (name,)).rowcount > 0
+
+    def seed_rules(self, docs: Sequence[tuple[str, str, bool]], now: datetime) -> bool:
+        """Install the shipped templates once, ever: a player who removes one does not get it back."""
+        with self.conn:
+            if self.conn.execute("select 1 from app_state where key = 'rules_seeded'").fetchone():
+                return False
+            for position, (name, doc, enabled) in enumerate(docs, 1):
+                self.conn.execute("insert or ignore into rules values (?, ?, ?, ?, ?)",
+                                  (name, position, doc, int(enabled), _iso(now)))
+            self.conn.execute("insert into app_state values ('rules_seeded', ?)", (_iso(now),))
+        return True
+
+    def store_groupset(self, target: str, content_hash: str, doc: str, membership: str, now: datetime
+                       ) -> tuple[int, bool]:
+        """Keep a generated GroupSet as a new version only when its content changed; the hysteresis state
+        is kept either way. Returns (version, whether it is new)."""
+        with self.conn:
+            self.conn.execute("insert or replace into memberships values (?, ?)", (target, membership))
+            last = self.conn.execute("select version, hash from groupsets where target = ? order by version desc "
+                                     "limit 1", (target,)).fetchone()
+            if last and last[1] == content_hash:
+                return int(last[0]), False
+            version = int(last[0]) + 1 if last else 1
+            self.conn.execute("insert into groupsets (target, version, hash, doc, created_at) values (?, ?, ?, ?, ?)",
+                              (target, version, content_hash, doc, _iso(now)))
+        return version, True
+
+    def groupset(self, target: str, version: int | None = None) -> tuple[int, str, datetime] | None:
+        """(version, GroupSet JSON, created) — the newest, or the given version."""
+        query = "select version, doc, created_at from groupsets where target = ? "
+        row = self.conn.execute(query + ("and version = ?" if version else "order by version desc limit 1"),
+                                (target, version) if version else (target,)).fetchone()
+        return (int(row[0]), row[1], datetime.fromisoformat(row[2])) if row else None
+
+    def membership(self, target: str) -> str | None:
+        row = self.conn.execute("select data from memberships where target = ?", (target,)).fetchone()
+        return row[0] if row else None
 
 
 _LATEST_COLUMNS = ["source", "item", "snapshot_time", "min_buyout", "market_value", "market_value_14d", "quantity",

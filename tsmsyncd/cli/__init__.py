@@ -3,7 +3,7 @@
 Exit codes are a contract (DESIGN.md): 0 done (or nothing to do), 1 refused or failed with the player's
 file untouched, 3 a game client is running (file untouched), 2 bad command-line usage (argparse).
 Commands: ``merge``, ``export-string``, ``backups list|create|restore|pin|unpin|prune`` here; ``realms list``,
-``refresh --once`` and ``market show`` in ``cli/market.py``.
+``refresh --once`` and ``market show`` in ``cli/market.py``; ``groups ...`` in ``cli/groups.py``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from tsmsyncd import __version__
+from tsmsyncd.cli.groups import add_group_commands
 from tsmsyncd.cli.market import add_market_commands
 from tsmsyncd.config import data_dir
 from tsmsyncd.errors import InputError, TsmSyncError
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(run=run_export_string)
     add_backup_commands(commands)
     add_market_commands(commands)
+    add_group_commands(commands)
     return parser
 
 

@@ -1,0 +1,173 @@
+"""``tsmsyncd groups preview|generate|diff`` and ``tsmsyncd groups rules list|show|add|remove|enable|disable``.
+
+Everything runs on stored market data (``tsmsyncd refresh`` fills it); nothing here talks to Blizzard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from tsmsyncd.config import database_path, load_settings
+from tsmsyncd.errors import InputError
+from tsmsyncd.groups.generate import Generated
+from tsmsyncd.sync.atomic import write_atomic
+from tsmsyncd.sync.groups import GroupService
+from tsmsyncd.sync.refresh import DbWriter
+
+__all__ = ["add_group_commands"]
+
+T = TypeVar("T")
+
+
+def add_group_commands(commands: argparse._SubParsersAction) -> None:
+    groups = commands.add_parser("groups", help="preview, generate and diff groups; manage the rules",
+                                 description="Groups made from your rules and the stored market data.")
+    actions = groups.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, help_text, run in (
+        ("preview", "the GroupSet the rules would make now, with counts and reasons (nothing is stored)", run_preview),
+        ("generate", "make the GroupSet and keep it as a new version if it changed", run_generate),
+        ("diff", "what generating now would change against the newest stored version", run_diff),
+    ):
+        sub = actions.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--realm", type=int, required=True, metavar="ID", help="connected realm id")
+        sub.add_argument("--region", help="us, eu, kr or tw (default: from settings)")
+        sub.add_argument("--json", action="store_true", help="print JSON")
+        if name == "generate":
+            sub.add_argument("--out", type=Path, metavar="GROUPSET.json", help="also write the GroupSet here")
+        sub.set_defaults(run=run)
+    rules = actions.add_parser("rules", help="list, show, add, remove, enable or disable rules",
+                               description="The rules groups are made from (the shipped templates included).")
+    rule_actions = rules.add_subparsers(dest="rule_action", required=True, metavar="ACTION")
+    listing = rule_actions.add_parser("list", help="list the rules in order")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(run=run_rules_list)
+    for name, help_text, arg, metavar in (("show", "print one rule as JSON", "name", "NAME"),
+                                          ("add", "add a rule from a JSON file (replaces one of the same name)",
+                                           "file", "FILE"),
+                                          ("remove", "remove a rule", "name", "NAME"),
+                                          ("enable", "use a rule again", "name", "NAME"),
+                                          ("disable", "keep a rule but stop using it", "name", "NAME")):
+        sub = rule_actions.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument(arg, type=Path if arg == "file" else str, metavar=metavar)
+        sub.set_defaults(run=run_rule_action)
+
+
+def _service_call(args: argparse.Namespace, work: Callable[[GroupService, datetime], T]) -> T:
+    settings = load_settings()
+    db = DbWriter(database_path())
+    now = datetime.now(UTC)
+    try:
+        return db.run(lambda d: work(GroupService(d, realms=settings.realms), now))
+    finally:
+        db.close()
+
+
+def _region(args: argparse.Namespace) -> str:
+    return getattr(args, "region", None) or load_settings().region
+
+
+def _report(generated: Generated) -> dict:
+    return {"content_hash": generated.content_hash, "asked": generated.asked, "cap": generated.cap,
+            "capped": generated.capped, "overlaps": generated.overlaps,
+            "groups": [g.as_json() for g in generated.groups]}
+
+
+def _report_text(generated: Generated) -> str:
+    lines = []
+    for g in generated.groups:
+        label = "`".join(g.path)
+        why = f"where {g.where}" if g.where else "every candidate"
+        extra = [f"{g.sticky} kept by hysteresis" if g.sticky else "", f"{g.cut_by_limit} over the limit"
+                 if g.cut_by_limit else "", f"{g.to_subgroups} went to subgroups" if g.to_subgroups else "",
+                 f"{g.capped} dropped by the item cap" if g.capped else ""]
+        details = "; ".join(e for e in extra if e)
+        lines.append(f"{label:<32} {g.items:>5} items  ({g.matched} matched {why}{'; ' + details if details else ''})")
+    total = sum(g.items for g in generated.groups)
+    lines.append(f"{total:,} items in {len(generated.groups)} groups; hash {generated.content_hash[:12]}")
+    if generated.capped:
+        lines.append(f"the rules asked for {generated.asked:,} items; the cap of {generated.cap:,} kept the first "
+                     f"{generated.cap:,} in rule order (raise limits less, or disable a rule)")
+    if generated.overlaps:
+        lines.append(f"{generated.overlaps:,} matches were already in an earlier rule's group (one group per item)")
+    return "\n".join(lines)
+
+
+def run_preview(args: argparse.Namespace) -> int:
+    region = _region(args)
+    generated = _service_call(args, lambda s, now: s.preview(region, args.realm, now))
+    if args.json:
+        print(json.dumps({"groupset": generated.groupset.to_dict(), "report": _report(generated)}, indent=1,
+                         ensure_ascii=False))
+    else:
+        print(_report_text(generated))
+    return 0
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    region = _region(args)
+    stored = _service_call(args, lambda s, now: s.generate(region, args.realm, now))
+    if args.out:
+        write_atomic(args.out, stored.generated.groupset.to_json().encode("utf-8"))
+    if args.json:
+        print(json.dumps({"version": stored.version, "new": stored.new, "report": _report(stored.generated)},
+                         indent=1))
+    else:
+        print(_report_text(stored.generated))
+        state = "new version" if stored.new else "unchanged; still version"
+        print(f"{state} {stored.version}" + (f"; written to {args.out}" if args.out else ""))
+    return 0
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    region = _region(args)
+    version, changes = _service_call(args, lambda s, now: s.diff(region, args.realm, now))
+    if args.json:
+        print(json.dumps({"against_version": version, "changes": changes}, indent=1))
+        return 0
+    print(f"against version {version}" if version else "nothing stored yet: everything would be new")
+    for change in changes:
+        label = "`".join(change["path"])
+        print(f"{label}: {change['status']}, +{len(change['added'])} -{len(change['removed'])}")
+        for item in change["added"][:10]:
+            print(f"    + {item}")
+        for item in change["removed"][:10]:
+            print(f"    - {item}")
+    if not changes:
+        print("no changes")
+    return 0
+
+
+def run_rules_list(args: argparse.Namespace) -> int:
+    rules = _service_call(args, lambda s, now: s.rules(now))
+    if args.json:
+        print(json.dumps([r.to_dict() for r in rules], indent=1, ensure_ascii=False))
+        return 0
+    for rule in rules:
+        where = rule.config.criteria.where.text if rule.config.criteria.where else "(every item)"
+        subs = f" +{len(rule.config.subgroups)} subgroup(s)" if rule.config.subgroups else ""
+        print(f"{'on ' if rule.enabled else 'off'}  {rule.name:<22} {where}{subs}")
+    return 0
+
+
+def run_rule_action(args: argparse.Namespace) -> int:
+    action = args.rule_action
+    if action == "show":
+        print(_service_call(args, lambda s, now: s.rule(args.name)).to_json())
+    elif action == "add":
+        try:
+            text = args.file.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {args.file}: {exc.strerror or exc}") from exc
+        rule = _service_call(args, lambda s, now: s.add(text, args.file.name, now))
+        print(f"rule {rule.name!r} saved ({'enabled' if rule.enabled else 'disabled'})")
+    elif action == "remove":
+        print(f"rule {_service_call(args, lambda s, now: s.remove(args.name))!r} removed")
+    else:
+        rule = _service_call(args, lambda s, now: s.set_enabled(args.name, action == "enable", now))
+        print(f"rule {rule.name!r} {action}d")
+    return 0
