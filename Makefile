@@ -22,6 +22,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/backup.py
 	$(PY) bench/process_poll.py
 	$(PY) bench/ingest.py
+	$(PY) bench/generate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

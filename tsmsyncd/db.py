@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from tsmsyncd.market.ingest import Snapshot, item_code, item_key
+from tsmsyncd.market.ingest import Snapshot, item_key
 from tsmsyncd.market.metrics import (
     MAX_SNAPSHOT_GAP_HOURS,
     AuctionIndex,
@@ -99,7 +99,7 @@ class ItemMarket:
     sold_per_day: float | None  # an estimate (see metrics.SALES_CAVEATS)
     sold_window_hours: float | None
     first_seen: datetime
-    snapshots: int
+    snapshots: int  # snapshots that listed it since first_seen
 
 
 @dataclass(frozen=True)
@@ -147,9 +147,23 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     db["app_state"].create({"key": str, "value": str}, pk="key")
 
 
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """The newest listing of every item per source, kept up to date by record_snapshot, so reading a realm's
+    metrics does not scan 48 hours of rows; and an index over the hours that had sales."""
+    db["latest"].create({"source_id": int, "item": str, "at": str, "min_buyout": int, "market_value": int,
+                         "quantity": int, "auctions": int, "first_seen": str, "snapshots": int},
+                        pk=("source_id", "item"))
+    db.execute("insert into latest select source_id, item, max(at), min_buyout, market_value, quantity, auctions, "
+               "null, 0 from hourly where quantity > 0 group by source_id, item")
+    db.execute("update latest set (first_seen, snapshots) = (select min(at), count(*) from hourly h "
+               "where h.source_id = latest.source_id and h.item = latest.item and h.quantity > 0)")
+    db.execute("create index hourly_sales on hourly (source_id, at) where sold > 0")
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("0001_market_data", _migration_1),
     ("0002_group_rules", _migration_2),
+    ("0003_latest_listing", _migration_3),
 )
 
 
@@ -247,6 +261,7 @@ class Database:
                                   [(source_id, snapshot_id, r[0], at, *r[1:]) for r in rows])
             self.conn.executemany(_DAILY_UPSERT, [(source_id, r[0], at[:10], r[2], 0 if r[2] is None else 1, r[1],
                                                    r[3], r[5]) for r in rows])
+            self.conn.executemany(_LATEST_UPSERT, [(source_id, r[0], at, *r[1:5], at) for r in rows if r[3] > 0])
             self.conn.execute("insert or replace into auction_index values (?, ?, ?, ?)",
                               (source_id, snapshot_id, at, _pack(snapshot.index)))
             self.conn.execute("update sources set last_modified = ?, last_checked = ?, last_error = null, "
@@ -267,6 +282,7 @@ class Database:
 
     def _prune(self, source_id: int, now: datetime) -> None:
         self.conn.execute("delete from hourly where source_id = ? and at < ?", (source_id, _iso(now - HOURLY_KEEP)))
+        self.conn.execute("delete from latest where source_id = ? and at < ?", (source_id, _iso(now - HOURLY_KEEP)))
         self.conn.execute("delete from daily where source_id = ? and day < ?",
                           (source_id, _iso(now - DAILY_KEEP)[:10]))
         self.conn.execute("delete from snapshots where source_id = ? and at < ?", (source_id, _iso(now - DAILY_KEEP)))
@@ -306,12 +322,8 @@ class Database:
         only = f"and item in ({','.join('?' * len(items))})" if items else ""
         args = list(items or ())
         latest = pd.read_sql_query(
-            f"select h.item, h.at, h.min_buyout, h.market_value, h.quantity, h.auctions, "
-            f"(select min(at) from hourly f where f.source_id = h.source_id and f.item = h.item) as first_seen, "
-            f"(select count(*) from hourly f where f.source_id = h.source_id and f.item = h.item) as snapshots "
-            f"from hourly h where h.source_id = ? {only} and h.quantity > 0 and h.at = "
-            f"(select max(at) from hourly x where x.source_id = h.source_id and x.item = h.item and x.quantity > 0)",
-            self.conn, params=[source_id, *args])
+            f"select item, at, min_buyout, market_value, quantity, auctions, first_seen, snapshots from latest "
+            f"where source_id = ? {only}", self.conn, params=[source_id, *args])
         if latest.empty:
             return latest
         latest["source"] = source.key
@@ -336,9 +348,9 @@ class Database:
         if days.empty:
             return pd.DataFrame({"item": pd.Series(dtype=str), "market_value_14d": pd.Series(dtype=float)})
         offsets = (newest.normalize().tz_localize(None) - pd.to_datetime(days["day"])).dt.days.to_numpy()
-        codes = np.array([item_code(i) for i in days["item"]], dtype=np.int64)
-        unique, values = weighted_market_values(offsets, days["value"].to_numpy(dtype=float), codes)
-        return pd.DataFrame({"item": [item_key(int(c)) for c in unique], "market_value_14d": np.floor(values + 0.5)})
+        codes, names = pd.factorize(days["item"])  # any integer code groups them; no parsing needed
+        unique, values = weighted_market_values(offsets, days["value"].to_numpy(dtype=float), codes.astype(np.int64))
+        return pd.DataFrame({"item": names[unique], "market_value_14d": np.floor(values + 0.5)})
 
     def _sold(self, source_id: int, newest: pd.Timestamp, only: str, args: list) -> tuple[pd.DataFrame, float]:
         """Estimated units sold per day per item over the last 24 h of consecutive snapshots, and the hours
@@ -349,8 +361,8 @@ class Database:
             "and sold_hours is not null", (source_id, since)).fetchone()[0])
         sold = pd.read_sql_query(
             f"select h.item, sum(h.sold) as sold from hourly h join snapshots s on s.id = h.snapshot_id "
-            f"where h.source_id = ? and h.at > ? and s.sold_hours is not null {only.replace('item', 'h.item')} "
-            f"group by h.item", self.conn, params=[source_id, since, *args])
+            f"where h.source_id = ? and h.at > ? and h.sold > 0 and s.sold_hours is not null "
+            f"{only.replace('item', 'h.item')} group by h.item", self.conn, params=[source_id, since, *args])
         empty = pd.DataFrame({"item": pd.Series(dtype=str), "sold_per_day": pd.Series(dtype=float),
                               "sold_window_hours": pd.Series(dtype=float)})
         if hours <= 0 or sold.empty:
@@ -449,6 +461,12 @@ class Database:
 
 _LATEST_COLUMNS = ["source", "item", "snapshot_time", "min_buyout", "market_value", "market_value_14d", "quantity",
                    "auctions", "sold_per_day", "sold_window_hours", "first_seen", "snapshots"]
+_LATEST_UPSERT = (
+    "insert into latest values (?, ?, ?, ?, ?, ?, ?, ?, 1) on conflict (source_id, item) do update set "
+    "at = excluded.at, min_buyout = excluded.min_buyout, market_value = excluded.market_value, "
+    "quantity = excluded.quantity, auctions = excluded.auctions, snapshots = snapshots + 1 "
+    "where excluded.at > latest.at"
+)
 _DAILY_UPSERT = (
     "insert into daily (source_id, item, day, value_sum, value_count, min_buyout, quantity_sum, scans, sold) "
     "values (?, ?, ?, coalesce(?, 0), ?, ?, ?, 1, ?) on conflict (source_id, item, day) do update set "

@@ -201,7 +201,7 @@ def _market_text(m: ItemMarket, name: str | None) -> str:
         f"  14-day value      {money(m.market_value_14d)}",
         f"  quantity          {m.quantity:,} in {m.auctions:,} auctions",
         f"  sold              {sold}",
-        f"  snapshot          {_time(m.snapshot_time)}  ({m.snapshots} stored since {_time(m.first_seen)})",
+        f"  snapshot          {_time(m.snapshot_time)}  (listed in {m.snapshots} since {_time(m.first_seen)})",
     ]
     return "\n".join(rows)
 

@@ -39,13 +39,14 @@ def metrics_frame(db: Database, region: str, realm_id: int, realms: Sequence[int
     frame = own.drop_duplicates("item", keep="first").set_index("item")
     frame = frame[["min_buyout", "market_value", "market_value_14d", "quantity", "auctions", "sold_per_day"]]
     frame = frame.astype({c: "Float64" for c in ("min_buyout", "market_value", "market_value_14d")})
-    others = sorted(set(realms) - {realm_id})
-    region_sources = [Source(region, "realm", r) for r in (realm_id, *others)]
-    everywhere = db.latest_metrics(region_sources, now)
-    median = everywhere.groupby("item")["market_value_14d"].median() if len(everywhere) else pd.Series(dtype=float)
     frame["region_market"] = frame["market_value_14d"]  # commodities are region-wide already
-    realm_items = frame.index.intersection(median.index)
-    frame.loc[realm_items, "region_market"] = median.loc[realm_items].astype("Float64")
+    others = sorted(set(realms) - {realm_id})
+    if others:  # the median over the player's realms of each realm-listed item's 14-day value
+        mine = own[own["source"] == Source(region, "realm", realm_id).key]
+        everywhere = pd.concat([mine, db.latest_metrics([Source(region, "realm", r) for r in others], now)])
+        median = everywhere.groupby("item")["market_value_14d"].median()
+        realm_items = frame.index.intersection(median.index)
+        frame.loc[realm_items, "region_market"] = median.loc[realm_items].astype("Float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         mv14 = frame["market_value_14d"].where(frame["market_value_14d"] > 0)
         frame["discount"] = 1 - frame["min_buyout"] / mv14
