@@ -59,8 +59,35 @@ class TsmMeta:
         return self.profiles if len(self.profiles) == 1 else ()
 
 
+class _Tables:
+    """Reading top-level keys of a loaded ``TradeSkillMasterDB`` (the full file's or the preview's)."""
+
+    name: str
+    meta: TsmMeta
+    db: object
+
+    def has(self, key: str) -> bool:
+        return self.db[key.encode("utf-8", "surrogateescape")] is not None  # type: ignore[index]
+
+    def value(self, key: str) -> object:
+        """The Python value of a top-level key, or None when absent."""
+        raw = self.db[key.encode("utf-8", "surrogateescape")]  # type: ignore[index]
+        if raw is None:
+            return None
+        try:
+            return to_python(raw)
+        except TypeError as exc:
+            raise SavedVariablesError(f"{self.name}: {key} cannot be read: {exc}") from exc
+
+    def shared_operations_key(self) -> str:
+        """Where global operations live in this file's schema version."""
+        if self.has(SHARED_OPERATIONS_KEYS[0]) or self.meta.version >= SHARED_OPERATIONS_RENAMED_AT:
+            return SHARED_OPERATIONS_KEYS[0]
+        return SHARED_OPERATIONS_KEYS[1]
+
+
 @dataclass
-class SavedVariables:
+class SavedVariables(_Tables):
     """A loaded TradeSkillMaster.lua: its bytes, their layout, the meta, and the live Lua tables."""
 
     name: str
@@ -72,35 +99,8 @@ class SavedVariables:
     entries: dict[str, EntryLayout | None] = field(default_factory=dict, repr=False)  # see _merge_table_entries
 
     @property
-    def db(self) -> object:
+    def db(self) -> object:  # type: ignore[override]
         return self.env[DB_NAME.encode()]  # type: ignore[index]
-
-    def has(self, key: str) -> bool:
-        return self.db[key.encode("utf-8", "surrogateescape")] is not None  # type: ignore[index]
-
-    def value(self, key: str) -> object:
-        """The Python value of a top-level key, or None when absent."""
-        return _value_of(self.db, key, self.name)
-
-    def shared_operations_key(self) -> str:
-        """Where global operations live in this file's schema version."""
-        return _shared_operations_key(self)
-
-
-def _value_of(db: object, key: str, name: str) -> object:
-    raw = db[key.encode("utf-8", "surrogateescape")]  # type: ignore[index]
-    if raw is None:
-        return None
-    try:
-        return to_python(raw)
-    except TypeError as exc:
-        raise SavedVariablesError(f"{name}: {key} cannot be read: {exc}") from exc
-
-
-def _shared_operations_key(source: SavedVariables | Preview) -> str:
-    if source.has(SHARED_OPERATIONS_KEYS[0]) or source.meta.version >= SHARED_OPERATIONS_RENAMED_AT:
-        return SHARED_OPERATIONS_KEYS[0]
-    return SHARED_OPERATIONS_KEYS[1]
 
 
 def read_savedvars(path: Path, limits: LuaLimits | None = None) -> SavedVariables:
@@ -201,7 +201,7 @@ class ParseJob:
 
 
 @dataclass
-class Preview:
+class Preview(_Tables):
     """The meta and the tables a merge reads, loaded from only their own bytes. Cheap, and trusted only
     once ``matches()`` has compared it with the full load inside Lua."""
 
@@ -211,15 +211,6 @@ class Preview:
     db: object = field(repr=False)
     chunk: bytes = field(repr=False)
     keys: tuple[str, ...]
-
-    def has(self, key: str) -> bool:
-        return self.db[key.encode("utf-8", "surrogateescape")] is not None  # type: ignore[index]
-
-    def value(self, key: str) -> object:
-        return _value_of(self.db, key, self.name)
-
-    def shared_operations_key(self) -> str:
-        return _shared_operations_key(self)
 
     def matches(self, sv: SavedVariables, keys: Iterable[str]) -> bool:
         """Whether the full load agrees with this preview on the meta and on every key in ``keys``
