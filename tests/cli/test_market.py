@@ -76,6 +76,11 @@ async def test_a_failed_source_exits_1_and_says_the_data_was_kept(env, fake) -> 
     code, out, err = await tsmsyncd(env, "refresh", "--once", "--realm", "4")
     assert code == 1
     assert "us/realm/4" in out and "error" in out and "stored data unchanged" in out
+    log = (Path(env["TSMSYNCD_HOME"]) / "logs" / "tsmsyncd.log").read_text()
+    assert "HTTP 503" in log  # the retries were logged...
+    tokens = {r.headers["Authorization"].split()[1] for r in fake.requests if "Authorization" in r.headers
+              and r.headers["Authorization"].startswith("Bearer")}
+    assert tokens and not any(t in log for t in (SECRET, *tokens))  # ...and no secret with them
 
 
 async def test_wrong_credentials_give_one_line_without_the_secret(env) -> None:

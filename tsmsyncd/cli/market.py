@@ -17,9 +17,10 @@ from typing import TypeVar
 import aiohttp
 
 from tsmsyncd.blizzard.client import BlizzardClient, Credentials
-from tsmsyncd.config import FLAVORS, REGIONS, Settings, database_path, load_settings
+from tsmsyncd.config import FLAVORS, REGIONS, Settings, data_dir, database_path, load_settings
 from tsmsyncd.db import Database, ItemMarket
 from tsmsyncd.errors import InputError, SettingsError
+from tsmsyncd.logs import setup_file_logging
 from tsmsyncd.market.ingest import item_code, item_key
 from tsmsyncd.market.metrics import SALES_CAVEATS
 from tsmsyncd.sync.refresh import DbWriter, Refresher, RefreshOutcome
@@ -86,6 +87,7 @@ def _credentials(settings: Settings) -> Credentials:
 
 def _with_client(settings: Settings, work: Callable[[Refresher], Awaitable[T]]) -> T:
     credentials = _credentials(settings)
+    setup_file_logging(data_dir() / "logs", secrets=[settings.client_secret])
     db = DbWriter(database_path())
 
     async def run() -> T:

@@ -1,0 +1,25 @@
+"""The log file never carries a secret, whoever tries to log one."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from tsmsyncd.logs import setup_file_logging
+
+
+def test_secrets_and_credentials_are_blanked_in_the_log_file(tmp_path: Path) -> None:
+    path = setup_file_logging(tmp_path / "logs", secrets=["s3cr3t-value"])
+    log = logging.getLogger("some.library")
+    try:
+        log.warning("request with Authorization: Bearer abc.def-123 failed")
+        log.warning("posting client_secret=%s&grant_type=x", "s3cr3t-value")
+        log.warning("Basic ZmFrZTpzM2NyM3Q= sent, then %s", "s3cr3t-value")
+    finally:
+        for handler in logging.getLogger().handlers[:]:
+            if getattr(handler, "baseFilename", None) == str(path):
+                logging.getLogger().removeHandler(handler)
+                handler.close()
+    text = path.read_text()
+    assert "abc.def-123" not in text and "s3cr3t-value" not in text and "ZmFrZTpzM2NyM3Q=" not in text
+    assert text.count("[redacted]") == 4 and "request with Authorization: Bearer [redacted] failed" in text

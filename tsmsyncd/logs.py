@@ -1,0 +1,47 @@
+"""The log file: ``<data dir>/logs/tsmsyncd.log``, rotated, and scrubbed of secrets on the way out.
+
+Nothing should ever log a secret (the Blizzard client does not); the filter is the second line of defence:
+it blanks the configured client secret and anything that looks like a bearer token or basic credentials
+in every record, whoever wrote it (our code, aiohttp, a library).
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+__all__ = ["SecretFilter", "setup_file_logging"]
+
+_PATTERNS = re.compile(r"(?i)(bearer\s+|basic\s+|access_token=|client_secret=)[^\s&\"',]+")
+
+
+class SecretFilter(logging.Filter):
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets = [s for s in secrets if s and len(s) >= 4]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = _PATTERNS.sub(lambda m: m.group(1) + "[redacted]", message)
+        for secret in self._secrets:
+            cleaned = cleaned.replace(secret, "[redacted]")
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def setup_file_logging(folder: Path, secrets: Iterable[str] = (), level: int = logging.INFO) -> Path:
+    """Send this process's logs to ``folder/tsmsyncd.log`` (1 MB x 3 files). Returns the file's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "tsmsyncd.log"
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=2**20, backupCount=3, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(SecretFilter(secrets))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > level:
+        root.setLevel(level)
+    return path
