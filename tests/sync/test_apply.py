@@ -153,8 +153,13 @@ def test_a_missing_table_is_inserted_before_the_closing_brace(tmp_path: Path) ->
     assert read_savedvars(path).value("p@Default@userData@items")["i:2447"] == "TSM Sync`Flips`High Volume"
 
 
-def test_a_file_changed_by_the_game_during_the_merge_is_not_overwritten(real_file: Path, tmp_path: Path) -> None:
-    game_wrote = real_file.read_bytes() + b"\r\n"
+@pytest.mark.parametrize("change", ["appended", "same size"])
+def test_a_file_changed_by_the_game_during_the_merge_is_not_overwritten(
+    real_file: Path, tmp_path: Path, change: str
+) -> None:
+    original = real_file.read_bytes()
+    game_wrote = original + b"\r\n" if change == "appended" else original.replace(b"\t", b" ", 1)
+    assert len(game_wrote) == len(original) + (2 if change == "appended" else 0)
     calls = []
 
     def game_writes_at_the_last_moment(path: Path) -> list:

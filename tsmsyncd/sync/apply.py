@@ -98,15 +98,24 @@ class _Original:
             raise SavedVariablesError(f"cannot read {path}: {exc.strerror or exc}") from exc
         return cls(path, data, stat)
 
-    def still_on_disk(self, *, read: bool = True) -> bool:
-        """Whether the file is still the one we read: same mtime and, with ``read``, the same bytes."""
+    def still_on_disk(self, *, read: bool | None = None) -> bool:
+        """Whether the path is still the file we read: same device, inode, size and modification time (the
+        change time is no use: the backup's hard link changes it). Where timestamps are too coarse to show
+        every write (FAT's 2 s, HFS+'s 1 s: no sub-millisecond part), or with ``read=True``, the bytes are
+        compared as well; ``read=False`` never reads."""
         try:
-            stat = self.path.stat()
-            if stat.st_mtime_ns != self.mtime_ns or stat.st_size != len(self.data):
+            now = self.path.stat()
+            if _identity(now) != _identity(self.stat):
                 return False
+            if read is None:
+                read = self.stat.st_mtime_ns % 1_000_000 == 0
             return not read or self.path.read_bytes() == self.data
         except OSError:
             return False
+
+
+def _identity(stat: os.stat_result) -> tuple[int, ...]:
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 class _PendingBackup:
@@ -213,8 +222,8 @@ class Merger:
         path = original.path
 
         def last_check() -> None:
-            # The bytes are compared first, while Lua may still be verifying; right before the replace
-            # only the game and the file's stat are checked again.
+            # The file is compared first (bytes too on coarse-timestamp filesystems), while Lua may still
+            # be verifying; right before the replace the game and the file's stat are checked again.
             same = original.still_on_disk()
             pending.claim()  # raises BackupError: nothing has been changed yet
             problem = checking.result()
@@ -252,9 +261,12 @@ class Merger:
 
 
 def _free_later(job: ParseJob) -> None:
-    """Drop the job's Lua states (hundreds of MB for a big file) on a background thread: closing them
-    takes a noticeable moment and nobody needs to wait for it."""
-    threading.Thread(target=job.close, name="lua-free", daemon=True).start()
+    """Drop the job's Lua states (hundreds of MB for a big file) on a background thread, a moment after
+    the merge has returned: closing them holds the GIL for a while and nobody needs to wait for it."""
+    timer = threading.Timer(0.2, job.close)
+    timer.daemon = True
+    timer.name = "lua-free"
+    timer.start()
 
 
 def _splice(job: ParseJob, plan: MergePlan) -> bytes:
