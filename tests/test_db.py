@@ -144,3 +144,13 @@ def test_realms_and_item_info_round_trip(db: Database) -> None:
     db.save_item_info([info])
     assert db.item_info([2447, 765]) == {2447: info}
     assert db.missing_item_info([2447, 765, 3820], limit=1) == [765]
+
+
+def test_a_snapshot_older_than_the_newest_is_kept_as_history_not_as_the_baseline(db: Database) -> None:
+    record(db, T0 + timedelta(hours=1), [(1, "i:2447", 5, 100, False)])
+    late = record(db, T0, [(7, "i:2447", 9, 90, False)])  # a lagging mirror served the previous hour
+    assert not late.stale and late.sold_units is None
+    assert db.source_state(REALM).last_modified == "Sun, 01 Nov 2026 13:26:00 GMT"  # still the newest
+    assert db.item_market("i:2447", "us", 4, T0).min_buyout == 100
+    nxt = record(db, T0 + timedelta(hours=2), [(1, "i:2447", 5, 100, False)])
+    assert nxt.sold_units == 0  # compared with the newest snapshot's auctions, not the late one's

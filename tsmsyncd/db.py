@@ -262,10 +262,15 @@ class Database:
             self.conn.executemany(_DAILY_UPSERT, [(source_id, r[0], at[:10], r[2], 0 if r[2] is None else 1, r[1],
                                                    r[3], r[5]) for r in rows])
             self.conn.executemany(_LATEST_UPSERT, [(source_id, r[0], at, *r[1:5], at) for r in rows if r[3] > 0])
-            self.conn.execute("insert or replace into auction_index values (?, ?, ?, ?)",
+            # A snapshot older than the newest we have (a lagging mirror) is history, not the new baseline.
+            self.conn.execute("insert into auction_index values (?, ?, ?, ?) on conflict (source_id) do update "
+                              "set snapshot_id = excluded.snapshot_id, at = excluded.at, data = excluded.data "
+                              "where excluded.at > auction_index.at",
                               (source_id, snapshot_id, at, _pack(snapshot.index)))
-            self.conn.execute("update sources set last_modified = ?, last_checked = ?, last_error = null, "
-                              "error_at = null where id = ?", (last_modified_header, _iso(fetched_at), source_id))
+            newest = self.conn.execute("select max(at) from snapshots where source_id = ?", (source_id,)).fetchone()[0]
+            header = last_modified_header if newest == at else None
+            self.conn.execute("update sources set last_modified = coalesce(?, last_modified), last_checked = ?, "
+                              "last_error = null, error_at = null where id = ?", (header, _iso(fetched_at), source_id))
             self._prune(source_id, last_modified)
         total = None if sold is None else int(sum(sold.values()))
         return RecordResult(snapshot_id, len(frame), snapshot.auctions, total, False)

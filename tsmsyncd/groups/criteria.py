@@ -207,7 +207,7 @@ class _Parser:
 
     def sum(self) -> Node:
         left = self.product()
-        while self.tok.kind == "op" and self.tok.text in "+-" and self.tok.text:
+        while self.tok.kind == "op" and self.tok.text in ("+", "-"):
             op = self.take()
             left = self.arith(op, left, self.product())
         return left
