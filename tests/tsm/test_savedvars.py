@@ -14,7 +14,8 @@ from sv_factory import render, tsm_db
 
 from tsmsyncd.errors import LuaLimitError, SavedVariablesError
 from tsmsyncd.tsm.luaformat import serialize_key
-from tsmsyncd.tsm.savedvars import ParseJob, parse_savedvars, read_savedvars
+from tsmsyncd.tsm.luasandbox import LuaSandbox
+from tsmsyncd.tsm.savedvars import ParseJob, Unread, parse_savedvars, read_savedvars
 
 
 @pytest.mark.parametrize("name", REAL_FILES)
@@ -158,3 +159,30 @@ def test_there_is_no_preview_when_a_merge_key_is_written_twice() -> None:
     assert job.preview() is None  # only the full load knows which one Lua keeps
     assert data.index(b'["p@Default@userData@items"]') < twice.index(b'["_version"]')
     assert job.result().value(ITEMS) == {}  # Lua keeps the later one, written just before _version
+
+
+def test_a_partial_preview_leaves_the_players_groups_out_and_still_agrees_with_the_full_load() -> None:
+    db = tsm_db(player_groups=("Herbs", "Herbs`Rare", "Ore", "TSM Sync", "TSM Sync`Old"))
+    job = parse_job(render(db))
+    ours = lambda path: path == "" or path == "TSM Sync" or path.startswith("TSM Sync`")  # noqa: E731
+    preview = job.preview(groups=ours)
+    sv = job.result()
+    groups_key = "p@Default@userData@groups"
+    assert preview is not None and preview.partial == {groups_key}
+    lazy = preview.value(groups_key, only=ours)
+    assert isinstance(lazy["Herbs"], Unread) and isinstance(lazy["Ore"], Unread)
+    assert lazy["TSM Sync`Old"] == sv.value(groups_key)["TSM Sync`Old"] and lazy[""] == sv.value(groups_key)[""]
+    assert preview.matches(sv, [groups_key, ITEMS])
+
+
+def test_a_partial_preview_that_misses_a_group_or_differs_in_one_it_read_does_not_agree() -> None:
+    sandbox = LuaSandbox()
+    whole = sandbox.load(b'k = {["a"] = {1}, ["b"] = {2}}', "whole")
+
+    def agrees(part: bytes) -> bool:
+        return not sandbox.differing_at(whole, sandbox.load(b"k = " + part, "part"), [b"k"], [b"k"])
+
+    assert agrees(b'{["a"] = false, ["b"] = {2}}')  # "a" left out on purpose, "b" read and equal
+    assert not agrees(b'{["b"] = {2}}')  # a group missing altogether
+    assert not agrees(b'{["a"] = false, ["b"] = {3}}')  # a group it read, different
+    assert not agrees(b'{["a"] = false, ["b"] = {2}, ["c"] = false}')  # a group the file does not have

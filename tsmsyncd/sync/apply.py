@@ -4,9 +4,11 @@ Order of work, and why:
 1. Refuse at once if a game client that may write this file is running (it would overwrite us).
 2. Read the bytes once. Lua 5.1 loads the whole file on one thread; meanwhile this thread scans the
    bytes, loads only the meta and the merge tables from their own bytes in a small sandbox (the
-   preview), plans and splices. The plan is kept only if Lua then finds the full load equal to the
-   preview on every key the plan read; otherwise it is made again from the full load. Every error
-   about the file itself comes from the full load.
+   preview: of the groups table only the base group and ours — the player's groups stand as ``false``),
+   plans and splices; the player's groups are never converted to Python (``Unread`` placeholders pass
+   through the plan and keep their bytes). The plan is kept only if Lua then finds the full load equal
+   to the preview on every key the plan read; otherwise it is made again from the full load. Every
+   error about the file itself comes from the full load.
 3. Nothing to change → stop; the file is not touched (same GroupSet twice is a no-op).
 4. Splice the changed top-level values into the original bytes; everything else stays byte-identical.
 5. Back up the original on another thread from the start: a hard link to the file as read (instant; the
@@ -26,7 +28,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,10 +48,12 @@ from tsmsyncd.sync.atomic import remove_stale_temps, write_atomic
 from tsmsyncd.sync.backups import Backup, BackupStore
 from tsmsyncd.tsm.luaformat import lua_shape, splice
 from tsmsyncd.tsm.luasandbox import LuaLimits, to_python
-from tsmsyncd.tsm.merge import MergePlan, plan_merge, profile_keys
+from tsmsyncd.tsm.luascan import EntryLayout
+from tsmsyncd.tsm.merge import MergePlan, is_managed, plan_merge, profile_keys
 from tsmsyncd.tsm.operations import Flavor
 from tsmsyncd.tsm.savedvars import (
     DB_NAME,
+    GROUPS_SUFFIX,
     SHARED_OPERATIONS_KEYS,
     ParseJob,
     Preview,
@@ -199,13 +203,13 @@ class Merger:
         the full load then agrees with the preview, else plan again from the full load. Either way every
         error about the file itself comes from the full load first."""
         early = None
-        preview = job.preview()
+        preview = job.preview(groups=lambda path: path == "" or is_managed(path, groupset.root))
         if preview is not None:
             try:
                 chosen = select_profiles(preview.meta, profiles)
                 # Lua compares the preview with the full load on its own thread while we plan and splice.
                 agrees = job.then(lambda sv: preview.matches(sv, _keys_read(chosen)))
-                plan = plan_for(preview, groupset, chosen)
+                plan = plan_for(preview, groupset, chosen, job.entries)
                 early = (chosen, plan, None if plan.unchanged else _splice(job, plan))
             except TsmSyncError:
                 early = None  # the full load decides what is wrong with the file
@@ -213,7 +217,7 @@ class Merger:
         if early is not None and agrees.result():
             return sv, *early
         chosen = select_profiles(sv.meta, profiles)
-        plan = plan_for(sv, groupset, chosen)
+        plan = plan_for(sv, groupset, chosen, job.entries)
         return sv, chosen, plan, None if plan.unchanged else _splice(job, plan)
 
     def _write(
@@ -273,7 +277,7 @@ def _splice(job: ParseJob, plan: MergePlan) -> bytes:
     assert job.layout is not None  # there is a plan, so there is a layout
     try:
         return splice(job.data, job.layout, plan.changes, plan.previous, job.entries)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise SavedVariablesError(f"{job.name}: {exc}; refusing to guess which one TSM uses") from exc
 
 
@@ -282,11 +286,20 @@ def _keys_read(profiles: Sequence[str]) -> list[str]:
     return [SHARED_OPERATIONS_KEYS[0], SHARED_OPERATIONS_KEYS[1], *(k for p in profiles for k in profile_keys(p))]
 
 
-def plan_for(sv: SavedVariables | Preview, groupset: GroupSet, profiles: Sequence[str]) -> MergePlan:
-    """Read the tables the merge needs from a loaded file (or its preview) and plan."""
+def plan_for(
+    sv: SavedVariables | Preview, groupset: GroupSet, profiles: Sequence[str],
+    entries: Mapping[str, EntryLayout | None] | None = None,
+) -> MergePlan:
+    """Read the tables the merge needs from a loaded file (or its preview) and plan. A groups table the
+    splice can edit entry by entry (``entries``) is read lazily: the player's own groups stand as
+    placeholders the plan passes through untouched, so they are neither converted nor rewritten."""
     shared_key = sv.shared_operations_key()
     keys = {shared_key} | {k for p in profiles for k in profile_keys(p)}
-    current = {key: sv.value(key) for key in keys}
+    read = lambda path: path == "" or is_managed(path, groupset.root)  # noqa: E731  # base group + ours
+    current = {
+        key: sv.value(key, only=read) if key.endswith(GROUPS_SUFFIX) and (entries or {}).get(key) else sv.value(key)
+        for key in keys
+    }
     return plan_merge(
         groupset,
         current,

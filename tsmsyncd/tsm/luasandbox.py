@@ -16,6 +16,7 @@ we wrote) can be compared with it table by table inside Lua, where equal strings
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import lupa.lua51 as lua51
@@ -69,11 +70,28 @@ local function differing(old, new, skip, max)
   return out
 end
 
--- Of the keys listed in the array `keys`, those whose values differ between tables a and b.
-local function differing_at(a, b, keys)
+-- Whether `part` agrees with `whole` where it says anything: the same keys, and equal values except
+-- where `part` holds false (an entry left out on purpose).
+local function agrees(whole, part)
+  if type(whole) ~= "table" or type(part) ~= "table" then return eq(whole, part) end
+  for k, v in next, whole do
+    local p = rawget(part, k)
+    if p == nil or (p ~= false and not eq(v, p)) then return false end
+  end
+  for k in next, part do
+    if rawget(whole, k) == nil then return false end
+  end
+  return true
+end
+
+-- Of the keys listed in the array `keys`, those whose values differ between tables a and b; for the
+-- keys in the set `partial`, b's value may leave entries out (see agrees).
+local function differing_at(a, b, keys, partial)
   local out, n = {}, 0
   for _, k in next, keys do
-    if not eq(rawget(a, k), rawget(b, k)) then n = n + 1; out[n] = k end
+    local same
+    if partial[k] then same = agrees(rawget(a, k), rawget(b, k)) else same = eq(rawget(a, k), rawget(b, k)) end
+    if not same then n = n + 1; out[n] = k end
   end
   return out
 end
@@ -171,10 +189,12 @@ class LuaSandbox:
         result = self._differing(old, new, skip_table, limit)
         return [to_python(k) for k in result.values()]
 
-    def differing_at(self, a: object, b: object, keys: list[object]) -> list:
-        """Of ``keys`` (already Lua keys), those whose values differ between tables a and b (deep, in Lua)."""
+    def differing_at(self, a: object, b: object, keys: list[object], partial: Sequence[object] = ()) -> list:
+        """Of ``keys`` (already Lua keys), those whose values differ between tables a and b (deep, in Lua).
+        For the keys in ``partial``, b's table may hold ``false`` for entries left out on purpose."""
         self._lua.set_max_memory(self._lua.get_memory_used() + self.limits.base_memory)
-        result = self._differing_at(a, b, self._lua.table_from(keys))
+        lua = self._lua
+        result = self._differing_at(a, b, lua.table_from(keys), lua.table_from(dict.fromkeys(partial, True)))
         return [to_python(k) for k in result.values()]
 
     def array_length(self, table: object) -> int:

@@ -24,13 +24,14 @@ import lupa.lua51 as lua51
 
 from tsmsyncd.errors import LuaLimitError, SavedVariablesError
 from tsmsyncd.tsm.luasandbox import LuaLimits, LuaSandbox, SandboxError, to_python
-from tsmsyncd.tsm.luascan import EntryLayout, LayoutError, TableLayout, scan_entries, scan_global_table
+from tsmsyncd.tsm.luascan import EntryLayout, Field, LayoutError, TableLayout, scan_entries, scan_global_table
 
-__all__ = ["DB_NAME", "ParseJob", "Preview", "SavedVariables", "TsmMeta", "parse_savedvars", "read_savedvars"]
+__all__ = ["DB_NAME", "ParseJob", "Preview", "SavedVariables", "TsmMeta", "Unread", "parse_savedvars", "read_savedvars"]
 
 T = TypeVar("T")
 
 DB_NAME = "TradeSkillMasterDB"
+GROUPS_SUFFIX = "@userData@groups"  # a profile's groups table: p@<profile>@userData@groups
 MIN_VERSION = 10  # "first TSM4 version - combined all module settings into a single DB"
 SCOPES = ("profile", "realm", "factionrealm", "char", "sync")
 GLOBAL_OPERATIONS_KEY = "g@ @coreOptions@globalOperations"
@@ -59,6 +60,19 @@ class TsmMeta:
         return self.profiles if len(self.profiles) == 1 else ()
 
 
+class Unread:
+    """An entry a lazy read left in Lua. Whoever holds it passes it through as it is (compared by
+    identity), so its bytes are kept; it can never be written out."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: object) -> None:
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"Unread({self.key!r})"
+
+
 class _Tables:
     """Reading top-level keys of a loaded ``TradeSkillMasterDB`` (the full file's or the preview's)."""
 
@@ -69,13 +83,23 @@ class _Tables:
     def has(self, key: str) -> bool:
         return self.db[key.encode("utf-8", "surrogateescape")] is not None  # type: ignore[index]
 
-    def value(self, key: str) -> object:
-        """The Python value of a top-level key, or None when absent."""
+    def value(self, key: str, only: Callable[[str], bool] | None = None) -> object:
+        """The Python value of a top-level key, or None when absent. With ``only``, a table's entries whose
+        string key ``only`` rejects are not converted: each stands as an ``Unread`` placeholder."""
         raw = self.db[key.encode("utf-8", "surrogateescape")]  # type: ignore[index]
         if raw is None:
             return None
         try:
-            return to_python(raw)
+            if only is None or lua51.lua_type(raw) != "table":
+                return to_python(raw)
+            out: dict[object, object] = {}
+            for k in raw.keys():  # type: ignore[attr-defined]
+                entry = to_python(k)
+                if entry in out:
+                    raise TypeError(f"the table has both {entry!r} and an equal key of another type")
+                keep = not isinstance(entry, str) or only(entry)
+                out[entry] = to_python(raw[k]) if keep else Unread(entry)  # type: ignore[index]
+            return out
         except TypeError as exc:
             raise SavedVariablesError(f"{self.name}: {key} cannot be read: {exc}") from exc
 
@@ -149,28 +173,46 @@ class ParseJob:
             self.sandbox = self._result = self._previewed = None  # type: ignore[assignment]
             self._loading = None  # type: ignore[assignment]
 
-    def preview(self) -> Preview | None:
+    def preview(self, groups: Callable[[str], bool] | None = None) -> Preview | None:
         """The meta and merge tables read from their own bytes in a small sandbox, or None when that is
-        not possible (no layout, a key written twice, anything odd): then wait for ``result()``."""
-        self._previewed = self._preview()
+        not possible (no layout, a key written twice, anything odd): then wait for ``result()``.
+        With ``groups``, a groups table written one entry per line is previewed in part: the entries
+        ``groups`` accepts, and ``false`` in place of every other entry (the merge never reads those)."""
+        self._previewed = self._preview(groups)
         return self._previewed
 
-    def _preview(self) -> Preview | None:
+    def _preview(self, groups: Callable[[str], bool] | None) -> Preview | None:
         if self.layout is None:
             return None
         wanted = [f for f in self.layout.fields if isinstance(f.key, str) and _previewed(f.key)]
         if len({f.key for f in wanted}) != len(wanted):
             return None  # a key written twice: only the full load knows which one Lua keeps
         eol = self.layout.eol
-        chunk = b"".join([DB_NAME.encode(), b" = {", eol, *(self.data[f.start : f.value_end] + b"," + eol
-                                                            for f in wanted), b"}", eol])
+        partial = frozenset(
+            f.key for f in wanted if groups and f.key.endswith(GROUPS_SUFFIX) and self.entries.get(f.key))
+        parts = [DB_NAME.encode(), b" = {", eol]
+        for f in wanted:
+            parts.append(self._partial(f, groups, eol) if f.key in partial else self.data[f.start : f.value_end])
+            parts += [b",", eol]
+        chunk = b"".join([*parts, b"}", eol])
         sandbox = LuaSandbox(self.limits)
         try:
             db = sandbox.load(chunk, self.name)[DB_NAME.encode()]  # type: ignore[index]
             meta = _check_meta(sandbox, db, self.name)
         except (SandboxError, SavedVariablesError):
             return None
-        return Preview(self.name, meta, sandbox, db, chunk, tuple(f.key for f in wanted))
+        return Preview(self.name, meta, sandbox, db, chunk, tuple(f.key for f in wanted), partial)
+
+    def _partial(self, field: Field, keep: Callable[[str], bool] | None, eol: bytes) -> bytes:
+        layout = self.entries[field.key]  # type: ignore[index]
+        assert layout is not None and keep is not None
+        data = self.data
+        lines = [data[field.start : field.value_start], b"{", eol]
+        for e in layout.entries:
+            kept = not isinstance(e.key, str) or keep(e.key)
+            lines.append(data[e.start : e.end] if kept else data[e.start : e.value_start] + b"false," + eol)
+        lines.append(b"}")
+        return b"".join(lines)
 
     def then(self, work: Callable[[SavedVariables], T]) -> Future[T]:
         """Run ``work`` on the full load's result on the Lua thread (after the load, before anything
@@ -211,6 +253,7 @@ class Preview(_Tables):
     db: object = field(repr=False)
     chunk: bytes = field(repr=False)
     keys: tuple[str, ...]
+    partial: frozenset[str] = frozenset()  # groups tables previewed in part (see ParseJob.preview)
 
     def matches(self, sv: SavedVariables, keys: Iterable[str]) -> bool:
         """Whether the full load agrees with this preview on the meta and on every key in ``keys``
@@ -223,7 +266,8 @@ class Preview(_Tables):
         except SandboxError:
             return False
         raw = [k.encode("utf-8", "surrogateescape") for k in {*keys, *self.keys}]
-        return not sv.sandbox.differing_at(sv.db, small, raw)
+        partial = [k.encode("utf-8", "surrogateescape") for k in self.partial]
+        return not sv.sandbox.differing_at(sv.db, small, raw, partial)
 
 
 # The tables a merge edits: a profile's groups, items and operations, and the global operations.
