@@ -17,8 +17,8 @@ Order of work, and why:
 6. Write a temp file in the same folder and fsync it; meanwhile Lua 5.1 loads the new bytes and checks
    every untouched global and top-level key equal to before and every changed key equal to the plan.
 7. Just before ``os.replace``: the backup is durable, the check passed (else nothing is written), the
-   game is still closed, and the file is still the one we read (its bytes compared while Lua checks,
-   its stat once more at the end).
+   game is still closed, and the file is still the one we read (device, inode, size, mtime — and its
+   bytes on filesystems whose timestamps are too coarse to show every write).
 8. After the replace, the file at the path must be the very file we wrote (same device, inode and
    size); if another program replaced it in that instant, its newer file is left alone and we say so.
 """
