@@ -118,7 +118,7 @@ def test_dry_run_writes_nothing(real_file: Path, tmp_path: Path) -> None:
     outcome = merger(tmp_path).merge(real_file, GroupSet.from_dict(GROUPSET), dry_run=True)
     assert outcome.status == "dry-run" and outcome.plan.changes
     assert real_file.read_bytes() == before
-    assert not (tmp_path / "backups").exists() or not any((tmp_path / "backups").rglob("*.zst"))
+    assert not (tmp_path / "backups").exists() or not any((tmp_path / "backups").rglob("*.lua*"))
 
 
 @pytest.mark.parametrize("eol", [b"\r\n", b"\n"])

@@ -134,11 +134,24 @@ def test_a_file_that_changed_since_it_was_read_is_copied_not_linked(live: Path, 
     live.write_bytes(b"TradeSkillMasterDB = {} -- the game saved meanwhile\r\n")
     os.utime(live, ns=(stat.st_mtime_ns + 10**9, stat.st_mtime_ns + 10**9))
     b = store.create(live, data, "before-merge", same_file=stat)
-    assert b.file == f"{b.id}.lua.zst" and store.read(live, b) == data  # the bytes the merge planned from
+    copy = store.folder_for(live) / b.file
+    assert b.file == f"{b.id}.lua" and copy.stat().st_ino != live.stat().st_ino
+    assert store.read(live, b) == data  # the bytes the merge planned from, not the game's newer file
     assert sorted(p.name for p in store.folder_for(live).iterdir()) == sorted([b.file, "manifest.json"])
 
 
-def test_another_volume_gets_a_compressed_copy(live: Path) -> None:
+def test_compact_compresses_a_merge_backup_and_keeps_its_bytes(live: Path, tmp_path: Path) -> None:
+    store = BackupStore(tmp_path / "backups")
+    data, stat = read_with_stat(live)
+    b = store.create(live, data, "before-merge", same_file=stat)
+    assert store.compact(live) == 1
+    (packed,) = store.backups_of(live)
+    assert packed.file == f"{b.id}.lua.zst" and store.read(live, packed) == data
+    assert sorted(p.name for p in store.folder_for(live).iterdir()) == sorted([packed.file, "manifest.json"])
+    assert store.compact(live) == 0
+
+
+def test_another_volume_gets_a_plain_copy_compressed_later(live: Path) -> None:
     shm = Path("/dev/shm")
     if not shm.is_dir() or shm.stat().st_dev == live.stat().st_dev:
         pytest.skip("needs /dev/shm on another filesystem than the temp dir")
@@ -146,7 +159,8 @@ def test_another_volume_gets_a_compressed_copy(live: Path) -> None:
     try:
         data, stat = read_with_stat(live)
         b = store.create(live, data, "before-merge", same_file=stat)
-        assert b.file == f"{b.id}.lua.zst" and store.read(live, b) == data
+        assert b.file == f"{b.id}.lua" and store.read(live, b) == data
+        assert store.compact(live) == 1 and store.backups_of(live)[0].file == f"{b.id}.lua.zst"
     finally:
         shutil.rmtree(store.root, ignore_errors=True)
 

@@ -13,7 +13,7 @@ Order of work, and why:
 4. Splice the changed top-level values into the original bytes; everything else stays byte-identical.
 5. Back up the original on another thread from the start: a hard link to the file as read (instant; the
    replace gives the live file a new inode, so the link keeps the old bytes) or, on another volume, a
-   compressed copy; durable before step 7. ``BackupStore.compact`` compresses links later.
+   plain copy; durable before step 7. ``BackupStore.compact`` compresses it after the merge.
 6. Write a temp file in the same folder and fsync it; meanwhile Lua 5.1 loads the new bytes and checks
    every untouched global and top-level key equal to before and every changed key equal to the plan.
 7. Just before ``os.replace``: the backup is durable, the check passed (else nothing is written), the
@@ -124,7 +124,7 @@ def _identity(stat: os.stat_result) -> tuple[int, ...]:
 
 class _PendingBackup:
     """A backup started before we know whether anything will be written, on its own thread (a hard link
-    made durable, or a compressed copy when the store is on another volume). It must be durable before
+    made durable, or a plain copy when the store is on another volume). It must be durable before
     the live file is replaced, and is thrown away again when nothing is written (same GroupSet twice, a
     refused file)."""
 
@@ -187,7 +187,7 @@ class Merger:
         clock.lap("load+plan+splice")
         if new_data is None or pending is None:
             return MergeOutcome("unchanged" if plan.unchanged else "dry-run", path, chosen, plan, None, clock.timings)
-        # Lua checks the new bytes while they are written and fsynced and the backup is compressed.
+        # Lua checks the new bytes while they are written and fsynced and the backup is made durable.
         checking = job.then(lambda sv: verify_bytes(sv, new_data, plan))
         written = self._write(original, new_data, checking, pending)
         made = pending.claim()

@@ -6,12 +6,13 @@ of the size) and a ``manifest.json`` with one entry per copy: when, why, the ori
 app version. A backup is durable (fsynced, manifest written atomically) before the merge that needs it
 may replace the live file.
 
-The backup a merge takes is, where the store and the file share a volume, a hard link to the file as read:
-instant, no copy, and safe because the merge then *replaces* the live file (a new inode) rather than
-writing into it, so the linked inode keeps the original bytes. ``compact()`` compresses such backups
-later, off the merge's path; ``read()`` checks the sha256 either way, so a linked file that something
-rewrote in place is reported as damaged, never restored. On another volume (or a filesystem without
-hard links) the backup is compressed straight away.
+The backup a merge takes is kept uncompressed at first, so the merge waits for no compression: where the
+store and the file share a volume, a hard link to the file as read (instant, no copy, and safe because
+the merge then *replaces* the live file, a new inode, rather than writing into it, so the linked inode
+keeps the original bytes); on another volume, or when the file changed since it was read, a plain copy
+of the bytes read. ``compact()`` compresses such backups later, off the merge's path; ``read()`` checks
+the sha256 either way, so a linked file that something rewrote in place is reported as damaged, never
+restored. Every other backup is compressed straight away.
 """
 
 from __future__ import annotations
@@ -120,8 +121,9 @@ class BackupStore:
         *, same_file: os.stat_result | None = None,
     ) -> Backup:
         """Store ``data`` (the bytes of ``savedvars`` as read), prune by the policy, return the entry.
-        With ``same_file`` (the stat taken when ``data`` was read), hard-link the file if it is still that
-        very file, instead of compressing ``data`` now."""
+        With ``same_file`` (the stat taken when ``data`` was read; a merge is waiting), keep the backup
+        uncompressed for ``compact()``: a hard link to the file if it is still that very file, else a
+        plain copy of ``data``."""
         if reason not in REASONS:
             raise ValueError(f"unknown backup reason {reason!r}")
         if note is not None and (len(note) > MAX_NOTE or any(ord(c) < 0x20 for c in note)):
@@ -135,11 +137,14 @@ class BackupStore:
         except OSError as exc:
             raise BackupError(f"could not create the backup folder {folder}: {exc.strerror or exc}") from exc
         linked = same_file is not None and _link(savedvars, folder / f"{backup_id}.lua", same_file, len(data))
-        entry = Backup(backup_id, f"{backup_id}.lua" if linked else f"{backup_id}.lua.zst",
+        later = same_file is not None  # a merge is waiting: compress later (compact), off its path
+        entry = Backup(backup_id, f"{backup_id}.lua" if later else f"{backup_id}.lua.zst",
                        now.isoformat(timespec="microseconds"), reason, len(data), sha, __version__,
                        str(savedvars.resolve()), note=note)
         try:
-            if not linked:
+            if later and not linked:
+                write_atomic(folder / entry.file, data)  # another volume: a plain copy, no CPU for compression
+            elif not later:
                 # Level 1: a backup is taken before every write, so speed matters more than a few percent.
                 write_atomic(folder / entry.file, zstandard.ZstdCompressor(level=1).compress(data))
             self._save(savedvars, [*self.backups_of(savedvars), entry])
