@@ -143,7 +143,7 @@ class BackupStore:
                        str(savedvars.resolve()), note=note)
         try:
             if later and not linked:
-                write_atomic(folder / entry.file, data)  # another volume: a plain copy, no CPU for compression
+                write_atomic(folder / entry.file, data)  # no link possible: a plain copy, no CPU spent compressing
             elif not later:
                 # Level 1: a backup is taken before every write, so speed matters more than a few percent.
                 write_atomic(folder / entry.file, zstandard.ZstdCompressor(level=1).compress(data))
