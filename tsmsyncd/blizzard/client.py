@@ -16,17 +16,18 @@ import asyncio
 import base64
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from time import monotonic
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
 
-from tsmsyncd.blizzard.ratelimit import RateLimiter, RetryPolicy
+from tsmsyncd.blizzard.ratelimit import RateLimiter, RetryPolicy, Slot
 from tsmsyncd.config import DEFAULT_API_URL, DEFAULT_OAUTH_URL, check_region
 from tsmsyncd.errors import ApiError, CredentialsError, SettingsError, SnapshotError
 
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Namespace family per game flavor: retail, progression Classic, Classic Era (reference §2).
 FLAVORS = {"retail": "", "classic": "classic-", "classic-era": "classic1x-"}
@@ -129,7 +131,7 @@ class BlizzardClient:
     ) -> None:
         self._session, self._credentials = session, credentials
         self._api_url, self._oauth_url = api_url.rstrip("/"), oauth_url
-        self._limiter = limiter or RateLimiter(clock=clock, sleep=sleep)
+        self._limiter = limiter or RateLimiter(margin=0.05, clock=clock, sleep=sleep)
         self._retry = retry or RetryPolicy()
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_body, self._clock, self._sleep = max_body, clock, sleep
@@ -218,30 +220,41 @@ class BlizzardClient:
         """GET ``path`` on the region's host with every politeness rule applied; see the module docstring."""
         url = self._api_url.replace("{region}", check_region(region)) + path
         params = {"locale": locale} if locale else {}
-        renewed, attempt = False, 1
+        renewed = False
         while True:
             headers = {"Authorization": f"Bearer {await self._bearer()}", "Battlenet-Namespace": namespace}
             if since:
                 headers["If-Modified-Since"] = since  # exactly as Blizzard sent it (a future date empties the body)
-            await self._limiter.acquire()
             try:
-                return await self._once(url, path, headers, params)
+                return await self._retrying(path, lambda slot, h=headers: self._once(url, path, h, params, slot))
             except _Unauthorized:
                 if renewed:
                     raise CredentialsError(f"Blizzard keeps refusing fresh tokens for {path} (HTTP 401)") from None
                 renewed = True
                 self._token = None  # one new token and one more try, which is not counted as a retry
+
+    async def _retrying(self, what: str, once: Callable[[Slot], Awaitable[T]]) -> T:
+        """Run one request under the rate limiter, again after a retryable failure, at most
+        ``RetryPolicy.attempts`` times; the waits come from the policy (``Retry-After`` first)."""
+        attempt = 1
+        while True:
+            try:
+                async with self._limiter.slot() as slot:
+                    return await once(slot)
             except _Retry as failure:
                 if attempt >= self._retry.attempts:
-                    raise ApiError(f"{path}: {failure} (gave up after {attempt} tries)", failure.status) from None
+                    raise ApiError(f"{what}: {failure} (gave up after {attempt} tries)", failure.status) from None
                 wait = self._retry.delay(attempt, failure.retry_after)
-                log.info("%s: %s; retry %d in %.1f s", path, failure, attempt, wait)
+                log.info("%s: %s; retry %d in %.1f s", what, failure, attempt, wait)
                 await self._sleep(wait)
                 attempt += 1
 
-    async def _once(self, url: str, path: str, headers: dict[str, str], params: Mapping[str, str]) -> Fetched:
+    async def _once(
+        self, url: str, path: str, headers: dict[str, str], params: Mapping[str, str], slot: Slot
+    ) -> Fetched:
         try:
             async with self._session.get(url, headers=headers, params=params, timeout=self._timeout) as resp:
+                slot.mark()  # the response is here, so the request has started: the limiter may count from now
                 status = resp.status
                 if status == 304:
                     return Fetched(True, b"", resp.headers.get("Last-Modified") or headers.get("If-Modified-Since"))
@@ -260,9 +273,9 @@ class BlizzardClient:
         except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
             raise _Retry(f"the response was cut off ({type(exc).__name__})") from exc
         except TimeoutError as exc:
-            raise _Retry("Blizzard did not answer in time") from exc
+            raise _Retry(f"{_host(url)} did not answer in time") from exc
         except aiohttp.ClientConnectionError as exc:
-            raise _Retry(f"could not connect ({exc.__class__.__name__})") from exc
+            raise _Retry(f"could not connect to {_host(url)} ({_reason(exc)})") from exc
 
     async def _read(self, resp: aiohttp.ClientResponse, path: str) -> bytes:
         if resp.content_length is not None and resp.content_length > self._max_body:
@@ -279,31 +292,44 @@ class BlizzardClient:
     async def _bearer(self) -> str:
         async with self._token_lock:  # concurrent requests share one token request
             if self._token is None or self._clock() >= self._token_expires:
-                self._token, lifetime = await self._new_token()
+                self._token, lifetime = await self._retrying("the token request", self._token_once)
                 self._token_expires = self._clock() + max(lifetime - TOKEN_MARGIN, lifetime / 2)
             return self._token
 
-    async def _new_token(self) -> tuple[str, float]:
+    async def _token_once(self, slot: Slot) -> tuple[str, float]:
         pair = f"{self._credentials.client_id}:{self._credentials.client_secret}".encode()
         auth = {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
-        for attempt in range(1, self._retry.attempts + 1):
-            await self._limiter.acquire()
-            try:
-                async with self._session.post(self._oauth_url, headers=auth, data={"grant_type": "client_credentials"},
-                                              timeout=self._timeout) as resp:
-                    if resp.status in (400, 401, 403):
-                        raise CredentialsError(f"Blizzard refused the client id/secret (HTTP {resp.status}); "
-                                               "check them at develop.battle.net")
-                    if resp.status == 200:
-                        return _token_of(await resp.read())
-                    failure = _Retry(f"the token request failed (HTTP {resp.status})", resp.status,
-                                     _retry_after(resp.headers) if resp.status == 429 else None)
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                failure = _Retry(f"the token request failed ({type(exc).__name__})")
-            if attempt == self._retry.attempts:
-                raise ApiError(f"{failure} (gave up after {attempt} tries)", failure.status)
-            await self._sleep(self._retry.delay(attempt, failure.retry_after))
-        raise AssertionError("unreachable")
+        url = self._oauth_url
+        try:
+            async with self._session.post(url, headers=auth, data={"grant_type": "client_credentials"},
+                                          timeout=self._timeout) as resp:
+                slot.mark()
+                if resp.status in (400, 401, 403):
+                    raise CredentialsError(f"Blizzard refused the client id/secret (HTTP {resp.status}); "
+                                           "check them at develop.battle.net")
+                if resp.status == 429 or resp.status >= 500:
+                    raise _Retry(f"HTTP {resp.status}", resp.status,
+                                 _retry_after(resp.headers) if resp.status == 429 else None)
+                if resp.status != 200:
+                    raise ApiError(f"the token request: unexpected HTTP {resp.status}", resp.status)
+                return _token_of(await resp.read())
+        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
+            raise _Retry(f"the response was cut off ({type(exc).__name__})") from exc
+        except TimeoutError as exc:
+            raise _Retry(f"{_host(url)} did not answer in time") from exc
+        except aiohttp.ClientConnectionError as exc:
+            raise _Retry(f"could not connect to {_host(url)} ({_reason(exc)})") from exc
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc or url
+
+
+def _reason(exc: aiohttp.ClientConnectionError) -> str:
+    """Why a connection failed, in words: the OS's reason (refused, unreachable, no such host)."""
+    cause = getattr(exc, "os_error", None) or exc.__cause__
+    text = getattr(cause, "strerror", None) or str(cause or "") or type(exc).__name__
+    return " ".join(str(text).split())[:120]
 
 
 class _Unauthorized(Exception):
