@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 from tsmsyncd import __version__
 from tsmsyncd.cli.groups import add_group_commands
 from tsmsyncd.cli.market import add_market_commands
+from tsmsyncd.cli.output import prepare_streams, say
 from tsmsyncd.config import data_dir
 from tsmsyncd.errors import InputError, TsmSyncError
 from tsmsyncd.groups.groupset import GroupSet
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_export_string(args: argparse.Namespace) -> int:
     groupset = GroupSet.load(args.groupset)
-    print(tsm_string(groupset, Flavor(args.flavor)) if args.format == "tsm" else list_string(groupset))
+    say(tsm_string(groupset, Flavor(args.flavor)) if args.format == "tsm" else list_string(groupset))
     return 0
 
 
@@ -107,7 +107,7 @@ def _store(args: argparse.Namespace) -> BackupStore:
 
 
 def _print(args: argparse.Namespace, payload: object, text: str) -> None:
-    print(json.dumps(payload, indent=2, ensure_ascii=False) if args.json else text)
+    say(json.dumps(payload, indent=2, ensure_ascii=False) if args.json else text)
 
 
 def _size(n: int) -> str:
@@ -173,11 +173,10 @@ def run_merge(args: argparse.Namespace) -> int:
     store = BackupStore(args.backup_dir or default_backup_root(data_dir()))
     outcome = Merger(store).merge(args.savedvars, groupset, args.profile, dry_run=args.dry_run)
     if args.json:
-        print(json.dumps(outcome_json(outcome), indent=2, ensure_ascii=False))
+        say(json.dumps(outcome_json(outcome), indent=2, ensure_ascii=False))
     else:
-        print(outcome_text(outcome, store), flush=True)
+        say(outcome_text(outcome, store))
     if outcome.backup is not None:
-        sys.stdout.flush()
         store.compact(args.savedvars)  # the merge's backup was a hard link; compress it now, after the report
     return 0
 
@@ -224,8 +223,12 @@ def outcome_text(outcome: MergeOutcome, store: BackupStore) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    prepare_streams()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except BrokenPipeError:  # `tsmsyncd --help | head -1`
+        return 0
     try:
         return args.run(args)
     except TsmSyncError as exc:
@@ -241,6 +244,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fail(args: argparse.Namespace, message: str, code: int) -> int:
     message = " ".join(message.split())  # always one line
     if getattr(args, "json", False):
-        print(json.dumps({"status": "error", "error": message, "exit_code": code}, ensure_ascii=False))
-    print(f"tsmsyncd: {message}", file=sys.stderr)
+        say(json.dumps({"status": "error", "error": message, "exit_code": code}, ensure_ascii=False))
+    say(f"tsmsyncd: {message}", err=True)
     return code

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from tsmsyncd.cli.output import say
 from tsmsyncd.config import database_path, load_settings
 from tsmsyncd.errors import InputError
 from tsmsyncd.groups.generate import Generated
@@ -101,10 +102,10 @@ def run_preview(args: argparse.Namespace) -> int:
     region = _region(args)
     generated = _service_call(args, lambda s, now: s.preview(region, args.realm, now))
     if args.json:
-        print(json.dumps({"groupset": generated.groupset.to_dict(), "report": _report(generated)}, indent=1,
+        say(json.dumps({"groupset": generated.groupset.to_dict(), "report": _report(generated)}, indent=1,
                          ensure_ascii=False))
     else:
-        print(_report_text(generated))
+        say(_report_text(generated))
     return 0
 
 
@@ -114,12 +115,12 @@ def run_generate(args: argparse.Namespace) -> int:
     if args.out:
         write_atomic(args.out, stored.generated.groupset.to_json().encode("utf-8"))
     if args.json:
-        print(json.dumps({"version": stored.version, "new": stored.new, "report": _report(stored.generated)},
+        say(json.dumps({"version": stored.version, "new": stored.new, "report": _report(stored.generated)},
                          indent=1))
     else:
-        print(_report_text(stored.generated))
+        say(_report_text(stored.generated))
         state = "new version" if stored.new else "unchanged; still version"
-        print(f"{state} {stored.version}" + (f"; written to {args.out}" if args.out else ""))
+        say(f"{state} {stored.version}" + (f"; written to {args.out}" if args.out else ""))
     return 0
 
 
@@ -127,47 +128,47 @@ def run_diff(args: argparse.Namespace) -> int:
     region = _region(args)
     version, changes = _service_call(args, lambda s, now: s.diff(region, args.realm, now))
     if args.json:
-        print(json.dumps({"against_version": version, "changes": changes}, indent=1))
+        say(json.dumps({"against_version": version, "changes": changes}, indent=1))
         return 0
-    print(f"against version {version}" if version else "nothing stored yet: everything would be new")
+    say(f"against version {version}" if version else "nothing stored yet: everything would be new")
     for change in changes:
         label = "`".join(change["path"])
-        print(f"{label}: {change['status']}, +{len(change['added'])} -{len(change['removed'])}")
+        say(f"{label}: {change['status']}, +{len(change['added'])} -{len(change['removed'])}")
         for item in change["added"][:10]:
-            print(f"    + {item}")
+            say(f"    + {item}")
         for item in change["removed"][:10]:
-            print(f"    - {item}")
+            say(f"    - {item}")
     if not changes:
-        print("no changes")
+        say("no changes")
     return 0
 
 
 def run_rules_list(args: argparse.Namespace) -> int:
     rules = _service_call(args, lambda s, now: s.rules(now))
     if args.json:
-        print(json.dumps([r.to_dict() for r in rules], indent=1, ensure_ascii=False))
+        say(json.dumps([r.to_dict() for r in rules], indent=1, ensure_ascii=False))
         return 0
     for rule in rules:
         where = rule.config.criteria.where.text if rule.config.criteria.where else "(every item)"
         subs = f" +{len(rule.config.subgroups)} subgroup(s)" if rule.config.subgroups else ""
-        print(f"{'on ' if rule.enabled else 'off'}  {rule.name:<22} {where}{subs}")
+        say(f"{'on ' if rule.enabled else 'off'}  {rule.name:<22} {where}{subs}")
     return 0
 
 
 def run_rule_action(args: argparse.Namespace) -> int:
     action = args.rule_action
     if action == "show":
-        print(_service_call(args, lambda s, now: s.rule(args.name)).to_json())
+        say(_service_call(args, lambda s, now: s.rule(args.name)).to_json())
     elif action == "add":
         try:
             text = args.file.read_bytes()
         except OSError as exc:
             raise InputError(f"cannot read {args.file}: {exc.strerror or exc}") from exc
         rule = _service_call(args, lambda s, now: s.add(text, args.file.name, now))
-        print(f"rule {rule.name!r} saved ({'enabled' if rule.enabled else 'disabled'})")
+        say(f"rule {rule.name!r} saved ({'enabled' if rule.enabled else 'disabled'})")
     elif action == "remove":
-        print(f"rule {_service_call(args, lambda s, now: s.remove(args.name))!r} removed")
+        say(f"rule {_service_call(args, lambda s, now: s.remove(args.name))!r} removed")
     else:
         rule = _service_call(args, lambda s, now: s.set_enabled(args.name, action == "enable", now))
-        print(f"rule {rule.name!r} {action}d")
+        say(f"rule {rule.name!r} {action}d")
     return 0

@@ -17,6 +17,7 @@ from typing import TypeVar
 import aiohttp
 
 from tsmsyncd.blizzard.client import BlizzardClient, Credentials
+from tsmsyncd.cli.output import say
 from tsmsyncd.config import FLAVORS, REGIONS, Settings, data_dir, database_path, load_settings
 from tsmsyncd.db import Database, ItemMarket
 from tsmsyncd.errors import InputError, SettingsError
@@ -108,15 +109,15 @@ def run_realms_list(args: argparse.Namespace) -> int:
     for realm in realms:
         by_id.setdefault(realm.connected_realm_id, []).append(realm)
     if args.json:
-        print(json.dumps([{"connected_realm_id": cr, "region": settings.region,
+        say(json.dumps([{"connected_realm_id": cr, "region": settings.region,
                            "realms": [{"id": r.realm_id, "name": r.name, "slug": r.slug, "timezone": r.timezone}
                                       for r in group]} for cr, group in sorted(by_id.items())], indent=2,
                          ensure_ascii=False))
         return 0
     for cr, group in sorted(by_id.items()):
         names = ", ".join(r.name for r in sorted(group, key=lambda r: r.name))
-        print(f"{cr:>6}  {names}  ({group[0].timezone})")
-    print(f"{len(by_id)} connected realms in {settings.region}")
+        say(f"{cr:>6}  {names}  ({group[0].timezone})")
+    say(f"{len(by_id)} connected realms in {settings.region}")
     return 0
 
 
@@ -132,13 +133,13 @@ def run_refresh(args: argparse.Namespace) -> int:
 
     outcomes, (named, unnamed) = _with_client(settings, work)
     if args.json:
-        print(json.dumps({"region": settings.region, "sources": [o.as_json() for o in outcomes],
+        say(json.dumps({"region": settings.region, "sources": [o.as_json() for o in outcomes],
                           "item_info": {"fetched": named, "failed": unnamed}}, indent=2))
     else:
         for outcome in outcomes:
-            print(_outcome_line(outcome))
+            say(_outcome_line(outcome))
         if named or unnamed:
-            print(f"item names and classes: fetched {named:,}" + (f", {unnamed:,} failed" if unnamed else ""))
+            say(f"item names and classes: fetched {named:,}" + (f", {unnamed:,} failed" if unnamed else ""))
     return 1 if any(o.status == "error" for o in outcomes) else 0
 
 
@@ -169,9 +170,9 @@ def run_market_show(args: argparse.Namespace) -> int:
     info = names.get(item_code(key))
     payload = _market_json(found, info.name if info else None)
     if args.json:
-        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        say(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
-        print(_market_text(found, info.name if info else None))
+        say(_market_text(found, info.name if info else None))
     return 0
 
 
