@@ -10,6 +10,7 @@ Foreign errors (Lua, OSError, JSON) are translated once, where they cross into o
     │   ├── SavedVariablesError      a SavedVariables file was refused (not TSM4, broken, hostile)
     │   │   └── LuaLimitError        loading it hit the instruction or memory limit
     │   ├── ProfileError             a TSM profile was asked for that the file does not have
+    │   ├── RootError                a GroupSet's root names a group of the player's that tsmsyncd did not create
     │   ├── SettingsError            a setting (region, credentials, URL...) is missing or invalid
     │   ├── CriteriaError            a rule's criteria text does not parse (position + what was expected)
     │   └── RuleError                a group rule document is invalid (names the field)
@@ -35,6 +36,7 @@ __all__ = [
     "InputError",
     "LuaLimitError",
     "ProfileError",
+    "RootError",
     "SettingsError",
     "CriteriaError",
     "RuleError",
@@ -77,6 +79,16 @@ class LuaLimitError(SavedVariablesError):
 
 class ProfileError(InputError):
     """A TSM profile was requested that the file does not have."""
+
+
+class RootError(InputError):
+    """The GroupSet's root already exists in the file and tsmsyncd did not create it: merging would
+    replace the player's own groups. ``group`` names it."""
+
+    def __init__(self, group: str, message: str) -> None:
+        self.group = group
+        self.field = "root"
+        super().__init__(message)
 
 
 class GameRunningError(TsmSyncError):

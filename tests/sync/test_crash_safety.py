@@ -65,5 +65,10 @@ def test_a_killed_merge_leaves_old_or_new_bytes_never_a_mix(tmp_path: Path) -> N
     assert seen["old"] and seen["new"], seen
     # The next merge clears what killed ones left behind.
     assert start().wait(timeout=120) == 0
-    assert sorted(p.name for p in live.parent.iterdir()) == [live.name]
+    assert sorted(p.name for p in live.parent.iterdir()) == [live.name, "TradeSkillMaster.tsmsyncd.json"]
+    # ... and killed merges leave no backup file the manifest does not list (issue 10, class 3).
+    (folder,) = [f for f in (tmp_path / "backups").iterdir() if not f.name.startswith(".")]
+    listed = {entry["file"] for entry in json.loads((folder / "manifest.json").read_bytes())}
+    assert {p.name for p in folder.iterdir()} - {"manifest.json", "roots.json"} <= listed, sorted(p.name for p in folder.iterdir())
+    assert all((folder / name).exists() for name in listed)
     shutil.rmtree(tmp_path / "backups", ignore_errors=True)

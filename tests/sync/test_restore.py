@@ -105,7 +105,7 @@ def test_a_full_disk_during_the_restore_leaves_the_live_file_untouched(
         Restorer(store, games=no_games).restore(path, backup.id)
     monkeypatch.undo()
     assert path.read_bytes() == current
-    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name, "TradeSkillMaster.tsmsyncd.json"]
 
 
 def test_a_full_disk_during_the_merge_backup_leaves_the_live_file_untouched(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
+import subprocess
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -20,10 +22,11 @@ from tsmsyncd.cli.groups import add_group_commands
 from tsmsyncd.cli.market import add_market_commands
 from tsmsyncd.cli.output import prepare_streams, say
 from tsmsyncd.config import data_dir
-from tsmsyncd.errors import InputError, TsmSyncError
+from tsmsyncd.errors import TsmSyncError
 from tsmsyncd.groups.groupset import GroupSet
 from tsmsyncd.sync.apply import MergeOutcome, Merger
 from tsmsyncd.sync.backups import Backup, BackupStore, default_backup_root
+from tsmsyncd.sync.playerfile import PlayerFile
 from tsmsyncd.sync.restore import Restorer
 from tsmsyncd.tsm.importstring import list_string, tsm_string
 from tsmsyncd.tsm.operations import Flavor
@@ -51,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="TSM profile to merge into (repeatable; default: the profiles your characters use)")
     merge.add_argument("--backup-dir", type=Path, metavar="DIR", help="where backups go (default: the app's data dir)")
     merge.add_argument("--dry-run", action="store_true", help="plan and report, write nothing")
+    merge.add_argument("--adopt-root", action="store_true",
+                       help="let tsmsyncd take over the GroupSet's root group although it did not create it: "
+                       "the groups and items under it are replaced (the report lists them)")
     merge.add_argument("--json", action="store_true", help="print the plan and result as JSON")
     merge.set_defaults(run=run_merge)
     export = commands.add_parser(
@@ -106,16 +112,18 @@ def _store(args: argparse.Namespace) -> BackupStore:
     return BackupStore(args.backup_dir or default_backup_root(data_dir()))
 
 
-def _print(args: argparse.Namespace, payload: object, text: str) -> None:
+def _print(args: argparse.Namespace, payload: object, text: str, store: BackupStore | None = None) -> None:
     say(json.dumps(payload, indent=2, ensure_ascii=False) if args.json else text)
+    for notice in store.notices if store else ():
+        say(f"tsmsyncd: note: {notice}", err=True)
 
 
 def _size(n: int) -> str:
     return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 2**10:.1f} KB"
 
 
-def _line(b: Backup) -> str:
-    flags = " pinned" if b.pinned else ""
+def _line(b: Backup, missing: bool = False) -> str:
+    flags = (" pinned" if b.pinned else "") + ("  MISSING: its file is gone" if missing else "")
     note = f"  {b.note}" if b.note else ""
     return f"  {b.id}  {b.created[:19].replace('T', ' ')}  {b.reason:<14} {_size(b.size):>9}{flags}{note}"
 
@@ -123,33 +131,33 @@ def _line(b: Backup) -> str:
 def run_backups_list(args: argparse.Namespace) -> int:
     store = _store(args)
     found = store.backups_of(args.savedvars)
+    missing = {b.id for b in found if not store.exists(args.savedvars, b)}
     text = "\n".join([f"{len(found)} backup(s) of {args.savedvars} in {store.folder_for(args.savedvars)}",
-                      *(_line(b) for b in found)])
-    _print(args, [asdict(b) for b in found], text)
+                      *(_line(b, b.id in missing) for b in found)])
+    _print(args, [{**asdict(b), "missing": b.id in missing} for b in found], text, store)
     return 0
 
 
 def run_backups_create(args: argparse.Namespace) -> int:
     store = _store(args)
-    try:
-        data = args.savedvars.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {args.savedvars}: {exc.strerror or exc}") from exc
+    data = PlayerFile.read(args.savedvars).data
     made = store.create(args.savedvars, data, "manual", note=args.note)
-    _print(args, asdict(made), f"Backed up {args.savedvars}\n{_line(made)}")
+    _print(args, asdict(made), f"Backed up {args.savedvars}\n{_line(made)}", store)
     return 0
 
 
 def run_backups_restore(args: argparse.Namespace) -> int:
-    outcome = Restorer(_store(args)).restore(args.savedvars, args.backup_id)
+    store = _store(args)
+    outcome = Restorer(store).restore(args.savedvars, args.backup_id)
     if outcome.status == "unchanged":
         text = f"Nothing to do: {args.savedvars} already holds backup {outcome.restored.id}"
     else:
-        undo = f"; to undo: tsmsyncd backups restore {args.savedvars} {outcome.undo.id}" if outcome.undo else ""
+        undo = f"; to undo: {shell_command('backups', 'restore', args.savedvars, outcome.undo.id)}" \
+            if outcome.undo else ""
         text = f"Restored {outcome.restored.id} to {args.savedvars}{undo}"
     payload = {"status": outcome.status, "restored": asdict(outcome.restored),
                "undo": asdict(outcome.undo) if outcome.undo else None}
-    _print(args, payload, text)
+    _print(args, payload, text, store)
     return 0
 
 
@@ -171,13 +179,17 @@ def run_backups_prune(args: argparse.Namespace) -> int:
 def run_merge(args: argparse.Namespace) -> int:
     groupset = GroupSet.load(args.groups)
     store = BackupStore(args.backup_dir or default_backup_root(data_dir()))
-    outcome = Merger(store).merge(args.savedvars, groupset, args.profile, dry_run=args.dry_run)
+    outcome = Merger(store).merge(args.savedvars, groupset, args.profile, dry_run=args.dry_run,
+                                  adopt_root=args.adopt_root)
     if args.json:
         say(json.dumps(outcome_json(outcome), indent=2, ensure_ascii=False))
     else:
         say(outcome_text(outcome, store))
+    for notice in store.notices:
+        say(f"tsmsyncd: note: {notice}", err=True)
     if outcome.backup is not None:
-        store.compact(args.savedvars)  # the merge's backup was a hard link; compress it now, after the report
+        # Older merge backups are compressed now; this one stays where the report says it is.
+        store.compact(args.savedvars, keep_newest=1)
     return 0
 
 
@@ -209,6 +221,9 @@ def outcome_text(outcome: MergeOutcome, store: BackupStore) -> str:
             f"={len(p.groups_kept)}; items +{len(p.items_added)} moved {len(p.items_moved)} "
             f"-{len(p.items_removed)}, {len(p.items_skipped)} skipped"
         )
+        if p.root == "adopted":
+            lines.append(f"    adopted '{report.root}': its {len(p.groups_removed) + len(p.groups_kept)} group(s) "
+                         f"and their items were yours and are now tsmsyncd's (replaced as listed above)")
         for item, group in p.items_skipped[:10]:
             lines.append(f"    skipped {item}: you keep it in your group '{group}'")
         if len(p.items_skipped) > 10:
@@ -218,8 +233,14 @@ def outcome_text(outcome: MergeOutcome, store: BackupStore) -> str:
         f"{len(report.operations_updated)} updated"
     )
     if outcome.backup:
-        lines.append(f"  backup: {outcome.backup.id} ({store.folder_for(outcome.path) / outcome.backup.file})")
+        lines.append(f"  backup: {outcome.backup.id} ({store.path_of(outcome.path, outcome.backup)})")
     return "\n".join(lines)
+
+
+def shell_command(*args: object) -> str:
+    """A ``tsmsyncd`` command line a player can paste into their shell as it is."""
+    words = ["tsmsyncd", *(str(a) for a in args)]
+    return subprocess.list2cmdline(words) if os.name == "nt" else shlex.join(words)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -45,7 +45,9 @@ from tsmsyncd.errors import (
 )
 from tsmsyncd.groups.groupset import GroupSet
 from tsmsyncd.sync.atomic import remove_stale_temps, write_atomic
-from tsmsyncd.sync.backups import Backup, BackupStore
+from tsmsyncd.sync.backups import Backup, BackupStore, PendingBackup
+from tsmsyncd.sync.playerfile import PlayerFile
+from tsmsyncd.sync.roots import RootRecord
 from tsmsyncd.tsm.luaformat import lua_shape, splice
 from tsmsyncd.tsm.luasandbox import LuaLimits, to_python
 from tsmsyncd.tsm.luascan import EntryLayout
@@ -76,77 +78,43 @@ class MergeOutcome:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class _Original:
-    """The file as read: the bytes everything is planned from, and what identifies them on disk."""
+class _Speculative:
+    """The merge's backup, made on its own thread from the start (a hard link made durable, or a plain
+    copy when the store is on another volume) before we know whether anything will be written. It is
+    listed (committed) right before the replace and thrown away whenever nothing is written: the same
+    GroupSet twice, a refused file, a failed check. It never prunes anything."""
 
-    path: Path
-    data: bytes
-    stat: os.stat_result
+    def __init__(self, store: BackupStore, original: PlayerFile, pool: ThreadPoolExecutor) -> None:
+        self._store, self._path = store, original.path
+        self._future: Future[PendingBackup] = pool.submit(
+            store.begin, original.path, original.data, "before-merge", same_file=original.stat)
+        self._kept: Backup | None = None
 
-    @property
-    def mtime_ns(self) -> int:
-        return self.stat.st_mtime_ns
+    def commit(self) -> Backup:
+        """Listed and durable (raises BackupError: then nothing has been changed yet)."""
+        self._kept = self._future.result().commit()
+        return self._kept
 
-    @property
-    def mode(self) -> int:
-        return self.stat.st_mode & 0o7777
-
-    @classmethod
-    def read(cls, path: Path) -> _Original:
-        try:
-            with path.open("rb") as f:  # bytes and stat from one open file: they describe the same inode
-                stat = os.fstat(f.fileno())
-                data = f.read()
-        except OSError as exc:
-            raise SavedVariablesError(f"cannot read {path}: {exc.strerror or exc}") from exc
-        return cls(path, data, stat)
-
-    def still_on_disk(self, *, read: bool | None = None) -> bool:
-        """Whether the path is still the file we read: same device, inode, size and modification time (the
-        change time is no use: the backup's hard link changes it). Where timestamps are too coarse to show
-        every write (FAT's 2 s, HFS+'s 1 s: no sub-millisecond part), or with ``read=True``, the bytes are
-        compared as well; ``read=False`` never reads."""
-        try:
-            now = self.path.stat()
-            if _identity(now) != _identity(self.stat):
-                return False
-            if read is None:
-                read = self.stat.st_mtime_ns % 1_000_000 == 0
-            return not read or self.path.read_bytes() == self.data
-        except OSError:
-            return False
-
-
-def _identity(stat: os.stat_result) -> tuple[int, ...]:
-    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-
-
-class _PendingBackup:
-    """A backup started before we know whether anything will be written, on its own thread (a hard link
-    made durable, or a plain copy when the store is on another volume). It must be durable before
-    the live file is replaced, and is thrown away again when nothing is written (same GroupSet twice, a
-    refused file)."""
-
-    def __init__(self, store: BackupStore, original: _Original, pool: ThreadPoolExecutor) -> None:
-        self._store = store
-        self._path = original.path
-        self._future: Future[Backup] | None = pool.submit(
-            store.create, original.path, original.data, "before-merge", same_file=original.stat)
-        self._claimed: Backup | None = None
-
-    def claim(self) -> Backup:
-        assert self._future is not None
-        self._claimed = self._future.result()
-        return self._claimed
+    def keep(self) -> Backup:
+        assert self._kept is not None
+        backup, self._kept = self._kept, None
+        self._future = None  # type: ignore[assignment]
+        return backup
 
     def release(self) -> None:
-        if self._claimed is not None or self._future is None or self._future.cancel():
+        """Remove the backup unless ``keep()`` was called: the live file was not replaced."""
+        if self._future is None or self._future.cancel():
             return
         try:
-            self._store.discard(self._path, self._future.result())
+            pending = self._future.result()
         except TsmSyncError:
-            pass  # the backup failed or cannot be removed; neither matters when nothing was written
+            return  # the backup itself failed; there is nothing to remove
+        try:
+            if self._kept is not None:
+                self._store.discard(self._path, self._kept)
+            pending.release()
+        except TsmSyncError:
+            pass  # cannot be removed: it is a true copy of the file as it still is; the next prune takes it
 
 
 @dataclass
@@ -158,46 +126,54 @@ class Merger:
     limits: LuaLimits | None = None
 
     def merge(
-        self, path: Path, groupset: GroupSet, profiles: Sequence[str] = (), *, dry_run: bool = False
+        self, path: Path, groupset: GroupSet, profiles: Sequence[str] = (), *, dry_run: bool = False,
+        adopt_root: bool = False,
     ) -> MergeOutcome:
         clock = _Clock()
         self._check_game(path)
-        remove_stale_temps(path)
-        original = _Original.read(path)
+        original = PlayerFile.read(path)  # devices, FIFOs, huge or re-encoded files are refused unread
+        remove_stale_temps(original.real)
+        record = RootRecord(self.backups, path, original.real)
+        owned = record.owned(groupset.root)
         clock.lap("read")
         with (
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="lua") as lua,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="backup") as pool,
         ):
-            pending = None if dry_run else _PendingBackup(self.backups, original, pool)
+            backup = None if dry_run else _Speculative(self.backups, original, pool)
             job = ParseJob(original.data, path.name, self.limits, lua)
             try:
-                return self._merge(original, groupset, profiles, pending, job, clock)
+                outcome = self._merge(original, groupset, profiles, backup, job, clock, owned, adopt_root)
             finally:
-                if pending is not None:
-                    pending.release()
+                if backup is not None:
+                    backup.release()
                 _free_later(job)
+        if outcome.status in ("applied", "unchanged"):
+            record.add(groupset.root, outcome.profiles)
+        if outcome.backup is not None:
+            self.backups.prune(path)
+        return outcome
 
     def _merge(
-        self, original: _Original, groupset: GroupSet, profiles: Sequence[str], pending: _PendingBackup | None,
-        job: ParseJob, clock: _Clock,
+        self, original: PlayerFile, groupset: GroupSet, profiles: Sequence[str], backup: _Speculative | None,
+        job: ParseJob, clock: _Clock, owned: frozenset[str], adopt: bool,
     ) -> MergeOutcome:
         path = original.path
-        sv, chosen, plan, new_data = self._plan(job, groupset, profiles)
+        sv, chosen, plan, new_data = self._plan(job, groupset, profiles, owned, adopt)
         clock.lap("load+plan+splice")
-        if new_data is None or pending is None:
+        if new_data is None or backup is None:
             return MergeOutcome("unchanged" if plan.unchanged else "dry-run", path, chosen, plan, None, clock.timings)
         # Lua checks the new bytes while they are written and fsynced and the backup is made durable.
         checking = job.then(lambda sv: verify_bytes(sv, new_data, plan))
-        written = self._write(original, new_data, checking, pending)
-        made = pending.claim()
+        written = self._write(original, new_data, checking, backup)
+        made = backup.keep()
         clock.lap("write+verify")
-        self._confirm(path, written, made)
+        self._confirm(original.real, written, made)
         clock.lap("confirm")
         return MergeOutcome("applied", path, chosen, plan, made, clock.timings)
 
     def _plan(
-        self, job: ParseJob, groupset: GroupSet, profiles: Sequence[str]
+        self, job: ParseJob, groupset: GroupSet, profiles: Sequence[str], owned: frozenset[str], adopt: bool,
     ) -> tuple[SavedVariables, tuple[str, ...], MergePlan, bytes | None]:
         """Plan and splice from the preview while Lua still loads the whole file; keep that work only if
         the full load then agrees with the preview, else plan again from the full load. Either way every
@@ -209,7 +185,7 @@ class Merger:
                 chosen = select_profiles(preview.meta, profiles)
                 # Lua compares the preview with the full load on its own thread while we plan and splice.
                 agrees = job.then(lambda sv: preview.matches(sv, _keys_read(chosen)))
-                plan = plan_for(preview, groupset, chosen, job.entries)
+                plan = plan_for(preview, groupset, chosen, job.entries, owned=owned, adopt=adopt)
                 early = (chosen, plan, None if plan.unchanged else _splice(job, plan))
             except TsmSyncError:
                 early = None  # the full load decides what is wrong with the file
@@ -217,11 +193,11 @@ class Merger:
         if early is not None and agrees.result():
             return sv, *early
         chosen = select_profiles(sv.meta, profiles)
-        plan = plan_for(sv, groupset, chosen, job.entries)
+        plan = plan_for(sv, groupset, chosen, job.entries, owned=owned, adopt=adopt)
         return sv, chosen, plan, None if plan.unchanged else _splice(job, plan)
 
     def _write(
-        self, original: _Original, new_data: bytes, checking: Future[str | None], pending: _PendingBackup
+        self, original: PlayerFile, new_data: bytes, checking: Future[str | None], backup: _Speculative
     ) -> os.stat_result:
         path = original.path
 
@@ -229,7 +205,7 @@ class Merger:
             # The file is compared first (bytes too on coarse-timestamp filesystems), while Lua may still
             # be verifying; right before the replace the game and the file's stat are checked again.
             same = original.still_on_disk()
-            pending.claim()  # raises BackupError: nothing has been changed yet
+            backup.commit()  # raises BackupError: nothing has been changed yet
             problem = checking.result()
             if problem is not None:
                 raise VerifyError(f"the merged {path.name} did not verify ({problem}); nothing was written")
@@ -238,7 +214,8 @@ class Merger:
                 raise FileChangedError(f"{path.name} changed on disk while merging; nothing was written, try again")
 
         try:
-            return write_atomic(path, new_data, before_replace=last_check, mode=original.mode)
+            # The real file is replaced: a symlinked TradeSkillMaster.lua stays a link to the new bytes.
+            return write_atomic(original.real, new_data, before_replace=last_check, mode=original.mode)
         except TsmSyncError:
             raise
         except OSError as exc:
@@ -288,7 +265,8 @@ def _keys_read(profiles: Sequence[str]) -> list[str]:
 
 def plan_for(
     sv: SavedVariables | Preview, groupset: GroupSet, profiles: Sequence[str],
-    entries: Mapping[str, EntryLayout | None] | None = None,
+    entries: Mapping[str, EntryLayout | None] | None = None, *, owned: frozenset[str] = frozenset(),
+    adopt: bool = False,
 ) -> MergePlan:
     """Read the tables the merge needs from a loaded file (or its preview) and plan. A groups table the
     splice can edit entry by entry (``entries``) is read lazily: the player's own groups stand as
@@ -307,6 +285,8 @@ def plan_for(
         global_operations=sv.meta.global_operations,
         shared_operations_key=shared_key,
         flavor=infer_flavor(current.values()),
+        owned=owned,
+        adopt=adopt,
     )
 
 

@@ -9,6 +9,9 @@ Rules (reference §4-§6):
 * Groups are written the way TSM's own sanitiser leaves them, so the game's next load changes nothing and
   the next merge is a no-op: every module has a list; a group that lists operations for a module gets them,
   in order, with ``override = true``; other modules copy the parent's list without ``override``.
+* The root must be tsmsyncd's: absent from the file (then it is created), recorded as created by
+  tsmsyncd for that profile (``owned``), or explicitly adopted (``adopt``). A root that names groups,
+  items or operations of the player's is refused (``RootError``), so no GroupSet can ever replace them.
 * Items the player keeps in one of their own groups never move (reported as skipped).
 * Operations named in the GroupSet are managed (their names start with the root); they are created or
   updated in the profile's ``userData@operations`` — or in the global table when global operations are on —
@@ -21,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from tsmsyncd.errors import InputError
+from tsmsyncd.errors import InputError, RootError
 from tsmsyncd.groups.groupset import GroupSet
 from tsmsyncd.tsm.luaformat import lua_shape
 from tsmsyncd.tsm.operations import COMMON_KEYS, MODULES, Flavor, normalize_settings
@@ -46,6 +49,7 @@ class ProfileReport:
     items_moved: tuple[str, ...] = ()
     items_removed: tuple[str, ...] = ()
     items_skipped: tuple[tuple[str, str], ...] = ()  # (item, the player's group that keeps it)
+    root: str = "created"  # "created" (it was absent), "kept" (tsmsyncd's from before) or "adopted"
 
 
 @dataclass(frozen=True)
@@ -82,11 +86,18 @@ def plan_merge(
     global_operations: bool,
     shared_operations_key: str,
     flavor: Flavor,
+    owned: frozenset[str] = frozenset(),
+    adopt: bool = False,
 ) -> MergePlan:
     """Plan the merge of ``groupset`` into ``profiles``. ``current`` maps top-level keys to their present
-    values (absent keys may be missing or None)."""
+    values (absent keys may be missing or None); ``owned`` holds the profiles where tsmsyncd created the
+    root before, ``adopt`` lets it take over a root of the player's (the report says what it replaced)."""
     changes: dict[str, object] = {}
     ops_keys = [shared_operations_key] if global_operations else [profile_keys(p)[2] for p in profiles]
+    roots = {p: _root_status(groupset, p, current, owned, adopt) for p in profiles}
+    if not adopt and not owned & set(profiles):
+        for key in ops_keys:
+            _refuse_players_operations(groupset, _table(current.get(key)))
     created: set[str] = set()
     updated: set[str] = set()
     new_ops: dict[str, dict] = {}
@@ -111,7 +122,7 @@ def plan_merge(
             changes[groups_key] = groups
         if items != before_items:
             changes[items_key] = items
-        reports.append(_profile_report(profile, groupset.root, before_groups, groups, item_report))
+        reports.append(_profile_report(profile, groupset.root, before_groups, groups, item_report, roots[profile]))
     report = MergeReport(
         root=groupset.root,
         profiles=tuple(reports),
@@ -120,6 +131,42 @@ def plan_merge(
         operations_updated=tuple(sorted(updated)),
     )
     return MergePlan(changes, report, {key: current.get(key) for key in changes})
+
+
+def _root_status(groupset: GroupSet, profile: str, current: Mapping[str, object], owned: frozenset[str],
+                 adopt: bool) -> str:
+    """Whether the root is created, kept or adopted in ``profile``; RootError if it is the player's."""
+    root = groupset.root
+    groups_key, items_key, _ = profile_keys(profile)
+    groups = [p for p in _table(current.get(groups_key)) if isinstance(p, str) and is_managed(p, root)]
+    items = [i for i, p in _table(current.get(items_key)).items() if isinstance(p, str) and is_managed(p, root)]
+    if not groups and not items:
+        return "created"
+    if profile in owned:
+        return "kept"
+    if adopt:
+        return "adopted"
+    raise RootError(root, (
+        f"group '{root}' already exists in profile {profile} ({_count(len(groups), 'group')}, "
+        f"{_count(len(items), 'item')}) and tsmsyncd did not create it: merging would replace it. Use another root "
+        "in the GroupSet, or adopt it explicitly (merge --adopt-root) to let tsmsyncd manage and replace it"))
+
+
+def _refuse_players_operations(groupset: GroupSet, before: dict) -> None:
+    """Operations the GroupSet would update that already exist while the root is not tsmsyncd's are
+    the player's own, whatever their names."""
+    for module, ops in groupset.operations.items():
+        table = before.get(module)
+        for name in ops:
+            if isinstance(table, Mapping) and isinstance(table.get(name), Mapping):
+                raise RootError(groupset.root, (
+                    f"{module} operation '{name}' already exists and tsmsyncd did not create it (the root group "
+                    f"'{groupset.root}' is not tsmsyncd's in this file): merging would overwrite it. Rename the "
+                    "operation in the GroupSet, or adopt the root explicitly (merge --adopt-root)"))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _table(value: object) -> dict:
@@ -238,7 +285,9 @@ def _plan_items(groupset: GroupSet, before: dict) -> tuple[dict, dict[str, list]
     return after, report
 
 
-def _profile_report(profile: str, root: str, before: dict, after: dict, items: dict[str, list]) -> ProfileReport:
+def _profile_report(
+    profile: str, root: str, before: dict, after: dict, items: dict[str, list], status: str
+) -> ProfileReport:
     old = {p for p in before if isinstance(p, str) and is_managed(p, root)}
     new = {p for p in after if isinstance(p, str) and is_managed(p, root)}
     return ProfileReport(
@@ -250,4 +299,5 @@ def _profile_report(profile: str, root: str, before: dict, after: dict, items: d
         items_moved=tuple(sorted(items["moved"])),
         items_removed=tuple(sorted(items["removed"])),
         items_skipped=tuple(sorted(items["skipped"])),
+        root=status,
     )
