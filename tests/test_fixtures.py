@@ -19,7 +19,8 @@ def run_real_fixture_tests(tmp_path: Path, require: bool) -> subprocess.Complete
         env["TSMSYNCD_REQUIRE_FIXTURES"] = "1"
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
-         str(TESTS / "tsm" / "test_savedvars.py"), "-k", "real"], capture_output=True, text=True, env=env, cwd=TESTS.parent, timeout=120)
+         str(TESTS / "tsm" / "test_savedvars.py"), "-k", "real"],
+        capture_output=True, text=True, env=env, cwd=TESTS.parent, timeout=120)
 
 
 def test_without_the_shared_folder_the_real_file_tests_skip_and_say_why(tmp_path: Path) -> None:
