@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from tsmsyncd.errors import SettingsError
+from tsmsyncd.jsondoc import JsonDocError, parse
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -46,10 +47,14 @@ _ENV = {
 
 
 def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """The data folder (settings, database, backups, logs). ``TSMSYNCD_HOME`` must name a folder, or a
+    path where one can be made; a file there is an error naming the variable."""
     home = environ.get("TSMSYNCD_HOME")
-    if home:
-        return Path(home).expanduser()
-    return Path(platformdirs.user_data_dir("tsmsyncd", appauthor=False))
+    folder = Path(home).expanduser() if home else Path(platformdirs.user_data_dir("tsmsyncd", appauthor=False))
+    if folder.exists() and not folder.is_dir():
+        name = "TSMSYNCD_HOME" if home else "data folder"
+        raise SettingsError(name, f"{folder} is a file, not a folder; point it at a folder (it is created if missing)")
+    return folder
 
 
 def check_region(region: str) -> str:
@@ -83,7 +88,7 @@ class Settings:
         for name in ("client_id", "client_secret"):
             value = getattr(self, name)
             if not isinstance(value, str) or len(value) > 256 or any(c.isspace() for c in value):
-                raise SettingsError(f"blizzard.{name}", "must be one word of at most 256 characters")
+                raise SettingsError(name, "must be one word of at most 256 characters")
         _check_url("api_url", self.api_url)
         _check_url("oauth_url", self.oauth_url)
 
@@ -105,9 +110,12 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     stored: dict[str, object] = {}
     if path.exists():
         try:
-            stored = json.loads(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise SettingsError("settings.json", f"cannot be read ({exc}); fix or delete {path}") from exc
+            stored = parse(path.read_bytes())
+        except OSError as exc:
+            reason = f"cannot be read ({exc.strerror or exc}); fix or delete {path}"
+            raise SettingsError("settings.json", reason) from exc
+        except JsonDocError as exc:
+            raise SettingsError("settings.json", f"{exc.reason}; fix or delete {path}") from exc
         if not isinstance(stored, dict):
             raise SettingsError("settings.json", "is not a JSON object")
     known = {f for f in Settings.__dataclass_fields__}

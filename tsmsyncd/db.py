@@ -14,6 +14,8 @@ classes, vendor price) fetched lazily from Blizzard.
 from __future__ import annotations
 
 import io
+import json
+import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +26,8 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
+from tsmsyncd.errors import StateError
+from tsmsyncd.jsondoc import JsonDocError, parse
 from tsmsyncd.market.ingest import Snapshot, item_key
 from tsmsyncd.market.metrics import (
     MAX_SNAPSHOT_GAP_HOURS,
@@ -32,8 +36,9 @@ from tsmsyncd.market.metrics import (
     sold_per_day,
     weighted_market_values,
 )
+from tsmsyncd.sync.atomic import write_atomic
 
-__all__ = ["Database", "ItemInfo", "ItemMarket", "RealmInfo", "RecordResult", "Source", "SourceState"]
+__all__ = ["DataStatus", "Database", "ItemInfo", "ItemMarket", "RealmInfo", "RecordResult", "Source", "SourceState"]
 
 HOURLY_KEEP = timedelta(hours=48)
 DAILY_KEEP = timedelta(days=60)
@@ -103,6 +108,32 @@ class ItemMarket:
 
 
 @dataclass(frozen=True)
+class DataStatus:
+    """What is stored for one realm: whether Blizzard's realm index (if we have it) lists it, and the
+    time of its newest snapshot and of the region's commodities (None: never stored)."""
+
+    region: str
+    connected_realm_id: int
+    listed: bool | None  # None: no realm index of the region is stored yet
+    realm_snapshot: datetime | None
+    commodities_snapshot: datetime | None
+
+    def missing(self, what: str) -> str:
+        """Why ``what`` has no data here, in the player's words, with the command that would fix it."""
+        where = f"{self.region} realm {self.connected_realm_id}"
+        if self.listed is False:
+            return (f"{self.connected_realm_id} is not a connected realm of {self.region} "
+                    f"(`tsmsyncd realms list --region {self.region}` shows them)")
+        if self.realm_snapshot is None and self.commodities_snapshot is None:
+            return (f"no market data for {where} yet; run `tsmsyncd refresh --once --region {self.region} "
+                    f"--realm {self.connected_realm_id}` first")
+        seen = [f"{where}'s newest snapshot ({_iso(self.realm_snapshot)})" if self.realm_snapshot else None,
+                f"{self.region}'s commodities ({_iso(self.commodities_snapshot)})" if self.commodities_snapshot
+                else None]
+        return f"{what} is not listed in {' nor in '.join(s for s in seen if s)}"
+
+
+@dataclass(frozen=True)
 class ItemInfo:
     item_id: int
     name: str
@@ -167,14 +198,66 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
 )
 
 
+RULES_MIRROR = "rules.json"
+DAMAGED_MARK = ".damaged"  # beside the database: "set me aside at the next start" (a query found damage)
+
+
 class Database:
+    """The open database. A file that is not a database, or is damaged, is set aside (renamed, kept)
+    and a new one started: market data is fetched again and the rules are carried over where they can
+    still be read. ``notices`` says what happened, for the player."""
+
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.notices: list[str] = []
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(f"cannot create the data folder {path.parent}: {exc.strerror or exc}") from exc
+        marked = path.with_name(path.name + DAMAGED_MARK)
+        try:
+            if marked.exists():
+                raise sqlite3.DatabaseError(marked.read_text(errors="replace").strip() or "damaged")
+            self._open(path)
+        except sqlite3.DatabaseError as exc:
+            self._rebuild(path, str(exc))
+            marked.unlink(missing_ok=True)
+
+    def _open(self, path: Path) -> None:
         self.db = sqlite_utils.Database(path)
-        self.db.execute("pragma foreign_keys = on")
-        self.db.enable_wal()
         self.conn: sqlite3.Connection = self.db.conn
-        self._migrate()
+        try:
+            self.db.execute("pragma foreign_keys = on")
+            self.db.enable_wal()
+            self._migrate()
+        except sqlite3.DatabaseError:
+            self.conn.close()
+            raise
+
+    def _rebuild(self, path: Path, why: str) -> None:
+        rules = _salvage_rules(path)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        aside = path.with_name(f"{path.name}.damaged-{stamp}")
+        try:
+            os.replace(path, aside)
+            for suffix in ("-wal", "-shm"):
+                extra = path.with_name(path.name + suffix)
+                if extra.exists():
+                    os.replace(extra, aside.with_name(aside.name + suffix))
+            self._open(path)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            raise StateError(f"{path} is damaged ({why}) and could not be replaced ({exc}); move it away and "
+                             "start tsmsyncd again") from exc
+        now = datetime.now(UTC)
+        with self.conn:
+            for position, (name, doc, enabled) in enumerate(rules, 1):
+                self.conn.execute("insert or ignore into rules values (?, ?, ?, ?, ?)",
+                                  (name, position, doc, int(enabled), _iso(now)))
+            if rules:
+                self.conn.execute("insert or ignore into app_state values ('rules_seeded', ?)", (_iso(now),))
+        kept = f"your {len(rules)} rule(s) were carried over" if rules else "the rules could not be read back"
+        self.notices.append(f"{path.name} was damaged ({why}); it was set aside as {aside.name} and a new one "
+                            f"started: market data is fetched again, {kept}")
 
     def _migrate(self) -> None:
         with self.conn:
@@ -199,6 +282,19 @@ class Database:
                 "insert into realms values (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(region, r.connected_realm_id, r.realm_id, r.name, r.slug, r.timezone, r.locale, _iso(now))
                  for r in realms])
+
+    def data_status(self, region: str, connected_realm_id: int) -> DataStatus:
+        indexed = self.conn.execute("select count(*), sum(connected_realm_id = ?) from realms where region = ?",
+                                    (connected_realm_id, region)).fetchone()
+        listed = None if not indexed[0] else bool(indexed[1])
+
+        def newest(source: Source) -> datetime | None:
+            row = self.conn.execute("select max(s.at) from snapshots s join sources src on src.id = s.source_id "
+                                    "where src.key = ?", (source.key,)).fetchone()
+            return _when(row[0]) if row else None
+
+        return DataStatus(region, connected_realm_id, listed, newest(Source(region, "realm", connected_realm_id)),
+                          newest(Source(region, "commodities")))
 
     def realms(self, region: str) -> list[RealmInfo]:
         rows = self.conn.execute("select region, connected_realm_id, realm_id, name, slug, timezone, locale "
@@ -421,10 +517,22 @@ class Database:
                                          "(select coalesce(max(position), 0) + 1 from rules))", (name,)).fetchone()[0]
             self.conn.execute("insert or replace into rules values (?, ?, ?, ?, ?)",
                               (name, position, doc, int(enabled), _iso(now)))
+        self._mirror_rules()
 
     def remove_rule(self, name: str) -> bool:
         with self.conn:
-            return self.conn.execute("delete from rules where name = ?", (name,)).rowcount > 0
+            gone = self.conn.execute("delete from rules where name = ?", (name,)).rowcount > 0
+        self._mirror_rules()
+        return gone
+
+    def _mirror_rules(self) -> None:
+        """Keep a copy of the rules beside the database: they are the player's work, while everything
+        else here can be fetched again, so a damaged database must not take them along."""
+        rows = [{"name": n, "doc": d, "enabled": e} for n, d, e in self.rules()]
+        try:
+            write_atomic(self.path.with_name(RULES_MIRROR), json.dumps(rows, indent=1, ensure_ascii=False).encode())
+        except OSError:
+            pass  # the database still holds them; the next change tries again
 
     def seed_rules(self, docs: Sequence[tuple[str, str, bool]], now: datetime) -> bool:
         """Install the shipped templates once, ever: a player who removes one does not get it back."""
@@ -435,6 +543,7 @@ class Database:
                 self.conn.execute("insert or ignore into rules values (?, ?, ?, ?, ?)",
                                   (name, position, doc, int(enabled), _iso(now)))
             self.conn.execute("insert into app_state values ('rules_seeded', ?)", (_iso(now),))
+        self._mirror_rules()
         return True
 
     def store_groupset(self, target: str, content_hash: str, doc: str, membership: str, now: datetime
@@ -525,3 +634,33 @@ def _int(value: object) -> int | None:
 
 def _float(value: object) -> float | None:
     return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+
+
+def _salvage_rules(path: Path) -> list[tuple[str, str, bool]]:
+    """The rules of a damaged database: from the database itself where SQLite can still read them,
+    else from the copy kept beside it (``rules.json``)."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        try:
+            rows = conn.execute("select name, doc, enabled from rules order by position, name").fetchall()
+        finally:
+            conn.close()
+        return [(str(n), str(d), bool(e)) for n, d, e in rows if isinstance(n, str) and isinstance(d, str)]
+    except sqlite3.Error:
+        pass
+    try:
+        mirror = parse(path.with_name(RULES_MIRROR).read_bytes())
+    except (OSError, JsonDocError):
+        return []
+    if not isinstance(mirror, list):
+        return []
+    return [(r["name"], r["doc"], bool(r.get("enabled", True))) for r in mirror
+            if isinstance(r, dict) and isinstance(r.get("name"), str) and isinstance(r.get("doc"), str)]
+
+
+def mark_damaged(path: Path, why: str) -> None:
+    """Ask the next start to set the database aside (a query found it damaged while it was open)."""
+    try:
+        path.with_name(path.name + DAMAGED_MARK).write_text(why + "\n")
+    except OSError:
+        pass

@@ -14,6 +14,7 @@ Foreign errors (Lua, OSError, JSON) are translated once, where they cross into o
     │   ├── SettingsError            a setting (region, credentials, URL...) is missing or invalid
     │   ├── CriteriaError            a rule's criteria text does not parse (position + what was expected)
     │   └── RuleError                a group rule document is invalid (names the field)
+    ├── StateError                   tsmsyncd's own state (database, data folder) is damaged; says how to recover
     ├── GameRunningError             a WoW client is running; the file was left alone    (exit 3)
     ├── ApplyError                   writing failed; the original file is in place        (exit 1)
     │   ├── FileChangedError         the file changed on disk while we were working
@@ -38,6 +39,7 @@ __all__ = [
     "ProfileError",
     "RootError",
     "SettingsError",
+    "StateError",
     "CriteriaError",
     "RuleError",
     "BlizzardError",
@@ -91,6 +93,11 @@ class RootError(InputError):
         super().__init__(message)
 
 
+class StateError(TsmSyncError):
+    """tsmsyncd's own files (``tsmsyncd.db``, the data folder) are damaged or unusable; the message names
+    the file and how to recover. The player's files are not involved."""
+
+
 class GameRunningError(TsmSyncError):
     """A World of Warcraft client is running, so the file must not be written now."""
 
@@ -115,7 +122,7 @@ class BackupError(ApplyError):
 
 
 class SettingsError(InputError):
-    """A setting is missing or invalid. ``field`` names it (``region``, ``blizzard.client_id``...)."""
+    """A setting is missing or invalid. ``field`` names it (``region``, ``client_id``...: the key in settings.json)."""
 
     def __init__(self, field: str, reason: str) -> None:
         self.field = field

@@ -100,4 +100,30 @@ async def test_missing_credentials_china_and_unknown_items_are_clear_errors(env)
     code, _, err = await tsmsyncd(env, "market", "show", "herb", "--realm", "4")
     assert code == 1 and "is not an item id" in err
     code, _, err = await tsmsyncd(env, "market", "show", "i:2447", "--realm", "4")
-    assert code == 1 and "run `tsmsyncd refresh --once --realm 4` first" in err
+    assert code == 1 and "run `tsmsyncd refresh --once --region us --realm 4` first" in err
+
+
+async def test_inputs_that_name_nothing_say_so_and_point_the_right_way(env, fake) -> None:
+    """Issue 10, class 7: a realm id that cannot exist is refused at once; an item missing from a realm
+    that was just refreshed is "not listed", not "run refresh first"; flavors take every spelling."""
+    for bad in ("-5", "0", "x", "9" * 400):
+        code, _, err = await tsmsyncd(env, "market", "show", "i:2447", "--realm", bad)
+        assert code == 2 and "is not a connected realm id" in err, err
+    code, _, err = await tsmsyncd(env, "groups", "preview", "--realm", "0")
+    assert code == 2 and "is not a connected realm id" in err
+    assert (await tsmsyncd(env, "refresh", "--once", "--realm", "4"))[0] == 0
+    code, _, err = await tsmsyncd(env, "market", "show", "i:999999", "--realm", "4")
+    assert code == 1 and "i:999999 is not listed in us realm 4's newest snapshot" in err and "refresh" not in err
+    code, _, err = await tsmsyncd(env, "realms", "list")
+    code, _, err = await tsmsyncd(env, "market", "show", "i:2447", "--realm", "99999")
+    assert code == 1 and "99999 is not a connected realm of us" in err
+    code, _, err = await tsmsyncd(env, "refresh", "--once", "--realm", "4", "--flavor", "classic_era")
+    assert "not a game flavor" not in err
+    code, _, err = await tsmsyncd(env, "refresh", "--once", "--realm", "4", "--flavor", "tbc")
+    assert code == 2 and "'tbc' is not a game flavor" in err
+
+
+async def test_a_connection_error_names_the_host(env, fake) -> None:
+    env = {**env, "TSMSYNCD_BLIZZARD_API_URL": "http://127.0.0.1:9/{region}"}  # the discard port: refused
+    code, out, err = await tsmsyncd(env, "refresh", "--once", "--realm", "4")
+    assert code == 1 and "could not connect to 127.0.0.1:9" in out + err

@@ -61,9 +61,9 @@ class Credentials:
 
     def __post_init__(self) -> None:
         if not self.client_id.strip():
-            raise SettingsError("blizzard.client_id", "is empty; create a client at develop.battle.net")
+            raise SettingsError("client_id", "is empty; create a client at develop.battle.net")
         if not self.client_secret.strip():
-            raise SettingsError("blizzard.client_secret", "is empty; copy it from develop.battle.net")
+            raise SettingsError("client_secret", "is empty; copy it from develop.battle.net")
 
 
 @dataclass(frozen=True)

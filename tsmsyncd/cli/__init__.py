@@ -18,6 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from tsmsyncd import __version__
+from tsmsyncd.cli.args import FLAVOR_HELP, flavor
 from tsmsyncd.cli.groups import add_group_commands
 from tsmsyncd.cli.market import add_market_commands
 from tsmsyncd.cli.output import prepare_streams, say
@@ -29,7 +30,7 @@ from tsmsyncd.sync.backups import Backup, BackupStore, default_backup_root
 from tsmsyncd.sync.playerfile import PlayerFile
 from tsmsyncd.sync.restore import Restorer
 from tsmsyncd.tsm.importstring import list_string, tsm_string
-from tsmsyncd.tsm.operations import Flavor
+from tsmsyncd.wow.flavor import Flavor
 
 __all__ = ["main"]
 
@@ -68,8 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("groupset", type=Path, metavar="GROUPSET.json", help="the GroupSet to export")
     export.add_argument("--format", choices=("tsm", "list"), default="tsm",
                         help="tsm: TSM4's export format with operations (default); list: groups and items only")
-    export.add_argument("--flavor", choices=[f.value for f in Flavor], default=Flavor.RETAIL.value,
-                        help="which client the operations are for (default: retail)")
+    export.add_argument("--flavor", type=flavor, default=Flavor.RETAIL, metavar="FLAVOR",
+                        help=f"which client the operations are for: {FLAVOR_HELP} (default: retail)")
     export.set_defaults(run=run_export_string)
     add_backup_commands(commands)
     add_market_commands(commands)
@@ -79,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_export_string(args: argparse.Namespace) -> int:
     groupset = GroupSet.load(args.groupset)
-    say(tsm_string(groupset, Flavor(args.flavor)) if args.format == "tsm" else list_string(groupset))
+    say(tsm_string(groupset, args.flavor) if args.format == "tsm" else list_string(groupset))
     return 0
 
 

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from tsmsyncd.cli.args import output_path, realm_id
 from tsmsyncd.cli.output import say
 from tsmsyncd.config import database_path, load_settings
 from tsmsyncd.errors import InputError
 from tsmsyncd.groups.generate import Generated
 from tsmsyncd.sync.atomic import write_atomic
-from tsmsyncd.sync.groups import GroupService
+from tsmsyncd.sync.groups import BrokenRule, GroupService
 from tsmsyncd.sync.refresh import DbWriter
 
 __all__ = ["add_group_commands"]
@@ -35,7 +37,7 @@ def add_group_commands(commands: argparse._SubParsersAction) -> None:
         ("diff", "what generating now would change against the newest stored version", run_diff),
     ):
         sub = actions.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--realm", type=int, required=True, metavar="ID", help="connected realm id")
+        sub.add_argument("--realm", type=realm_id, required=True, metavar="ID", help="connected realm id")
         sub.add_argument("--region", help="us, eu, kr or tw (default: from settings)")
         sub.add_argument("--json", action="store_true", help="print JSON")
         if name == "generate":
@@ -62,6 +64,8 @@ def _service_call(args: argparse.Namespace, work: Callable[[GroupService, dateti
     settings = load_settings()
     db = DbWriter(database_path())
     now = datetime.now(UTC)
+    for notice in db.notices:
+        say(f"tsmsyncd: note: {notice}", err=True)
     try:
         return db.run(lambda d: work(GroupService(d, realms=settings.realms), now))
     finally:
@@ -111,9 +115,14 @@ def run_preview(args: argparse.Namespace) -> int:
 
 def run_generate(args: argparse.Namespace) -> int:
     region = _region(args)
+    if args.out:
+        output_path(args.out)  # a bad --out is refused before anything is generated or stored
     stored = _service_call(args, lambda s, now: s.generate(region, args.realm, now))
     if args.out:
-        write_atomic(args.out, stored.generated.groupset.to_json().encode("utf-8"))
+        try:
+            write_atomic(args.out, stored.generated.groupset.to_json().encode("utf-8"))
+        except OSError as exc:
+            raise InputError(f"--out {args.out}: cannot write it ({exc.strerror or exc})") from exc
     if args.json:
         say(json.dumps({"version": stored.version, "new": stored.new, "report": _report(stored.generated)},
                          indent=1))
@@ -134,21 +143,27 @@ def run_diff(args: argparse.Namespace) -> int:
     for change in changes:
         label = "`".join(change["path"])
         say(f"{label}: {change['status']}, +{len(change['added'])} -{len(change['removed'])}")
-        for item in change["added"][:10]:
-            say(f"    + {item}")
-        for item in change["removed"][:10]:
-            say(f"    - {item}")
+        for sign, key in (("+", "added"), ("-", "removed")):
+            for item in change[key][:10]:
+                say(f"    {sign} {item}")
+            if len(change[key]) > 10:
+                say(f"    … and {len(change[key]) - 10:,} more {key}")
     if not changes:
         say("no changes")
     return 0
 
 
 def run_rules_list(args: argparse.Namespace) -> int:
-    rules = _service_call(args, lambda s, now: s.rules(now))
+    rules = _service_call(args, lambda s, now: s.rule_rows(now))
     if args.json:
-        say(json.dumps([r.to_dict() for r in rules], indent=1, ensure_ascii=False))
+        say(json.dumps([r.as_json() if isinstance(r, BrokenRule) else r.to_dict() for r in rules], indent=1,
+                       ensure_ascii=False))
         return 0
     for rule in rules:
+        if isinstance(rule, BrokenRule):
+            say(f"BROKEN {rule.name:<22} {rule.reason} (remove it with `tsmsyncd groups rules remove "
+                f"{shlex.quote(rule.name)}`)")
+            continue
         where = rule.config.criteria.where.text if rule.config.criteria.where else "(every item)"
         subs = f" +{len(rule.config.subgroups)} subgroup(s)" if rule.config.subgroups else ""
         say(f"{'on ' if rule.enabled else 'off'}  {rule.name:<22} {where}{subs}")

@@ -17,8 +17,9 @@ from typing import TypeVar
 import aiohttp
 
 from tsmsyncd.blizzard.client import BlizzardClient, Credentials
+from tsmsyncd.cli.args import FLAVOR_HELP, flavor, realm_id
 from tsmsyncd.cli.output import say
-from tsmsyncd.config import FLAVORS, REGIONS, Settings, data_dir, database_path, load_settings
+from tsmsyncd.config import REGIONS, Settings, data_dir, database_path, load_settings
 from tsmsyncd.db import Database, ItemMarket
 from tsmsyncd.errors import InputError, SettingsError
 from tsmsyncd.logs import setup_file_logging
@@ -48,7 +49,7 @@ def add_market_commands(commands: argparse._SubParsersAction) -> None:
     refresh.add_argument("--once", action="store_true", required=True,
                          help="refresh once and exit (the daemon refreshes on its own schedule)")
     _region_flavor(refresh)
-    refresh.add_argument("--realm", type=int, action="append", default=[], metavar="ID",
+    refresh.add_argument("--realm", type=realm_id, action="append", default=[], metavar="ID",
                          help="connected realm id (repeatable; default: the realms in your settings)")
     refresh.add_argument("--json", action="store_true", help="print JSON")
     refresh.set_defaults(run=run_refresh)
@@ -61,7 +62,7 @@ def add_market_commands(commands: argparse._SubParsersAction) -> None:
         description="Min buyout, market value, 14-day value, quantity, auctions and estimated sales of one item. "
         "Example: tsmsyncd market show i:2447 --realm 3678")
     show.add_argument("item", metavar="ITEM", help="an item id (2447), item string (i:2447) or pet (p:194)")
-    show.add_argument("--realm", type=int, required=True, metavar="ID", help="connected realm id")
+    show.add_argument("--realm", type=realm_id, required=True, metavar="ID", help="connected realm id")
     show.add_argument("--region", choices=REGIONS, help="region (default: from settings)")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=run_market_show)
@@ -69,19 +70,19 @@ def add_market_commands(commands: argparse._SubParsersAction) -> None:
 
 def _region_flavor(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="us, eu, kr or tw (default: from settings)")
-    parser.add_argument("--flavor", choices=FLAVORS, help="retail, classic or classic-era (default: from settings)")
+    parser.add_argument("--flavor", type=flavor, metavar="FLAVOR", help=f"{FLAVOR_HELP} (default: from settings)")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings()
     region = getattr(args, "region", None) or settings.region
-    flavor = getattr(args, "flavor", None) or settings.flavor
-    return Settings(**{**settings.__dict__, "region": region, "flavor": flavor})
+    chosen = getattr(args, "flavor", None) or settings.flavor
+    return Settings(**{**settings.__dict__, "region": region, "flavor": str(chosen)})
 
 
 def _credentials(settings: Settings) -> Credentials:
     if not settings.has_credentials:
-        raise SettingsError("blizzard.client_id", "Blizzard API credentials are not set: set "
+        raise SettingsError("client_id", "Blizzard API credentials are not set: set "
                             "TSMSYNCD_BLIZZARD_CLIENT_ID and TSMSYNCD_BLIZZARD_CLIENT_SECRET (from develop.battle.net)")
     return Credentials(settings.client_id, settings.client_secret)
 
@@ -90,6 +91,8 @@ def _with_client(settings: Settings, work: Callable[[Refresher], Awaitable[T]]) 
     credentials = _credentials(settings)
     setup_file_logging(data_dir() / "logs", secrets=[settings.client_secret])
     db = DbWriter(database_path())
+    for notice in db.notices:
+        say(f"tsmsyncd: note: {notice}", err=True)
 
     async def run() -> T:
         async with aiohttp.ClientSession() as session:
@@ -158,15 +161,17 @@ def run_market_show(args: argparse.Namespace) -> int:
     settings = _settings(args)
     key = _item(args.item)
     db = DbWriter(database_path())
+    for notice in db.notices:
+        say(f"tsmsyncd: note: {notice}", err=True)
     try:
         now = datetime.now(UTC)
         found = db.run(Database.item_market, key, settings.region, args.realm, now)
+        status = db.run(Database.data_status, settings.region, args.realm)
         names = db.run(Database.item_info, [item_code(key)]) if key.startswith("i:") else {}
     finally:
         db.close()
-    if found is None:
-        raise InputError(f"no market data for {key} on {settings.region} realm {args.realm}; "
-                         f"run `tsmsyncd refresh --once --realm {args.realm}` first")
+    if found is None or status.listed is False:  # commodities are region-wide, but the realm must exist
+        raise InputError(status.missing(key))
     info = names.get(item_code(key))
     payload = _market_json(found, info.name if info else None)
     if args.json:

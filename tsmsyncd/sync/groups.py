@@ -23,7 +23,21 @@ from tsmsyncd.groups.groupset import GroupSet
 from tsmsyncd.groups.rules import Rule, load_templates
 from tsmsyncd.market.ingest import item_code
 
-__all__ = ["GroupService", "Stored", "metrics_frame"]
+__all__ = ["BrokenRule", "GroupService", "Stored", "metrics_frame"]
+
+
+@dataclass(frozen=True)
+class BrokenRule:
+    """A stored rule that no longer reads as a rule (edited by hand, written by a newer version): shown,
+    skipped when generating, and removable by name."""
+
+    name: str
+    doc: str
+    enabled: bool
+    reason: str
+
+    def as_json(self) -> dict[str, object]:
+        return {"name": self.name, "enabled": self.enabled, "broken": self.reason, "doc": self.doc}
 
 
 @dataclass(frozen=True)
@@ -68,16 +82,34 @@ class GroupService:
     def __init__(self, db: Database, *, root: str = "TSM Sync", realms: Sequence[int] = ()) -> None:
         self.db, self.root, self.realms = db, root, tuple(realms)
 
-    def rules(self, now: datetime | None = None) -> list[Rule]:
+    def rule_rows(self, now: datetime | None = None) -> list[Rule | BrokenRule]:
+        """Every stored rule in order; one that does not read is a ``BrokenRule``, never an error."""
         templates = load_templates()
         self.db.seed_rules([(r.name, r.to_json(), r.enabled) for r in templates], now or datetime.now(UTC))
-        return [Rule.from_json(doc, f"stored rule {name!r}") for name, doc, _ in self.db.rules()]
+        rows: list[Rule | BrokenRule] = []
+        for name, doc, enabled in self.db.rules():
+            try:
+                rows.append(Rule.from_json(doc, f"stored rule {name!r}"))
+            except InputError as exc:
+                rows.append(BrokenRule(name, doc, enabled, str(exc)))
+        return rows
+
+    def rules(self, now: datetime | None = None) -> list[Rule]:
+        """The rules that read (broken ones are skipped: see ``broken``)."""
+        return [r for r in self.rule_rows(now) if isinstance(r, Rule)]
+
+    def broken(self, now: datetime | None = None) -> list[BrokenRule]:
+        return [r for r in self.rule_rows(now) if isinstance(r, BrokenRule)]
 
     def rule(self, name: str) -> Rule:
-        for rule in self.rules():
-            if rule.name.lower() == name.lower():
-                return rule
-        known = ", ".join(r.name for r in self.rules()) or "none"
+        rows = self.rule_rows()
+        for row in rows:
+            if row.name.lower() == name.lower():
+                if isinstance(row, BrokenRule):
+                    raise InputError(f"rule {row.name!r} is broken ({row.reason}); remove it with "
+                                     f"`tsmsyncd groups rules remove {row.name!r}` or add a fixed copy")
+                return row
+        known = ", ".join(r.name for r in rows) or "none"
         raise InputError(f"there is no rule named {name!r} (rules: {known})")
 
     def add(self, text: str | bytes, what: str, now: datetime) -> Rule:
@@ -87,9 +119,13 @@ class GroupService:
         return rule
 
     def remove(self, name: str) -> str:
-        rule = self.rule(name)
-        self.db.remove_rule(rule.name)
-        return rule.name
+        """Remove a rule by name, broken ones included (that is how a broken one is repaired)."""
+        for row in self.rule_rows():
+            if row.name.lower() == name.lower():
+                self.db.remove_rule(row.name)
+                return row.name
+        known = ", ".join(r.name for r in self.rule_rows()) or "none"
+        raise InputError(f"there is no rule named {name!r} (rules: {known})")
 
     def set_enabled(self, name: str, enabled: bool, now: datetime) -> Rule:
         rule = self.rule(name)
@@ -102,10 +138,12 @@ class GroupService:
         rules = self.rules(now)
         if not any(r.enabled for r in rules):
             raise RuleError("rules", "every rule is disabled; enable one with `tsmsyncd groups rules enable NAME`")
+        status = self.db.data_status(region, realm_id)
+        if status.listed is False:  # commodities are region-wide, but the realm itself must exist
+            raise InputError(status.missing("any item"))
         frame = metrics_frame(self.db, region, realm_id, self.realms, now)
         if frame.empty:
-            raise InputError(f"no market data for {region} realm {realm_id}; run "
-                             f"`tsmsyncd refresh --once --realm {realm_id}` first")
+            raise InputError(self.db.data_status(region, realm_id).missing("any item"))
         previous = _membership(self.db.membership(_target(region, realm_id)))
         return generate(rules, frame, root=self.root, realm_id=realm_id, previous=previous,
                         generated_at=now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),

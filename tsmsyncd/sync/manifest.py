@@ -28,6 +28,7 @@ from pathlib import Path
 import psutil
 import zstandard
 
+from tsmsyncd.jsondoc import JsonDocError, parse
 from tsmsyncd.sync.atomic import TEMP_SUFFIX, fsync_dir, write_atomic
 
 __all__ = [
@@ -108,9 +109,9 @@ def load_entries(folder: Path) -> list[Backup] | None:
     except OSError as exc:
         raise ManifestError(f"it cannot be read ({exc.strerror or exc})") from exc
     try:
-        entries = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise ManifestError(f"it is not valid JSON ({type(exc).__name__})") from exc
+        entries = parse(raw)
+    except JsonDocError as exc:
+        raise ManifestError(f"it {exc.reason}") from exc
     if not isinstance(entries, list):
         raise ManifestError("it is not a list of backups")
     backups = [_entry(e, i) for i, e in enumerate(entries)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tsmsyncd.blizzard.client import BlizzardClient, Fetched
-from tsmsyncd.db import Database, ItemInfo, RealmInfo, Source
-from tsmsyncd.errors import BlizzardError, SnapshotError
+from tsmsyncd.db import Database, ItemInfo, RealmInfo, Source, mark_damaged
+from tsmsyncd.errors import BlizzardError, SnapshotError, StateError
 from tsmsyncd.market.ingest import ingest_snapshot
 
 __all__ = ["DbWriter", "RefreshOutcome", "Refresher"]
@@ -36,14 +37,26 @@ class DbWriter:
 
     def __init__(self, path: Path) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
-        self._db: Database = self._pool.submit(Database, path).result()
+        self.path = path
+        try:
+            self._db: Database = self._pool.submit(Database, path).result()
+        except BaseException:
+            self._pool.shutdown()
+            raise
+        self.notices = self._db.notices
 
     async def __call__(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, self._db, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._call, fn, args)
 
     def run(self, fn: Callable[..., T], *args: Any) -> T:
         """The same, for code that is not async (the CLI's reads)."""
-        return self._pool.submit(fn, self._db, *args).result()
+        return self._pool.submit(self._call, fn, args).result()
+
+    def _call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        try:
+            return fn(self._db, *args)
+        except sqlite3.DatabaseError as exc:
+            raise _state_error(self.path, exc) from exc
 
     def close(self) -> None:
         self._pool.submit(self._db.close).result()
@@ -170,6 +183,16 @@ class Refresher:
             return await c.realm_auctions(source.region, source.connected_realm_id, since)
         assert source.house_id is not None
         return await c.classic_auctions(source.region, source.connected_realm_id, source.house_id, flavor, since)
+
+
+def _state_error(path: Path, exc: sqlite3.DatabaseError) -> StateError:
+    """SQLite's failures in the player's words. Damage (not "locked", not "full") is remembered, so the
+    next start sets the file aside and begins a new one."""
+    if type(exc) is sqlite3.DatabaseError or "malformed" in str(exc):
+        mark_damaged(path, str(exc))
+        return StateError(f"{path.name} is damaged ({exc}); it is set aside and rebuilt when tsmsyncd next starts "
+                          "(market data is fetched again, rules are carried over)")
+    return StateError(f"{path.name}: {exc} (the database in {path.parent})")
 
 
 def _parse_time(header: str | None) -> datetime | None:

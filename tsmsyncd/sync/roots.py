@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from tsmsyncd.jsondoc import JsonDocError, parse
 from tsmsyncd.sync.atomic import write_atomic
 from tsmsyncd.sync.backups import BackupStore
 
@@ -72,8 +73,8 @@ class RootRecord:
 
 def _read(path: Path) -> dict[str, list[str]]:
     try:
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError):
+        doc = parse(path.read_bytes())
+    except (OSError, JsonDocError):
         return {}
     roots = doc.get("roots") if isinstance(doc, dict) and doc.get("format") == FORMAT else None
     if not isinstance(roots, dict):
