@@ -96,3 +96,15 @@ async def test_deep_json_and_huge_numbers_in_our_documents_name_the_file(env, fa
     deep.write_text("[" * 100_000)
     code, _, err = await tsmsyncd(env, "export-string", str(deep))
     assert code == 1 and "GroupSet file: nests more than 64 levels deep" in err
+
+
+async def test_a_setting_has_one_name_in_every_message(env, fake) -> None:  # noqa: F811
+    """``client_id`` is the key in settings.json, so every message about it says ``client_id``."""
+    home(env).mkdir(parents=True, exist_ok=True)
+    (home(env) / "settings.json").write_text('{"client_id": "two words"}')
+    no_env = {k: v for k, v in env.items() if not k.startswith("TSMSYNCD_BLIZZARD_CLIENT")}
+    code, _, err = await tsmsyncd(no_env, "refresh", "--once", "--realm", "4")
+    assert code == 1 and err.startswith("tsmsyncd: setting client_id: must be one word")
+    (home(env) / "settings.json").write_text("{}")
+    code, _, err = await tsmsyncd(no_env, "refresh", "--once", "--realm", "4")
+    assert code == 1 and err.startswith("tsmsyncd: setting client_id: Blizzard API credentials are not set")

@@ -49,9 +49,14 @@ def test_a_killed_merge_leaves_old_or_new_bytes_never_a_mix(tmp_path: Path) -> N
 
     rng = random.Random(20261125)
     seen = {"old": 0, "new": 0}
-    for i in range(KILLS):
-        # Spread the kills over the whole run (and a little past it), with jitter.
-        delay = (i + rng.random()) / KILLS * full_run * 1.15
+    # Spread the kills over the whole run (and a little past it), with jitter. On a loaded machine a run
+    # takes longer than the first one did, so if no kill came late enough to find the new bytes, more
+    # kills follow at growing delays (each still asserts old-or-new).
+    delays = [(i + rng.random()) / KILLS * full_run * 1.15 for i in range(KILLS)]
+    delays += [full_run * (1.5 + k) for k in range(8)]
+    for i, delay in enumerate(delays):
+        if i >= KILLS and seen["new"]:
+            break
         proc = start()
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
