@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -39,6 +38,7 @@ def add_installs_commands(commands: argparse._SubParsersAction) -> None:
 def run_installs(args: argparse.Namespace, env: DiscoveryEnv | None = None,
                  environ: Mapping[str, str] | None = None) -> int:
     """Discover, read each TSM file's profiles, print. ``env`` and ``environ`` default to this machine's."""
+    from tsmsyncd.cli.output import say, say_json
     from tsmsyncd.errors import SavedVariablesError
     from tsmsyncd.tsm.profiles import read_profiles
     from tsmsyncd.wow.installs import DiscoveryEnv, discover
@@ -53,9 +53,9 @@ def run_installs(args: argparse.Namespace, env: DiscoveryEnv | None = None,
             except SavedVariablesError as exc:
                 profiles[str(account.tsm_file)] = str(exc)
     if getattr(args, "json", False):
-        _emit(json.dumps(installs_json(discovery, profiles), indent=2, ensure_ascii=False))
+        say_json(installs_json(discovery, profiles))
     else:
-        _emit(installs_text(discovery, profiles))
+        say(installs_text(discovery, profiles))
     return 0
 
 
@@ -138,10 +138,3 @@ def _account_lines(name: str, tsm_file: object, profiles: Profiles) -> list[str]
     if read.unassigned:
         lines.append(f"        no profile yet: {', '.join(c.key for c in read.unassigned)}")
     return lines
-
-
-def _emit(text: str) -> None:
-    # Realm and character names are often not ASCII; a console that cannot show them gets '?' instead of
-    # a crash, and file names with bytes that are not UTF-8 come out the same way.
-    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
-    print(text.encode(encoding, "replace").decode(encoding))
