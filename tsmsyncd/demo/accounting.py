@@ -30,7 +30,6 @@ __all__ = ["SHARES", "Traded", "buyer_names", "realm_accounting"]
 SALES_HEADER = b"itemString,stackSize,quantity,price,otherPlayer,player,time,source"
 AUCTION_HEADER = b"itemString,stackSize,quantity,player,time"
 MONEY_HEADER = b"type,amount,otherPlayer,player,time"
-MAX_RECORDS = 55_000  # TSM's MAX_CSV_RECORDS per kind and realm
 
 # How a realm's budget splits between the kinds (a seller's ledger: mostly sales, then buys and expiries).
 SHARES = {"sales": 0.44, "buys": 0.24, "expired": 0.14, "cancelled": 0.09, "income": 0.04, "expense": 0.05}

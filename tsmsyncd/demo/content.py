@@ -134,7 +134,9 @@ def _profile_settings(name: str, tables: ProfileTables) -> dict[str, object]:
     }
 
 
-def _factionrealm_settings(fr: str, chars: Sequence[Character], flavor: Flavor, rng: random.Random) -> dict:
+def _factionrealm_settings(
+    fr: str, chars: Sequence[Character], flavor: Flavor, rng: random.Random
+) -> dict[str, object]:
     here = [c for c in chars if c.factionrealm == fr]
     settings: dict[str, object] = {
         f"f@{fr}@internalData@guildVaults": {}, f"f@{fr}@internalData@expiringMail": {},
@@ -152,7 +154,9 @@ def _factionrealm_settings(fr: str, chars: Sequence[Character], flavor: Flavor, 
     return settings
 
 
-def _character_settings(char: Character, index: int, tables: ProfileTables, rng: random.Random) -> dict:
+def _character_settings(
+    char: Character, index: int, tables: ProfileTables, rng: random.Random
+) -> dict[str, object]:
     c, s = f"c@{char.key}@", f"s@{char.sync_key}@internalData@"
     tops = [p for p in tables.paths if "`" not in p]
     settings: dict[str, object] = {}
@@ -215,7 +219,9 @@ def _connection(char: Character) -> list[str]:
     return [char.realm]
 
 
-def _ledgers(plan: AccountPlan, tables: Mapping[str, ProfileTables], budget: int, rng: random.Random) -> dict:
+def _ledgers(
+    plan: AccountPlan, tables: Mapping[str, ProfileTables], budget: int, rng: random.Random
+) -> dict[str, object]:
     """Every realm's Accounting strings, ``budget`` bytes split evenly over the account's realms."""
     profile_of = {c.key: p.name for p in plan.profiles for c in p.characters}
     realms = list(dict.fromkeys(c.realm for c in plan.characters))

@@ -10,7 +10,7 @@ group that sets operations for a module lists them with ``override = true`` (or 
 group, the most specific whose rule takes it. Operations carry every field of their flavor (TSM's defaults
 plus the player's changes), checked by :func:`tsmsyncd.tsm.operations.normalize_settings`.
 
-``large=True`` adds a generated "Flips" tree of 3,000 groups holding 30,000 synthetic commodities
+``large=True`` adds a generated "Flips" tree of 3,151 groups holding 30,000 synthetic commodities
 (ids 900000+, see ``synthetic_commodity``), the scale of an imported gold-making group pack.
 """
 

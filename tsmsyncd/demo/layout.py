@@ -13,7 +13,9 @@ per-character folders. The sandbox always has, whatever the region offers:
   Classic progression alike; Era's operations carry the most flavor-specific fields), one profile.
 
 ``size="large"`` gives the main account old alts on every other realm of the region, as a long-time player's
-file has, and spreads its ~50 MB of accounting over them (TSM keeps ≤ 55,000 records per kind and realm).
+file has, and spreads its ~50 MB of accounting over them, which keeps each realm under TSM's 55,000 records
+per kind in "us" and "eu" (10 and 8 realms); "kr" and "tw" have one realm each, whose ledger then holds more
+than TSM itself would keep.
 """
 
 from __future__ import annotations
