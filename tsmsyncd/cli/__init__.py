@@ -19,7 +19,9 @@ from pathlib import Path
 
 from tsmsyncd import __version__
 from tsmsyncd.cli.args import FLAVOR_HELP, flavor
+from tsmsyncd.cli.autostart import add_autostart_commands
 from tsmsyncd.cli.groups import add_group_commands
+from tsmsyncd.cli.installs import add_installs_commands
 from tsmsyncd.cli.market import add_market_commands
 from tsmsyncd.cli.output import prepare_streams, say
 from tsmsyncd.config import data_dir
@@ -75,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_backup_commands(commands)
     add_market_commands(commands)
     add_group_commands(commands)
+    add_installs_commands(commands)
+    add_autostart_commands(commands)
     return parser
 
 
