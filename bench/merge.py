@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from sv_factory import accounting_heavy  # noqa: E402
 
-from tsmsyncd.groups.groupset import GroupSet  # noqa: E402
+from tsmsyncd.store.backups import BackupStore  # noqa: E402
 from tsmsyncd.sync.apply import Merger  # noqa: E402
-from tsmsyncd.sync.backups import BackupStore  # noqa: E402
+from tsmsyncd.tsm.groupset import GroupSet  # noqa: E402
 from tsmsyncd.tsm.luasandbox import LuaSandbox  # noqa: E402
 
 

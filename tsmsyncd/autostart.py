@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tsmsyncd.errors import InputError
-from tsmsyncd.sync.atomic import fsync_dir, write_atomic  # the one import of the atomic writer (may move to store/)
+from tsmsyncd.store.atomic import fsync_dir, write_atomic  # the one import of the atomic writer (may move to store/)
 
 __all__ = [
     "APPROVED_KEY", "Autostart", "AutostartChange", "AutostartStatus", "Backend", "LABELS", "LAUNCH_AGENT_LABEL",

@@ -22,6 +22,8 @@ import platformdirs
 
 from tsmsyncd.errors import SettingsError
 from tsmsyncd.jsondoc import JsonDocError, parse
+from tsmsyncd.store.atomic import write_atomic
+from tsmsyncd.wow.flavor import Flavor
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -37,7 +39,7 @@ __all__ = [
 DEFAULT_API_URL = "https://{region}.api.blizzard.com"
 DEFAULT_OAUTH_URL = "https://oauth.battle.net/token"  # one token works on every regional API host
 REGIONS = ("us", "eu", "kr", "tw")
-FLAVORS = ("retail", "classic", "classic-era")
+_LISTS = {"realms": "a list of realm ids", "wow_roots": "a list of folder paths"}
 _ENV = {
     "api_url": "TSMSYNCD_BLIZZARD_API_URL",
     "oauth_url": "TSMSYNCD_BLIZZARD_OAUTH_URL",
@@ -72,8 +74,9 @@ def database_path(environ: Mapping[str, str] = os.environ) -> Path:
 @dataclass(frozen=True)
 class Settings:
     region: str = "us"
-    flavor: str = "retail"
+    flavor: Flavor = Flavor.RETAIL
     realms: tuple[int, ...] = ()  # connected realm ids to refresh
+    wow_roots: tuple[str, ...] = ()  # install folders to add to discovery (TSMSYNCD_WOW_ROOTS replaces it)
     client_id: str = ""
     client_secret: str = field(default="", repr=False)
     api_url: str = DEFAULT_API_URL
@@ -81,8 +84,12 @@ class Settings:
 
     def __post_init__(self) -> None:
         check_region(self.region)
-        if self.flavor not in FLAVORS:
-            raise SettingsError("flavor", f"{self.flavor!r} is not one of {', '.join(FLAVORS)}")
+        try:
+            object.__setattr__(self, "flavor", Flavor.parse(self.flavor))
+        except ValueError as exc:
+            raise SettingsError("flavor", str(exc).removeprefix("flavor: ")) from exc
+        if not all(isinstance(r, str) and r.strip() and len(r) < 4096 for r in self.wow_roots):
+            raise SettingsError("wow_roots", "must be a list of folder paths")
         if not all(type(r) is int and 0 < r < 2**31 for r in self.realms):
             raise SettingsError("realms", "must be a list of connected realm ids (whole numbers)")
         for name in ("client_id", "client_secret"):
@@ -100,6 +107,8 @@ class Settings:
         """The settings as shown to anyone: the secret is only said to be set, never shown."""
         shown = asdict(self)
         shown["realms"] = list(self.realms)
+        shown["wow_roots"] = list(self.wow_roots)
+        shown["flavor"] = str(self.flavor)
         shown["client_secret"] = "(set)" if self.client_secret else ""
         return shown
 
@@ -122,26 +131,27 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     unknown = sorted(set(stored) - known)
     if unknown:
         raise SettingsError(unknown[0], "is not a setting")
-    if isinstance(stored.get("realms"), list):
-        stored["realms"] = tuple(stored["realms"])  # type: ignore[arg-type]
+    for name in _LISTS:
+        if isinstance(stored.get(name), list):
+            stored[name] = tuple(stored[name])  # type: ignore[arg-type]  # JSON lists; validated below
     for name, var in _ENV.items():
         if environ.get(var):
             stored[name] = environ[var]
     for name, value in stored.items():
-        expected = tuple if name == "realms" else str
+        expected = tuple if name in _LISTS else str
         if not isinstance(value, expected):
-            raise SettingsError(name, f"must be {'a list of realm ids' if expected is tuple else 'text'}")
-    return Settings(**stored)  # type: ignore[arg-type]
+            raise SettingsError(name, f"must be {_LISTS.get(name, 'text')}")
+    return Settings(**stored)  # type: ignore[arg-type]  # every key is a field, every value checked above
 
 
 def save_settings(settings: Settings, environ: Mapping[str, str] = os.environ) -> Path:
     """Write the settings atomically, readable by the user only (it may hold the client secret)."""
-    from tsmsyncd.sync.atomic import write_atomic  # config sits below the services; import where used
-
     folder = data_dir(environ)
     folder.mkdir(parents=True, exist_ok=True)
     data = asdict(replace(settings))
     data["realms"] = list(settings.realms)
+    data["wow_roots"] = list(settings.wow_roots)
+    data["flavor"] = str(settings.flavor)
     path = folder / "settings.json"
     write_atomic(path, json.dumps(data, indent=2).encode() + b"\n", mode=0o600)
     return path

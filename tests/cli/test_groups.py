@@ -6,19 +6,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from test_market import env, fake, tsmsyncd  # noqa: F401  (fixtures shared with the market commands)
+from clirun import tsmsyncd
 
-from tsmsyncd.groups.groupset import GroupSet
+from tsmsyncd.tsm.groupset import GroupSet
 
 
-async def refreshed(env: dict[str, str], fake, hours: int = 3) -> None:  # noqa: F811
+async def refreshed(env: dict[str, str], fake, hours: int = 3) -> None:
     for _ in range(hours):
         code, _, err = await tsmsyncd(env, "refresh", "--once", "--realm", "4")
         assert code == 0, err
         fake.advance()
 
 
-async def test_preview_generate_and_diff(env, fake, tmp_path: Path) -> None:  # noqa: F811
+async def test_preview_generate_and_diff(env, fake, tmp_path: Path) -> None:
     code, _, err = await tsmsyncd(env, "groups", "preview", "--realm", "4")
     assert code == 1 and "run `tsmsyncd refresh --once --region us --realm 4` first" in err
     await refreshed(env, fake)
@@ -38,7 +38,7 @@ async def test_preview_generate_and_diff(env, fake, tmp_path: Path) -> None:  # 
     assert code == 0 and "against version 1" in out and "no changes" in out
 
 
-async def test_rules_can_be_listed_shown_added_disabled_and_removed(env, tmp_path: Path) -> None:  # noqa: F811
+async def test_rules_can_be_listed_shown_added_disabled_and_removed(env, tmp_path: Path) -> None:
     code, out, _ = await tsmsyncd(env, "groups", "rules", "list")
     assert code == 0 and [line.split()[1] for line in out.splitlines()] == ["Flips", "Deals", "Rising", "Crafting"]
     code, out, _ = await tsmsyncd(env, "groups", "rules", "show", "deals")
@@ -62,7 +62,7 @@ async def test_rules_can_be_listed_shown_added_disabled_and_removed(env, tmp_pat
     assert code == 1 and "there is no rule named 'Nope'" in err
 
 
-async def test_diff_says_how_many_more_it_did_not_list(env, fake) -> None:  # noqa: F811
+async def test_diff_says_how_many_more_it_did_not_list(env, fake) -> None:
     """Issue 10, class 7: a cut list says so ("… and N more"), so nobody takes ten lines for the whole."""
     await refreshed(env, fake)
     assert (await tsmsyncd(env, "groups", "generate", "--realm", "4"))[0] == 0

@@ -3,45 +3,10 @@ Blizzard server over loopback, with the settings a player would give them throug
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
-from tsmsyncd.blizzard.fake import FakeBlizzard
-
-SECRET = "fake-client-secret"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBlizzard]:
-    async with FakeBlizzard(commodity_rows=2000, realm_rows=1500) as server:
-        yield server
-
-
-@pytest.fixture
-def env(fake: FakeBlizzard, tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "TSMSYNCD_HOME": str(tmp_path / "home"),
-        "TSMSYNCD_BLIZZARD_API_URL": fake.api_url,
-        "TSMSYNCD_BLIZZARD_OAUTH_URL": fake.oauth_url,
-        "TSMSYNCD_BLIZZARD_CLIENT_ID": "fake-client-id",
-        "TSMSYNCD_BLIZZARD_CLIENT_SECRET": SECRET,
-    }
-
-
-async def tsmsyncd(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tsmsyncd", *args, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    return proc.returncode or 0, out.decode(), err.decode()
+from clirun import SECRET, tsmsyncd
 
 
 async def test_realms_list_prints_connected_realms_with_their_names(env) -> None:

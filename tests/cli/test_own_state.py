@@ -9,14 +9,14 @@ import json
 import sqlite3
 from pathlib import Path
 
-from test_market import env, fake, tsmsyncd  # noqa: F401  (fixtures shared with the market commands)
+from clirun import tsmsyncd
 
 
 def home(environment: dict[str, str]) -> Path:
     return Path(environment["TSMSYNCD_HOME"])
 
 
-async def test_a_garbage_database_is_set_aside_and_a_new_one_started(env, fake) -> None:  # noqa: F811
+async def test_a_garbage_database_is_set_aside_and_a_new_one_started(env, fake) -> None:
     home(env).mkdir(parents=True, exist_ok=True)
     (home(env) / "tsmsyncd.db").write_bytes(b"this is not sqlite" * 100)
     code, out, err = await tsmsyncd(env, "groups", "rules", "list")
@@ -26,7 +26,7 @@ async def test_a_garbage_database_is_set_aside_and_a_new_one_started(env, fake) 
     assert "Flips" in out
 
 
-async def test_a_truncated_database_keeps_the_players_rules(env, fake, tmp_path: Path) -> None:  # noqa: F811
+async def test_a_truncated_database_keeps_the_players_rules(env, fake, tmp_path: Path) -> None:
     mine = tmp_path / "mine.json"
     mine.write_text(json.dumps({"name": "Cheap Herbs", "criteria": {"where": "min_buyout < 50s"}}))
     assert (await tsmsyncd(env, "groups", "rules", "add", str(mine)))[0] == 0
@@ -43,7 +43,7 @@ async def test_a_truncated_database_keeps_the_players_rules(env, fake, tmp_path:
     assert "Cheap" in out
 
 
-async def test_a_broken_rule_row_is_shown_and_can_be_removed(env, fake) -> None:  # noqa: F811
+async def test_a_broken_rule_row_is_shown_and_can_be_removed(env, fake) -> None:
     assert (await tsmsyncd(env, "groups", "rules", "list"))[0] == 0  # seeds the templates
     conn = sqlite3.connect(home(env) / "tsmsyncd.db")
     with conn:
@@ -61,7 +61,7 @@ async def test_a_broken_rule_row_is_shown_and_can_be_removed(env, fake) -> None:
     assert "BROKEN" not in out and "Deals" not in out
 
 
-async def test_tsmsyncd_home_naming_a_file_is_one_line(env, fake, tmp_path: Path) -> None:  # noqa: F811
+async def test_tsmsyncd_home_naming_a_file_is_one_line(env, fake, tmp_path: Path) -> None:
     a_file = tmp_path / "not-a-folder"
     a_file.write_text("x")
     code, out, err = await tsmsyncd({**env, "TSMSYNCD_HOME": str(a_file)}, "groups", "rules", "list")
@@ -69,7 +69,7 @@ async def test_tsmsyncd_home_naming_a_file_is_one_line(env, fake, tmp_path: Path
                                          "it at a folder (it is created if missing)")
 
 
-async def test_out_into_a_missing_folder_or_onto_a_folder_is_refused_first(env, fake, tmp_path: Path) -> None:  # noqa: F811
+async def test_out_into_a_missing_folder_or_onto_a_folder_is_refused_first(env, fake, tmp_path: Path) -> None:
     assert (await tsmsyncd(env, "refresh", "--once", "--realm", "4"))[0] == 0
     for out_path, phrase in ((tmp_path / "nowhere" / "g.json", "does not exist"), (tmp_path, "is a folder")):
         code, out, err = await tsmsyncd(env, "groups", "generate", "--realm", "4", "--out", str(out_path))
@@ -78,7 +78,7 @@ async def test_out_into_a_missing_folder_or_onto_a_folder_is_refused_first(env, 
     assert "nothing stored yet" in out  # the refused commands stored no version either
 
 
-async def test_deep_json_and_huge_numbers_in_our_documents_name_the_file(env, fake, tmp_path: Path) -> None:  # noqa: F811
+async def test_deep_json_and_huge_numbers_in_our_documents_name_the_file(env, fake, tmp_path: Path) -> None:
     home(env).mkdir(parents=True, exist_ok=True)
     settings = home(env) / "settings.json"
     for text, phrase in (("[" * 100_000, "nests more than 64 levels deep"),
@@ -98,7 +98,7 @@ async def test_deep_json_and_huge_numbers_in_our_documents_name_the_file(env, fa
     assert code == 1 and "GroupSet file: nests more than 64 levels deep" in err
 
 
-async def test_a_setting_has_one_name_in_every_message(env, fake) -> None:  # noqa: F811
+async def test_a_setting_has_one_name_in_every_message(env, fake) -> None:
     """``client_id`` is the key in settings.json, so every message about it says ``client_id``."""
     home(env).mkdir(parents=True, exist_ok=True)
     (home(env) / "settings.json").write_text('{"client_id": "two words"}')

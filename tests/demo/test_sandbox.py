@@ -13,9 +13,9 @@ import pytest
 from tsmsyncd.blizzard.catalog import CONNECTED_REALMS, ITEMS_BY_ID, PETS
 from tsmsyncd.demo.sandbox import INSTALL_NAME, RECORD_NAME, Sandbox, SandboxFile, build_sandbox
 from tsmsyncd.errors import InputError, SettingsError
-from tsmsyncd.groups.groupset import GroupSet
+from tsmsyncd.store.backups import BackupStore
 from tsmsyncd.sync.apply import Merger
-from tsmsyncd.sync.backups import BackupStore
+from tsmsyncd.tsm.groupset import GroupSet
 from tsmsyncd.tsm.luascan import scan_entries, scan_global_table
 from tsmsyncd.tsm.merge import is_managed
 from tsmsyncd.tsm.operations import COMMON_KEYS, MAX_OPERATIONS, MODULES, fields

@@ -14,8 +14,12 @@ import pytest
 from tsmsyncd.blizzard.client import BlizzardClient, Credentials
 from tsmsyncd.blizzard.fake import FakeBlizzard
 from tsmsyncd.blizzard.ratelimit import RetryPolicy
-from tsmsyncd.db import Database, Source
-from tsmsyncd.sync.refresh import DbWriter, Refresher
+from tsmsyncd.db import items as idb
+from tsmsyncd.db import market as mdb
+from tsmsyncd.db import realms as rdb
+from tsmsyncd.market.sources import RealmKey, Source
+from tsmsyncd.store.writer import DbWriter
+from tsmsyncd.sync.refresh import Refresher
 
 REALM = 4
 
@@ -45,7 +49,7 @@ async def refresher(fake: FakeBlizzard, db: DbWriter) -> AsyncIterator[Refresher
 
 
 async def first_item(db: DbWriter, fake: FakeBlizzard) -> str:
-    frame = await db(Database.latest_metrics, [Source("us", "realm", REALM)], fake.now)
+    frame = await db(mdb.latest_metrics, [Source("us", "realm", REALM)], fake.now)
     return str(frame["item"].iloc[0])
 
 
@@ -70,15 +74,15 @@ async def test_the_next_hour_brings_a_sales_estimate(refresher, fake, db) -> Non
 async def test_a_failure_keeps_the_last_good_data_and_is_reported(refresher, fake, db, fault) -> None:
     await refresher.refresh("us", [REALM])
     item = await first_item(db, fake)
-    before = await db(Database.item_market, item, "us", REALM, fake.now)
+    before = await db(mdb.item_market, item, RealmKey("us", REALM), fake.now)
     fake.advance()
     fake.fault(fault, count=None, path="/connected-realm/4/auctions", mode="short", delay=2.0)
     outcomes = {o.source.key: o for o in await refresher.refresh("us", [REALM])}
     assert outcomes["us/commodities"].status == "updated"  # one bad source does not stop the others
     failed = outcomes["us/realm/4"]
     assert failed.status == "error" and failed.error
-    assert await db(Database.item_market, item, "us", REALM, fake.now) == before
-    state = await db(Database.source_state, Source("us", "realm", REALM))
+    assert await db(mdb.item_market, item, RealmKey("us", REALM), fake.now) == before
+    state = await db(mdb.source_state, Source("us", "realm", REALM))
     assert state.last_error == failed.error and state.last_modified is not None
 
 
@@ -93,7 +97,7 @@ async def test_a_snapshot_that_stops_updating_is_only_ever_not_modified(refreshe
 async def test_the_realm_list_is_stored_with_names(refresher, db) -> None:
     realms = await refresher.realm_list("us")
     assert {r.name for r in realms if r.connected_realm_id == REALM} == {"Kilrogg", "Winterhoof"}
-    stored = await db(Database.realms, "us")
+    stored = await db(rdb.realms, "us")
     assert set(stored) == set(realms)
 
 
@@ -111,7 +115,7 @@ async def test_item_names_and_classes_are_fetched_once_for_items_seen(refresher,
     assert all(r.headers["Battlenet-Namespace"] == "static-us" for r in asked)
     again, _ = await refresher.fill_item_info("us", limit=25)
     already = {int(r.path.rsplit("/", 1)[1]) for r in asked if r.status == 200}
-    infos = await db(Database.item_info, sorted(already))
+    infos = await db(idb.item_info, sorted(already))
     assert set(infos) == already and all(i.name and i.item_class >= 0 for i in infos.values())
     later = [r for r in fake.requests if "/data/wow/item/" in r.path][len(asked):]
     assert not {int(r.path.rsplit("/", 1)[1]) for r in later} & already  # each item is asked for once

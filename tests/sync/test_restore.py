@@ -12,10 +12,10 @@ from sv_factory import render, tsm_db
 
 from tsmsyncd.cli import main
 from tsmsyncd.errors import ApplyError, BackupError, GameRunningError
-from tsmsyncd.groups.groupset import GroupSet
+from tsmsyncd.store.backups import BackupStore
 from tsmsyncd.sync.apply import Merger
-from tsmsyncd.sync.backups import BackupStore
 from tsmsyncd.sync.restore import Restorer
+from tsmsyncd.tsm.groupset import GroupSet
 
 GROUPSET = {"format": "tsmsyncd.groupset/1", "root": "TSM Sync",
             "groups": [{"path": ["Flips"], "items": ["i:2447"], "operations": {}}], "operations": {}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tsmsyncd.errors import InputError
-from tsmsyncd.groups.groupset import GroupSet
+from tsmsyncd.tsm.groupset import GroupSet
 from tsmsyncd.tsm.merge import plan_merge
 from tsmsyncd.tsm.operations import MODULES, Flavor
 

@@ -30,11 +30,11 @@ import orjson
 from tsmsyncd.blizzard.ratelimit import RateLimiter, RetryPolicy, Slot
 from tsmsyncd.config import DEFAULT_API_URL, DEFAULT_OAUTH_URL, check_region
 from tsmsyncd.errors import ApiError, CredentialsError, SettingsError, SnapshotError
+from tsmsyncd.wow.flavor import Flavor
 
 __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_OAUTH_URL",
-    "FLAVORS",
     "BlizzardClient",
     "Credentials",
     "Fetched",
@@ -45,8 +45,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Namespace family per game flavor: retail, progression Classic, Classic Era (reference §2).
-FLAVORS = {"retail": "", "classic": "classic-", "classic-era": "classic1x-"}
 LOCALES = {"us": "en_US", "eu": "en_GB", "kr": "ko_KR", "tw": "zh_TW"}
 CLASSIC_HOUSES = {2: "Alliance", 6: "Horde", 7: "Neutral"}
 MAX_BODY = 512 * 2**20  # a region's commodities are tens of MB; anything near this is not an auction dump
@@ -144,7 +142,7 @@ class BlizzardClient:
 
     # -- endpoints -------------------------------------------------------------------------------------
 
-    async def connected_realm_ids(self, region: str, flavor: str = "retail") -> list[int]:
+    async def connected_realm_ids(self, region: str, flavor: Flavor | str = Flavor.RETAIL) -> list[int]:
         doc = await self._json(region, "/data/wow/connected-realm/index", _ns("dynamic", region, flavor))
         refs = _field(doc, "connected_realms", list)
         ids = sorted({int(m.group(1)) for ref in refs if (m := _REALM_HREF.search(str(_href(ref))))})
@@ -152,7 +150,9 @@ class BlizzardClient:
             raise SnapshotError("connected realm index: no realm ids in connected_realms[].href")
         return ids
 
-    async def connected_realm(self, region: str, connected_realm_id: int, flavor: str = "retail") -> list[RealmDoc]:
+    async def connected_realm(
+        self, region: str, connected_realm_id: int, flavor: Flavor | str = Flavor.RETAIL
+    ) -> list[RealmDoc]:
         locale = LOCALES[region]
         doc = await self._json(region, f"/data/wow/connected-realm/{connected_realm_id}",
                                _ns("dynamic", region, flavor), locale=locale)
@@ -173,7 +173,7 @@ class BlizzardClient:
     async def commodities(self, region: str, since: str | None = None) -> Fetched:
         return await self._get(region, "/data/wow/auctions/commodities", _ns("dynamic", region, "retail"), since=since)
 
-    async def classic_houses(self, region: str, connected_realm_id: int, flavor: str) -> dict[int, str]:
+    async def classic_houses(self, region: str, connected_realm_id: int, flavor: Flavor | str) -> dict[int, str]:
         doc = await self._json(region, f"/data/wow/connected-realm/{connected_realm_id}/auctions/index",
                                _ns("dynamic", region, flavor), locale=LOCALES[region])
         houses = {}
@@ -183,12 +183,12 @@ class BlizzardClient:
         return houses or dict(CLASSIC_HOUSES)
 
     async def classic_auctions(
-        self, region: str, connected_realm_id: int, house_id: int, flavor: str, since: str | None = None
+        self, region: str, connected_realm_id: int, house_id: int, flavor: Flavor | str, since: str | None = None
     ) -> Fetched:
         path = f"/data/wow/connected-realm/{connected_realm_id}/auctions/{house_id}"
         return await self._get(region, path, _ns("dynamic", region, flavor), since=since)
 
-    async def item(self, region: str, item_id: int, flavor: str = "retail") -> ItemDoc:
+    async def item(self, region: str, item_id: int, flavor: Flavor | str = Flavor.RETAIL) -> ItemDoc:
         locale = LOCALES[region]
         doc = await self._json(region, f"/data/wow/item/{item_id}", _ns("static", region, flavor), locale=locale)
         where = f"item {item_id}"
@@ -362,10 +362,12 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return max(0.0, (when - datetime.now(when.tzinfo)).total_seconds())
 
 
-def _ns(kind: str, region: str, flavor: str) -> str:
-    if flavor not in FLAVORS:
-        raise SettingsError("flavor", f"{flavor!r} is not one of {', '.join(FLAVORS)}")
-    return f"{kind}-{FLAVORS[flavor]}{region}"
+def _ns(kind: str, region: str, flavor: Flavor | str) -> str:
+    """Blizzard's namespace (reference §2): ``dynamic-us``, ``static-classic1x-eu``..."""
+    try:
+        return Flavor.parse(flavor).namespace(kind, region)
+    except ValueError as exc:
+        raise SettingsError("flavor", str(exc).removeprefix("flavor: ")) from exc
 
 
 def _field(doc: object, name: str, kind: type | tuple[type, ...], where: str = "response") -> Any:

@@ -1,26 +1,27 @@
 """``tsmsyncd groups preview|generate|diff`` and ``tsmsyncd groups rules list|show|add|remove|enable|disable``.
 
 Everything runs on stored market data (``tsmsyncd refresh`` fills it); nothing here talks to Blizzard.
+pandas and the database are imported only when one of these commands runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from tsmsyncd.cli.args import output_path, realm_id
-from tsmsyncd.cli.output import say
-from tsmsyncd.config import database_path, load_settings
+from tsmsyncd.cli.output import say, say_json
 from tsmsyncd.errors import InputError
-from tsmsyncd.groups.generate import Generated
-from tsmsyncd.sync.atomic import write_atomic
-from tsmsyncd.sync.groups import BrokenRule, GroupService
-from tsmsyncd.sync.refresh import DbWriter
+
+if TYPE_CHECKING:
+    from tsmsyncd.app import Services
+    from tsmsyncd.groups.generate import Generated
+    from tsmsyncd.market.sources import RealmKey
+    from tsmsyncd.sync.groups import GroupService
 
 __all__ = ["add_group_commands"]
 
@@ -60,26 +61,20 @@ def add_group_commands(commands: argparse._SubParsersAction) -> None:
         sub.set_defaults(run=run_rule_action)
 
 
-def _service_call(args: argparse.Namespace, work: Callable[[GroupService, datetime], T]) -> T:
-    settings = load_settings()
-    db = DbWriter(database_path())
-    now = datetime.now(UTC)
-    for notice in db.notices:
-        say(f"tsmsyncd: note: {notice}", err=True)
-    try:
-        return db.run(lambda d: work(GroupService(d, realms=settings.realms), now))
-    finally:
-        db.close()
+def _service_call(args: argparse.Namespace, work: Callable[[GroupService, datetime], Awaitable[T]]) -> T:
+    from tsmsyncd.cli.runtime import run_services
+
+    async def call(services: Services) -> T:
+        return await work(services.groups, datetime.now(UTC))
+
+    return run_services(call)
 
 
-def _region(args: argparse.Namespace) -> str:
-    return getattr(args, "region", None) or load_settings().region
+def _realm(args: argparse.Namespace) -> RealmKey:
+    from tsmsyncd.config import load_settings
+    from tsmsyncd.market.sources import RealmKey
 
-
-def _report(generated: Generated) -> dict:
-    return {"content_hash": generated.content_hash, "asked": generated.asked, "cap": generated.cap,
-            "capped": generated.capped, "overlaps": generated.overlaps,
-            "groups": [g.as_json() for g in generated.groups]}
+    return RealmKey(getattr(args, "region", None) or load_settings().region, args.realm)
 
 
 def _report_text(generated: Generated) -> str:
@@ -103,29 +98,29 @@ def _report_text(generated: Generated) -> str:
 
 
 def run_preview(args: argparse.Namespace) -> int:
-    region = _region(args)
-    generated = _service_call(args, lambda s, now: s.preview(region, args.realm, now))
+    realm = _realm(args)
+    generated = _service_call(args, lambda s, now: s.preview(realm, now))
     if args.json:
-        say(json.dumps({"groupset": generated.groupset.to_dict(), "report": _report(generated)}, indent=1,
-                         ensure_ascii=False))
+        say_json({"groupset": generated.groupset.to_dict(), "report": generated.as_json()}, indent=1)
     else:
         say(_report_text(generated))
     return 0
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    region = _region(args)
+    from tsmsyncd.store.atomic import write_atomic
+
+    realm = _realm(args)
     if args.out:
         output_path(args.out)  # a bad --out is refused before anything is generated or stored
-    stored = _service_call(args, lambda s, now: s.generate(region, args.realm, now))
+    stored = _service_call(args, lambda s, now: s.generate(realm, now))
     if args.out:
         try:
             write_atomic(args.out, stored.generated.groupset.to_json().encode("utf-8"))
         except OSError as exc:
             raise InputError(f"--out {args.out}: cannot write it ({exc.strerror or exc})") from exc
     if args.json:
-        say(json.dumps({"version": stored.version, "new": stored.new, "report": _report(stored.generated)},
-                         indent=1))
+        say_json(stored.as_json(), indent=1)
     else:
         say(_report_text(stored.generated))
         state = "new version" if stored.new else "unchanged; still version"
@@ -134,10 +129,10 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    region = _region(args)
-    version, changes = _service_call(args, lambda s, now: s.diff(region, args.realm, now))
+    realm = _realm(args)
+    version, changes = _service_call(args, lambda s, now: s.diff(realm, now))
     if args.json:
-        say(json.dumps({"against_version": version, "changes": changes}, indent=1))
+        say_json({"against_version": version, "changes": changes}, indent=1)
         return 0
     say(f"against version {version}" if version else "nothing stored yet: everything would be new")
     for change in changes:
@@ -154,10 +149,11 @@ def run_diff(args: argparse.Namespace) -> int:
 
 
 def run_rules_list(args: argparse.Namespace) -> int:
+    from tsmsyncd.sync.groups import BrokenRule
+
     rules = _service_call(args, lambda s, now: s.rule_rows(now))
     if args.json:
-        say(json.dumps([r.as_json() if isinstance(r, BrokenRule) else r.to_dict() for r in rules], indent=1,
-                       ensure_ascii=False))
+        say_json([r.as_json() if isinstance(r, BrokenRule) else r.to_dict() for r in rules], indent=1)
         return 0
     for rule in rules:
         if isinstance(rule, BrokenRule):

@@ -31,7 +31,7 @@ from pathlib import Path
 from tsmsyncd.demo.content import account_file
 from tsmsyncd.demo.layout import AccountPlan, Character, plan_accounts
 from tsmsyncd.errors import InputError
-from tsmsyncd.sync.atomic import write_atomic
+from tsmsyncd.store.atomic import write_atomic
 from tsmsyncd.wow.flavor import Flavor
 
 __all__ = ["INSTALL_NAME", "RECORD_NAME", "Sandbox", "SandboxFile", "SandboxProfile", "build_sandbox"]

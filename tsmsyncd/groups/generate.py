@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from tsmsyncd.errors import RuleError
-from tsmsyncd.groups.groupset import FORMAT, GroupSet
 from tsmsyncd.groups.rules import GroupConfig, Rule
+from tsmsyncd.tsm.groupset import FORMAT, GroupSet
 
 __all__ = ["DEFAULT_CAP", "Generated", "GroupReport", "Membership", "generate", "groupset_diff", "item_sort_key"]
 
@@ -71,6 +71,11 @@ class Generated:
     @property
     def capped(self) -> int:
         return max(0, self.asked - self.cap)
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as the CLI, the API and the UI show it (the GroupSet itself is ``groupset``)."""
+        return {"content_hash": self.content_hash, "asked": self.asked, "cap": self.cap, "capped": self.capped,
+                "overlaps": self.overlaps, "groups": [g.as_json() for g in self.groups]}
 
 
 def generate(

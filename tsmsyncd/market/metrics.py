@@ -14,13 +14,16 @@ Prices are integer copper per unit and quantities integer units. Every compariso
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
 __all__ = [
     "MAX_SNAPSHOT_GAP_HOURS",
+    "SalesEstimate",
+    "sales_between",
     "SALES_CAVEATS",
     "WEIGHTS",
     "AuctionIndex",
@@ -354,3 +357,30 @@ def sold_per_day(sold_units: float, hours_covered: float) -> float:
     if sold_units < 0:
         raise ValueError(f"sold_units must not be negative, got {sold_units}")
     return float(sold_units) * 24.0 / float(hours_covered)
+
+
+@dataclass(frozen=True)
+class SalesEstimate:
+    """Estimated units sold per item between two consecutive snapshots of one source."""
+
+    since: datetime  # the earlier snapshot's time
+    hours: float
+    units: dict[str, int]  # item string → units, sold > 0 only
+
+    @property
+    def total(self) -> int:
+        return int(sum(self.units.values()))
+
+
+def sales_between(previous: AuctionIndex | None, previous_at: datetime | None, current: AuctionIndex,
+                  at: datetime, item_key: Callable[[int], str]) -> SalesEstimate | None:
+    """The estimate from the previous snapshot's index to this one, or None when the two are not
+    consecutive (none yet, a gap over ``MAX_SNAPSHOT_GAP_HOURS``, or an older snapshot arriving late):
+    across a gap every auction would look sold. Pure: the caller reads and stores."""
+    if previous is None or previous_at is None:
+        return None
+    hours = (at - previous_at).total_seconds() / 3600
+    if not 0 < hours <= MAX_SNAPSHOT_GAP_HOURS:
+        return None
+    items, units = estimate_sold(previous, current)
+    return SalesEstimate(previous_at, hours, {item_key(int(c)): int(u) for c, u in zip(items, units, strict=True)})

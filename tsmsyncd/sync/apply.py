@@ -28,54 +28,54 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
-import lupa.lua51 as lua51
-
-from tsmsyncd.errors import (
-    ApplyError,
-    FileChangedError,
-    ProfileError,
-    SavedVariablesError,
-    TsmSyncError,
-    VerifyError,
-)
-from tsmsyncd.groups.groupset import GroupSet
-from tsmsyncd.sync.atomic import remove_stale_temps, write_atomic
-from tsmsyncd.sync.backups import Backup, BackupStore, PendingBackup
-from tsmsyncd.sync.playerfile import PlayerFile
-from tsmsyncd.sync.roots import RootRecord
-from tsmsyncd.tsm.luaformat import lua_shape, splice
-from tsmsyncd.tsm.luasandbox import LuaLimits, to_python
-from tsmsyncd.tsm.luascan import EntryLayout
-from tsmsyncd.tsm.merge import MergePlan, is_managed, plan_merge, profile_keys
-from tsmsyncd.tsm.operations import Flavor
-from tsmsyncd.tsm.savedvars import (
-    DB_NAME,
-    GROUPS_SUFFIX,
-    SHARED_OPERATIONS_KEYS,
-    ParseJob,
-    Preview,
-    SavedVariables,
-    TsmMeta,
-    load_chunk,
-)
+from tsmsyncd.errors import ApplyError, FileChangedError, TsmSyncError, VerifyError
+from tsmsyncd.store.atomic import remove_stale_temps, write_atomic
+from tsmsyncd.store.backups import Backup, BackupStore, PendingBackup
+from tsmsyncd.store.playerfile import PlayerFile
+from tsmsyncd.store.roots import RootRecord
+from tsmsyncd.tsm.groupset import GroupSet
+from tsmsyncd.tsm.luasandbox import LuaLimits
+from tsmsyncd.tsm.merge import MergePlan
+from tsmsyncd.tsm.planning import plan_target, verify_bytes
+from tsmsyncd.tsm.savedvars import ParseJob
 from tsmsyncd.wow.process import GameProcess, games_blocking, require_closed
 
-__all__ = ["MergeOutcome", "Merger", "select_profiles"]
+__all__ = ["MergeOutcome", "MergeStatus", "Merger"]
+
+
+class MergeStatus(StrEnum):
+    APPLIED = "applied"  # the file was replaced
+    UNCHANGED = "unchanged"  # the file already holds this GroupSet: nothing written
+    DRY_RUN = "dry-run"  # planned and reported, nothing written
 
 
 @dataclass(frozen=True)
 class MergeOutcome:
-    status: str  # "applied", "unchanged" or "dry-run"
+    status: MergeStatus
     path: Path
     profiles: tuple[str, ...]
     plan: MergePlan
     backup: Backup | None = None
     timings: dict[str, float] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, object]:
+        """The plan and the result, as the CLI's ``--json``, the API and history show them."""
+        report = self.plan.report
+        return {
+            "status": str(self.status),
+            "file": str(self.path),
+            "profiles": list(self.profiles),
+            "changed_keys": sorted(self.plan.changes),
+            "report": asdict(report) if report else None,
+            "backup": self.backup.as_json() if self.backup else None,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
 
 
 class _Speculative:
@@ -124,6 +124,7 @@ class Merger:
     backups: BackupStore
     games: Callable[[Path], Sequence[GameProcess]] = games_blocking
     limits: LuaLimits | None = None
+    compact: Callable[[Path], None] = lambda path: None  # after a merge: what happens to older backups
 
     def merge(
         self, path: Path, groupset: GroupSet, profiles: Sequence[str] = (), *, dry_run: bool = False,
@@ -148,10 +149,11 @@ class Merger:
                 if backup is not None:
                     backup.release()
                 _free_later(job)
-        if outcome.status in ("applied", "unchanged"):
+        if outcome.status is not MergeStatus.DRY_RUN:
             record.add(groupset.root, outcome.profiles)
         if outcome.backup is not None:
             self.backups.prune(path)
+            self.compact(path)  # the newest stays where the outcome says; older ones are compressed
         return outcome
 
     def _merge(
@@ -159,10 +161,11 @@ class Merger:
         job: ParseJob, clock: _Clock, owned: frozenset[str], adopt: bool,
     ) -> MergeOutcome:
         path = original.path
-        sv, chosen, plan, new_data = self._plan(job, groupset, profiles, owned, adopt)
+        sv, chosen, plan, new_data = plan_target(job, groupset, profiles, owned, adopt)
         clock.lap("load+plan+splice")
         if new_data is None or backup is None:
-            return MergeOutcome("unchanged" if plan.unchanged else "dry-run", path, chosen, plan, None, clock.timings)
+            status = MergeStatus.UNCHANGED if plan.unchanged else MergeStatus.DRY_RUN
+            return MergeOutcome(status, path, chosen, plan, None, clock.timings)
         # Lua checks the new bytes while they are written and fsynced and the backup is made durable.
         checking = job.then(lambda sv: verify_bytes(sv, new_data, plan))
         written = self._write(original, new_data, checking, backup)
@@ -170,31 +173,7 @@ class Merger:
         clock.lap("write+verify")
         self._confirm(original.real, written, made)
         clock.lap("confirm")
-        return MergeOutcome("applied", path, chosen, plan, made, clock.timings)
-
-    def _plan(
-        self, job: ParseJob, groupset: GroupSet, profiles: Sequence[str], owned: frozenset[str], adopt: bool,
-    ) -> tuple[SavedVariables, tuple[str, ...], MergePlan, bytes | None]:
-        """Plan and splice from the preview while Lua still loads the whole file; keep that work only if
-        the full load then agrees with the preview, else plan again from the full load. Either way every
-        error about the file itself comes from the full load first."""
-        early = None
-        preview = job.preview(groups=lambda path: path == "" or is_managed(path, groupset.root))
-        if preview is not None:
-            try:
-                chosen = select_profiles(preview.meta, profiles)
-                # Lua compares the preview with the full load on its own thread while we plan and splice.
-                agrees = job.then(lambda sv: preview.matches(sv, _keys_read(chosen)))
-                plan = plan_for(preview, groupset, chosen, job.entries, owned=owned, adopt=adopt)
-                early = (chosen, plan, None if plan.unchanged else _splice(job, plan))
-            except TsmSyncError:
-                early = None  # the full load decides what is wrong with the file
-        sv = job.result()
-        if early is not None and agrees.result():
-            return sv, *early
-        chosen = select_profiles(sv.meta, profiles)
-        plan = plan_for(sv, groupset, chosen, job.entries, owned=owned, adopt=adopt)
-        return sv, chosen, plan, None if plan.unchanged else _splice(job, plan)
+        return MergeOutcome(MergeStatus.APPLIED, path, chosen, plan, made, clock.timings)
 
     def _write(
         self, original: PlayerFile, new_data: bytes, checking: Future[str | None], backup: _Speculative
@@ -248,123 +227,6 @@ def _free_later(job: ParseJob) -> None:
     timer.daemon = True
     timer.name = "lua-free"
     timer.start()
-
-
-def _splice(job: ParseJob, plan: MergePlan) -> bytes:
-    assert job.layout is not None  # there is a plan, so there is a layout
-    try:
-        return splice(job.data, job.layout, plan.changes, plan.previous, job.entries)
-    except (ValueError, TypeError) as exc:
-        raise SavedVariablesError(f"{job.name}: {exc}; refusing to guess which one TSM uses") from exc
-
-
-def _keys_read(profiles: Sequence[str]) -> list[str]:
-    """Every top-level key ``plan_for`` reads (or checks for) for these profiles."""
-    return [SHARED_OPERATIONS_KEYS[0], SHARED_OPERATIONS_KEYS[1], *(k for p in profiles for k in profile_keys(p))]
-
-
-def plan_for(
-    sv: SavedVariables | Preview, groupset: GroupSet, profiles: Sequence[str],
-    entries: Mapping[str, EntryLayout | None] | None = None, *, owned: frozenset[str] = frozenset(),
-    adopt: bool = False,
-) -> MergePlan:
-    """Read the tables the merge needs from a loaded file (or its preview) and plan. A groups table the
-    splice can edit entry by entry (``entries``) is read lazily: the player's own groups stand as
-    placeholders the plan passes through untouched, so they are neither converted nor rewritten."""
-    shared_key = sv.shared_operations_key()
-    keys = {shared_key} | {k for p in profiles for k in profile_keys(p)}
-    read = lambda path: path == "" or is_managed(path, groupset.root)  # noqa: E731  # base group + ours
-    current = {
-        key: sv.value(key, only=read) if key.endswith(GROUPS_SUFFIX) and (entries or {}).get(key) else sv.value(key)
-        for key in keys
-    }
-    return plan_merge(
-        groupset,
-        current,
-        tuple(profiles),
-        global_operations=sv.meta.global_operations,
-        shared_operations_key=shared_key,
-        flavor=infer_flavor(current.values()),
-        owned=owned,
-        adopt=adopt,
-    )
-
-
-def verify_bytes(sv: SavedVariables, new_data: bytes, plan: MergePlan) -> str | None:
-    """None if Lua 5.1 reads ``new_data`` as the original with exactly the planned changes, else what is
-    wrong (one phrase): every untouched global and top-level key equal to before (compared inside Lua),
-    every changed key equal to the plan."""
-    try:
-        env = load_chunk(sv.sandbox, new_data, sv.name)
-    except SavedVariablesError as exc:
-        return f"Lua 5.1 cannot load it: {exc}"
-    other_globals = sv.sandbox.differing(sv.env, env, frozenset({DB_NAME.encode()}))
-    if other_globals:
-        return f"global {other_globals[0]} changed"
-    db = env[DB_NAME.encode()]  # type: ignore[index]
-    changed = frozenset(k.encode("utf-8", "surrogateescape") for k in plan.changes)
-    untouched = sv.sandbox.differing(sv.db, db, changed)
-    if untouched:
-        return f"untouched key {untouched[0]!r} changed"
-    for key, value in plan.changes.items():
-        if not _holds_plan(sv, db, key, value, plan.previous.get(key)):
-            return f"{key} does not hold the planned value"
-    return None
-
-
-def _holds_plan(sv: SavedVariables, db: object, key: str, value: object, previous: object) -> bool:
-    """Whether the new file's ``key`` equals ``value``. For a table that was edited entry by entry, the
-    entries the plan kept are compared with the original inside Lua and only the changed entries are
-    converted to Python: a 100,000-item table costs milliseconds, not a full conversion."""
-    raw_key = _lua_key(key)
-    new_table = db[raw_key]  # type: ignore[index]
-    old_table = sv.db[raw_key]  # type: ignore[index]
-    if not (isinstance(value, dict) and isinstance(previous, dict) and old_table is not None):
-        return to_python(new_table) == lua_shape(value)
-    if lua51.lua_type(new_table) != "table":
-        return False
-    # The plan keeps the very objects it read for entries it does not change, so `is` settles most.
-    changed = {k for k, v in value.items() if k not in previous or (previous[k] is not v and previous[k] != v)}
-    changed.update(k for k in previous if k not in value)
-    lua_changed = frozenset(_lua_key(k) for k in changed)
-    if sv.sandbox.differing(old_table, new_table, lua_changed, limit=1):
-        return False
-    return all(to_python(new_table[_lua_key(k)]) == lua_shape(value.get(k)) for k in changed)  # type: ignore[index]
-
-
-def _lua_key(key: object) -> object:
-    return key.encode("utf-8", "surrogateescape") if isinstance(key, str) else key
-
-
-def select_profiles(meta: TsmMeta, requested: Sequence[str]) -> tuple[str, ...]:
-    """The requested profiles (each must exist), or the profiles characters actually use."""
-    if requested:
-        missing = [p for p in requested if p not in meta.profiles]
-        if missing:
-            have = ", ".join(meta.profiles) or "none"
-            raise ProfileError(f"profile '{missing[0]}' is not in this file (it has: {have})")
-        return tuple(dict.fromkeys(requested))
-    used = meta.used_profiles()
-    if not used:
-        raise ProfileError(f"no character uses a profile yet; pass --profile (profiles: {', '.join(meta.profiles)})")
-    return used
-
-
-def infer_flavor(tables: object) -> Flavor:
-    """Which client wrote the file, judged by the fields its Auctioning operations carry (TSM adds
-    ``blacklist`` on classic clients and stack fields where the auction house still has stacks)."""
-    keys: set[str] = set()
-    for table in tables:  # type: ignore[attr-defined]
-        auctioning = table.get("Auctioning") if isinstance(table, dict) else None
-        if isinstance(auctioning, dict):
-            for op in auctioning.values():
-                if isinstance(op, dict):
-                    keys.update(k for k in op if isinstance(k, str))
-    if "matchStackSize" in keys:
-        return Flavor.CLASSIC_ERA
-    if "blacklist" in keys:
-        return Flavor.CLASSIC
-    return Flavor.RETAIL
 
 
 class _Clock:

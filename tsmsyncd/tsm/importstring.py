@@ -31,7 +31,7 @@ import re
 from collections.abc import Mapping
 
 from tsmsyncd.errors import InputError
-from tsmsyncd.groups.groupset import GroupSet, GroupSpec
+from tsmsyncd.tsm.groupset import GroupSet, GroupSpec
 from tsmsyncd.tsm.libdeflate import compress_deflate, encode_for_print
 from tsmsyncd.tsm.libserialize import serialize
 from tsmsyncd.tsm.operations import COMMON_KEYS, MAX_OPERATIONS, MODULES, Flavor, normalize_settings

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tsmsyncd.errors import InputError, RootError
-from tsmsyncd.groups.groupset import GroupSet
+from tsmsyncd.tsm.groupset import GroupSet
 from tsmsyncd.tsm.luaformat import lua_shape
 from tsmsyncd.tsm.operations import COMMON_KEYS, MODULES, Flavor, normalize_settings
 

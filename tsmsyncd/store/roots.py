@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tsmsyncd.jsondoc import JsonDocError, parse
-from tsmsyncd.sync.atomic import write_atomic
-from tsmsyncd.sync.backups import BackupStore
+from tsmsyncd.store.atomic import write_atomic
+from tsmsyncd.store.backups import BackupStore
 
 __all__ = ["FORMAT", "RootRecord", "sidecar_path"]
 

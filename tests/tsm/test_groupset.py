@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tsmsyncd.errors import GroupSetError
-from tsmsyncd.groups.groupset import GroupSet, is_item_string
+from tsmsyncd.tsm.groupset import GroupSet, is_item_string
 
 DESIGN_EXAMPLE = {
     "format": "tsmsyncd.groupset/1",
@@ -172,8 +172,8 @@ def test_a_name_with_closing_long_brackets_survives_lua(tmp_path: Path) -> None:
     """Names are written as quoted Lua strings, so ``]]`` (which would end a long string) is just text."""
     from sv_factory import render, tsm_db
 
+    from tsmsyncd.store.backups import BackupStore
     from tsmsyncd.sync.apply import Merger
-    from tsmsyncd.sync.backups import BackupStore
     from tsmsyncd.tsm.savedvars import read_savedvars
 
     live = tmp_path / "TradeSkillMaster.lua"

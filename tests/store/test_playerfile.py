@@ -15,11 +15,11 @@ import pytest
 from sv_factory import render, tsm_db
 
 from tsmsyncd.errors import SavedVariablesError
-from tsmsyncd.groups.groupset import GroupSet
+from tsmsyncd.store.backups import BackupStore
+from tsmsyncd.store.playerfile import MAX_FILE_SIZE, PlayerFile
 from tsmsyncd.sync.apply import Merger
-from tsmsyncd.sync.backups import BackupStore
-from tsmsyncd.sync.playerfile import MAX_FILE_SIZE, PlayerFile
 from tsmsyncd.sync.restore import Restorer
+from tsmsyncd.tsm.groupset import GroupSet
 
 GROUPSET = GroupSet.from_dict({"format": "tsmsyncd.groupset/1", "root": "TSM Sync",
                                "groups": [{"path": ["Flips"], "items": ["i:2447"]}]})
@@ -66,7 +66,7 @@ def test_a_fifo_is_refused_without_hanging(tmp_path: Path) -> None:
     fifo = tmp_path / "TradeSkillMaster.lua"
     os.mkfifo(fifo)
     # In a child process, so a regression hangs the child (and fails on the timeout), not the suite.
-    code = ("import sys; from pathlib import Path; from tsmsyncd.sync.playerfile import PlayerFile\n"
+    code = ("import sys; from pathlib import Path; from tsmsyncd.store.playerfile import PlayerFile\n"
             "from tsmsyncd.errors import SavedVariablesError\n"
             f"try: PlayerFile.read(Path({str(fifo)!r}))\nexcept SavedVariablesError as e: print(e)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20)

@@ -11,9 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsmsyncd.db import Database, ItemInfo, RealmInfo, Source
-from tsmsyncd.market.ingest import Snapshot, item_code
-from tsmsyncd.market.metrics import WEIGHTS, AuctionIndex
+from tsmsyncd.db import items as idb
+from tsmsyncd.db import market as mdb
+from tsmsyncd.db import realms as rdb
+from tsmsyncd.db.realms import RealmInfo
+from tsmsyncd.db.schema import Database
+from tsmsyncd.market.ingest import Snapshot, item_code, item_key
+from tsmsyncd.market.items import ItemInfo
+from tsmsyncd.market.metrics import WEIGHTS, AuctionIndex, sales_between
+from tsmsyncd.market.sources import RealmKey, Source
 
 T0 = datetime(2026, 11, 1, 12, 26, tzinfo=UTC)
 REALM = Source("us", "realm", 4)
@@ -33,8 +39,13 @@ def snapshot(listings: list[tuple[int, str, int, int, bool]]) -> Snapshot:
 
 
 def record(db: Database, at: datetime, listings, source: Source = REALM):
-    return db.record_snapshot(source, at, at.strftime("%a, %d %b %Y %H:%M:%S GMT"), at + timedelta(minutes=3),
-                              snapshot(listings))
+    """Store a snapshot as the refresh flow does: the sales estimate against the stored index first."""
+    current = snapshot(listings)
+    previous = mdb.previous_index(db, source)
+    sales = sales_between(previous.index if previous else None, previous.at if previous else None,
+                          current.index, at, item_key)
+    return mdb.record_snapshot(db, source, at, at.strftime("%a, %d %b %Y %H:%M:%S GMT"), at + timedelta(minutes=3),
+                               current, sales)
 
 
 @pytest.fixture
@@ -51,7 +62,7 @@ def test_migrations_run_once_and_reopening_keeps_the_data(tmp_path: Path) -> Non
     again = Database(tmp_path / "x.db")
     names = [r[0] for r in again.conn.execute("select name from _migrations order by name")]
     assert names == ["0001_market_data", "0002_group_rules", "0003_latest_listing"]
-    assert again.source_state(REALM).snapshots == 1
+    assert mdb.source_state(again, REALM).snapshots == 1
     again.close()
 
 
@@ -60,8 +71,8 @@ def test_a_snapshot_is_keyed_by_last_modified_and_storing_it_twice_changes_nothi
     assert not first.stale and first.items == 1 and first.auctions == 1 and first.sold_units is None
     again = record(db, T0, [(1, "i:2447", 5, 999, False)])
     assert again.stale and again.snapshot_id == first.snapshot_id
-    assert db.item_market("i:2447", "us", 4, T0).min_buyout == 100
-    assert db.source_state(REALM).last_modified == "Sun, 01 Nov 2026 12:26:00 GMT"
+    assert mdb.item_market(db, "i:2447", RealmKey("us", 4), T0).min_buyout == 100
+    assert mdb.source_state(db, REALM).last_modified == "Sun, 01 Nov 2026 12:26:00 GMT"
 
 
 def test_sales_are_estimated_between_consecutive_snapshots_only(db: Database) -> None:
@@ -69,7 +80,7 @@ def test_sales_are_estimated_between_consecutive_snapshots_only(db: Database) ->
     # An hour later: auction 1 sold (5), auction 2 expired (it was SHORT), 765 was partly bought (20 → 12).
     later = record(db, T0 + timedelta(hours=1), [(3, "i:765", 12, 50, False), (4, "i:765", 10, 55, False)])
     assert later.sold_units == 5 + 8
-    market = db.item_market("i:765", "us", 4, T0 + timedelta(hours=1))
+    market = mdb.item_market(db, "i:765", RealmKey("us", 4), T0 + timedelta(hours=1))
     assert market.sold_per_day == pytest.approx(8 * 24) and market.sold_window_hours == pytest.approx(1)
     # 2447 sold out: it still has its sale, recorded at quantity 0.
     sold_out = db.conn.execute("select quantity, sold from hourly where item = 'i:2447' order by at").fetchall()
@@ -96,61 +107,61 @@ def test_the_14_day_value_weighs_days_as_tsm_does(db: Database) -> None:
     record(db, T0, [(3, "i:2447", 1, 100, False)])
     record(db, T0 + timedelta(hours=1), [(4, "i:2447", 1, 200, False)])
     expected = (WEIGHTS[0] * 150 + WEIGHTS[1] * 120) / (WEIGHTS[0] + WEIGHTS[1])
-    market = db.item_market("i:2447", "us", 4, T0 + timedelta(hours=1))
+    market = mdb.item_market(db, "i:2447", RealmKey("us", 4), T0 + timedelta(hours=1))
     assert market.market_value_14d == int(expected + 0.5)
     assert market.market_value == 200 and market.snapshots == 4  # listed in 4 snapshots since first seen
 
 
 def test_a_failing_record_leaves_everything_as_it_was(db: Database) -> None:
     record(db, T0, [(1, "i:2447", 5, 100, False)])
-    before = db.conn.execute("select count(*) from hourly").fetchone(), db.source_state(REALM)
+    before = db.conn.execute("select count(*) from hourly").fetchone(), mdb.source_state(db, REALM)
     bad = snapshot([(2, "i:2447", 5, 100, False)])
     bad.items.loc["i:9999"] = [1, 1, 1, 1]  # a row the auction index does not know is fine...
     broken = Snapshot(bad.items.rename(index={"i:9999": "i:2447"}), bad.index, 1)  # ...an item twice is not
     with pytest.raises(sqlite3.IntegrityError):
-        db.record_snapshot(REALM, T0 + timedelta(hours=1), "later", T0, broken)
-    after = db.conn.execute("select count(*) from hourly").fetchone(), db.source_state(REALM)
+        mdb.record_snapshot(db, REALM, T0 + timedelta(hours=1), "later", T0, broken, None)
+    after = db.conn.execute("select count(*) from hourly").fetchone(), mdb.source_state(db, REALM)
     assert after == before
     assert db.conn.execute("select count(*) from snapshots").fetchone()[0] == 1
 
 
 def test_errors_and_checks_are_remembered_per_source(db: Database) -> None:
     record(db, T0, [(1, "i:2447", 5, 100, False)])
-    db.record_error(REALM, "Blizzard's server failed (HTTP 503)", T0 + timedelta(hours=1))
-    state = db.source_state(REALM)
+    mdb.record_error(db, REALM, "Blizzard's server failed (HTTP 503)", T0 + timedelta(hours=1))
+    state = mdb.source_state(db, REALM)
     assert state.last_error == "Blizzard's server failed (HTTP 503)" and state.snapshots == 1
-    assert db.item_market("i:2447", "us", 4, T0).min_buyout == 100
-    db.record_checked(REALM, T0 + timedelta(hours=2))
-    assert db.source_state(REALM).last_error is None
+    assert mdb.item_market(db, "i:2447", RealmKey("us", 4), T0).min_buyout == 100
+    mdb.record_checked(db, REALM, T0 + timedelta(hours=2))
+    assert mdb.source_state(db, REALM).last_error is None
 
 
 def test_latest_metrics_over_two_sources_and_the_commodity_fallback(db: Database) -> None:
     commodities = Source("us", "commodities")
     record(db, T0, [(1, "i:2447", 5, 100, False)], commodities)
     record(db, T0, [(2, "i:19019", 1, 5_000_000, False)])
-    frame = db.latest_metrics([REALM, commodities], T0)
+    frame = mdb.latest_metrics(db, [REALM, commodities], T0)
     assert sorted(zip(frame["source"], frame["item"], strict=True)) == [("us/commodities", "i:2447"),
                                                                        ("us/realm/4", "i:19019")]
-    assert db.item_market("i:2447", "us", 4, T0).source == commodities  # not on the realm: region-wide
-    assert db.item_market("i:1", "us", 4, T0) is None
+    assert mdb.item_market(db, "i:2447", RealmKey("us", 4), T0).source == commodities  # not on the realm: region-wide
+    assert mdb.item_market(db, "i:1", RealmKey("us", 4), T0) is None
 
 
 def test_realms_and_item_info_round_trip(db: Database) -> None:
     realms = [RealmInfo("us", 4, 4, "Kilrogg", "kilrogg", "America/Los_Angeles", "enUS"),
               RealmInfo("us", 4, 1355, "Winterhoof", "winterhoof", "America/Los_Angeles", "enUS")]
-    db.save_realms("us", realms, T0)
-    assert db.realms("us") == realms and db.realms("eu") == []
+    rdb.save_realms(db, "us", realms, T0)
+    assert rdb.realms(db, "us") == realms and rdb.realms(db, "eu") == []
     info = ItemInfo(2447, "Peacebloom", "COMMON", 7, 9, 10, T0)
-    db.save_item_info([info])
-    assert db.item_info([2447, 765]) == {2447: info}
-    assert db.missing_item_info([2447, 765, 3820], limit=1) == [765]
+    idb.save_item_info(db, [info])
+    assert idb.item_info(db, [2447, 765]) == {2447: info}
+    assert idb.missing_item_info(db, [2447, 765, 3820], limit=1) == [765]
 
 
 def test_a_snapshot_older_than_the_newest_is_kept_as_history_not_as_the_baseline(db: Database) -> None:
     record(db, T0 + timedelta(hours=1), [(1, "i:2447", 5, 100, False)])
     late = record(db, T0, [(7, "i:2447", 9, 90, False)])  # a lagging mirror served the previous hour
     assert not late.stale and late.sold_units is None
-    assert db.source_state(REALM).last_modified == "Sun, 01 Nov 2026 13:26:00 GMT"  # still the newest
-    assert db.item_market("i:2447", "us", 4, T0).min_buyout == 100
+    assert mdb.source_state(db, REALM).last_modified == "Sun, 01 Nov 2026 13:26:00 GMT"  # still the newest
+    assert mdb.item_market(db, "i:2447", RealmKey("us", 4), T0).min_buyout == 100
     nxt = record(db, T0 + timedelta(hours=2), [(1, "i:2447", 5, 100, False)])
     assert nxt.sold_units == 0  # compared with the newest snapshot's auctions, not the late one's

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tsmsyncd.errors import BackupError
-from tsmsyncd.sync.backups import Backup, BackupStore, RetentionPolicy, plan_prune
+from tsmsyncd.store.backups import Backup, BackupStore, RetentionPolicy, plan_prune
 
 START = datetime(2026, 9, 1, 0, 0, tzinfo=UTC)
 
@@ -193,8 +193,8 @@ def test_refused_merges_never_push_real_backups_out_of_retention(live: Path, tmp
     """Each refused merge made a speculative backup and pruned at once: 21 refusals pushed a noted
     manual backup out. Now a speculative backup prunes nothing and is discarded."""
     from tsmsyncd.errors import SavedVariablesError
-    from tsmsyncd.groups.groupset import GroupSet
     from tsmsyncd.sync.apply import Merger
+    from tsmsyncd.tsm.groupset import GroupSet
 
     store = BackupStore(tmp_path / "backups")
     # A store at the edge of its retention: the noted backup is the oldest of the last 20 (months ago,
@@ -261,7 +261,7 @@ def test_a_listed_backup_whose_file_is_gone_is_shown_as_missing(live: Path, tmp_
 def test_leftovers_of_a_killed_process_are_swept_and_a_listed_pending_file_is_completed(
     live: Path, tmp_path: Path
 ) -> None:
-    from tsmsyncd.sync.manifest import pending_name
+    from tsmsyncd.store.manifest import pending_name
 
     store = BackupStore(tmp_path / "backups")
     made = store.create(live, b"x", "manual")

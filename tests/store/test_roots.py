@@ -14,10 +14,10 @@ import pytest
 from sv_factory import render, tsm_db
 
 from tsmsyncd.errors import RootError
-from tsmsyncd.groups.groupset import GroupSet
+from tsmsyncd.store.backups import BackupStore
+from tsmsyncd.store.roots import sidecar_path
 from tsmsyncd.sync.apply import Merger
-from tsmsyncd.sync.backups import BackupStore
-from tsmsyncd.sync.roots import sidecar_path
+from tsmsyncd.tsm.groupset import GroupSet
 
 
 def no_games(path: Path) -> list:

@@ -29,7 +29,7 @@ import psutil
 import zstandard
 
 from tsmsyncd.jsondoc import JsonDocError, parse
-from tsmsyncd.sync.atomic import TEMP_SUFFIX, fsync_dir, write_atomic
+from tsmsyncd.store.atomic import TEMP_SUFFIX, fsync_dir, write_atomic
 
 __all__ = [
     "ID_PATTERN", "MANIFEST", "REASONS", "Backup", "ManifestError", "Rebuilt", "load_entries", "pending_name",

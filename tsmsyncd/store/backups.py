@@ -2,7 +2,7 @@
 
 One folder per SavedVariables file, named after the file and a hash of its resolved path, holding
 zstandard-compressed copies (level 1: on a 50 MB file 3x faster than zlib's fastest level and a quarter
-of the size) and a ``manifest.json`` with one entry per copy (``sync/manifest.py``): when, why, the
+of the size) and a ``manifest.json`` with one entry per copy (``store/manifest.py``): when, why, the
 original size and sha256, and the app version. A backup is durable (fsynced, listed in the manifest)
 before the merge that needs it may replace the live file.
 
@@ -36,8 +36,8 @@ import zstandard
 
 from tsmsyncd import __version__
 from tsmsyncd.errors import BackupError
-from tsmsyncd.sync.atomic import fsync_dir, write_atomic
-from tsmsyncd.sync.manifest import (
+from tsmsyncd.store.atomic import fsync_dir, write_atomic
+from tsmsyncd.store.manifest import (
     ID_PATTERN,
     REASONS,
     Backup,
@@ -251,13 +251,17 @@ class BackupStore:
             except OSError as exc:
                 raise BackupError(f"could not remove backup {backup.id}: {exc.strerror or exc}") from exc
 
+    def uncompressed(self, savedvars: Path, keep_newest: int = 0) -> list[Backup]:
+        """The backups still kept uncompressed, except the newest ``keep_newest`` of them."""
+        plain = [b for b in self.backups_of(savedvars) if b.file == f"{b.id}.lua"]
+        return plain[: max(len(plain) - keep_newest, 0)]
+
     def compact(self, savedvars: Path, keep_newest: int = 0) -> int:
         """Compress the backups kept uncompressed, except the newest ``keep_newest`` of them; return how
         many. One whose bytes no longer match its checksum is left exactly as it is (``read`` reports it
         as damaged). The compression runs outside the lock; only the swap holds it."""
-        plain = [b for b in self.backups_of(savedvars) if b.file == f"{b.id}.lua"]
         done = 0
-        for backup in plain[: max(len(plain) - keep_newest, 0)]:
+        for backup in self.uncompressed(savedvars, keep_newest):
             folder = self.folder_for(savedvars)
             hidden = folder / pending_name(f"{backup.id}.lua.zst")
             try:

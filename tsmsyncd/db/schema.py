@@ -1,0 +1,197 @@
+"""The SQLite database itself: opening it, its schema (only ever changed by ``MIGRATIONS``, each recorded
+in ``_migrations`` and run once in its own transaction), and what happens when it is damaged.
+
+A ``Database`` is owned by one thread — the writer (``store/writer.py``) — and is not thread-safe. The
+query functions live in the modules named after their nouns (``db/market.py``, ``db/items.py``,
+``db/realms.py``, ``db/groups.py``); each takes the ``Database`` as its first argument, so the writer
+runs it as ``await writer(fn, *args)``. Times are stored as ISO-8601 UTC text and every ``now`` is
+passed in.
+
+A file that is not a database, or is damaged, is set aside (renamed, kept) and a new one started: market
+data can be fetched again, and the rules — the player's own work — are carried over from the damaged
+file where SQLite can still read them, else from the copy kept beside it (``rules.json``).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from tsmsyncd.errors import StateError
+from tsmsyncd.jsondoc import JsonDocError, parse
+
+__all__ = ["DAMAGED_MARK", "MIGRATIONS", "RULES_MIRROR", "Database", "iso", "mark_damaged", "when"]
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    db["realms"].create({"region": str, "connected_realm_id": int, "realm_id": int, "name": str, "slug": str,
+                         "timezone": str, "locale": str, "updated_at": str}, pk=("region", "realm_id"))
+    db["sources"].create({"id": int, "key": str, "region": str, "kind": str, "connected_realm_id": int,
+                          "house_id": int, "last_modified": str, "last_checked": str, "last_error": str,
+                          "error_at": str}, pk="id", not_null={"key", "region", "kind"})
+    db["sources"].create_index(["key"], unique=True)
+    db["snapshots"].create({"id": int, "source_id": int, "at": str, "fetched_at": str, "auctions": int,
+                            "items": int, "sold_units": int, "sold_hours": float}, pk="id",
+                           foreign_keys=[("source_id", "sources", "id")])
+    db["snapshots"].create_index(["source_id", "at"], unique=True)
+    db["hourly"].create({"source_id": int, "snapshot_id": int, "item": str, "at": str, "min_buyout": int,
+                         "market_value": int, "quantity": int, "auctions": int, "sold": int},
+                        pk=("source_id", "item", "at"))
+    db["hourly"].create_index(["source_id", "at"])
+    db["hourly"].create_index(["snapshot_id"])
+    db["daily"].create({"source_id": int, "item": str, "day": str, "value_sum": float, "value_count": int,
+                        "min_buyout": int, "quantity_sum": int, "scans": int, "sold": int},
+                       pk=("source_id", "item", "day"))
+    db["daily"].create_index(["source_id", "day"])
+    db["auction_index"].create({"source_id": int, "snapshot_id": int, "at": str, "data": bytes}, pk="source_id")
+    db["items"].create({"item_id": int, "name": str, "quality": str, "item_class": int, "item_subclass": int,
+                        "vendor_sell": int, "fetched_at": str}, pk="item_id")
+
+
+def _migration_2(db: sqlite_utils.Database) -> None:
+    db["rules"].create({"name": str, "position": int, "doc": str, "enabled": int, "updated_at": str}, pk="name")
+    db["groupsets"].create({"id": int, "target": str, "version": int, "hash": str, "doc": str, "created_at": str},
+                           pk="id")
+    db["groupsets"].create_index(["target", "version"], unique=True)
+    db["memberships"].create({"target": str, "data": str}, pk="target")
+    db["app_state"].create({"key": str, "value": str}, pk="key")
+
+
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """The newest listing of every item per source, kept up to date by record_snapshot, so reading a realm's
+    metrics does not scan 48 hours of rows; and an index over the hours that had sales."""
+    db["latest"].create({"source_id": int, "item": str, "at": str, "min_buyout": int, "market_value": int,
+                         "quantity": int, "auctions": int, "first_seen": str, "snapshots": int},
+                        pk=("source_id", "item"))
+    db.execute("insert into latest select source_id, item, max(at), min_buyout, market_value, quantity, auctions, "
+               "null, 0 from hourly where quantity > 0 group by source_id, item")
+    db.execute("update latest set (first_seen, snapshots) = (select min(at), count(*) from hourly h "
+               "where h.source_id = latest.source_id and h.item = latest.item and h.quantity > 0)")
+    db.execute("create index hourly_sales on hourly (source_id, at) where sold > 0")
+
+
+MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
+    ("0001_market_data", _migration_1),
+    ("0002_group_rules", _migration_2),
+    ("0003_latest_listing", _migration_3),
+)
+
+
+
+RULES_MIRROR = "rules.json"
+DAMAGED_MARK = ".damaged"  # beside the database: "set me aside at the next start" (a query found damage)
+
+
+class Database:
+    """The open database. A file that is not a database, or is damaged, is set aside (renamed, kept)
+    and a new one started: market data is fetched again and the rules are carried over where they can
+    still be read. ``notices`` says what happened, for the player."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.notices: list[str] = []
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(f"cannot create the data folder {path.parent}: {exc.strerror or exc}") from exc
+        marked = path.with_name(path.name + DAMAGED_MARK)
+        try:
+            if marked.exists():
+                raise sqlite3.DatabaseError(marked.read_text(errors="replace").strip() or "damaged")
+            self._open(path)
+        except sqlite3.DatabaseError as exc:
+            self._rebuild(path, str(exc))
+            marked.unlink(missing_ok=True)
+
+    def _open(self, path: Path) -> None:
+        self.db = sqlite_utils.Database(path)
+        self.conn: sqlite3.Connection = self.db.conn
+        try:
+            self.db.execute("pragma foreign_keys = on")
+            self.db.enable_wal()
+            self._migrate()
+        except sqlite3.DatabaseError:
+            self.conn.close()
+            raise
+
+    def _rebuild(self, path: Path, why: str) -> None:
+        rules = _salvage_rules(path)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        aside = path.with_name(f"{path.name}.damaged-{stamp}")
+        try:
+            os.replace(path, aside)
+            for suffix in ("-wal", "-shm"):
+                extra = path.with_name(path.name + suffix)
+                if extra.exists():
+                    os.replace(extra, aside.with_name(aside.name + suffix))
+            self._open(path)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            raise StateError(f"{path} is damaged ({why}) and could not be replaced ({exc}); move it away and "
+                             "start tsmsyncd again") from exc
+        now = datetime.now(UTC)
+        with self.conn:
+            for position, (name, doc, enabled) in enumerate(rules, 1):
+                self.conn.execute("insert or ignore into rules values (?, ?, ?, ?, ?)",
+                                  (name, position, doc, int(enabled), iso(now)))
+            if rules:
+                self.conn.execute("insert or ignore into app_state values ('rules_seeded', ?)", (iso(now),))
+        kept = f"your {len(rules)} rule(s) were carried over" if rules else "the rules could not be read back"
+        self.notices.append(f"{path.name} was damaged ({why}); it was set aside as {aside.name} and a new one "
+                            f"started: market data is fetched again, {kept}")
+
+    def _migrate(self) -> None:
+        with self.conn:
+            self.conn.execute("create table if not exists _migrations (name text primary key, applied_at text)")
+        done = {row[0] for row in self.conn.execute("select name from _migrations")}
+        for name, migration in MIGRATIONS:
+            if name in done:
+                continue
+            with self.conn:  # one transaction per migration: all of it or none of it
+                migration(self.db)
+                self.conn.execute("insert into _migrations values (?, ?)", (name, iso(datetime.now(UTC))))
+
+    def close(self) -> None:
+        self.conn.close()
+
+def _salvage_rules(path: Path) -> list[tuple[str, str, bool]]:
+    """The rules of a damaged database: from the database itself where SQLite can still read them,
+    else from the copy kept beside it (``rules.json``)."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        try:
+            rows = conn.execute("select name, doc, enabled from rules order by position, name").fetchall()
+        finally:
+            conn.close()
+        return [(str(n), str(d), bool(e)) for n, d, e in rows if isinstance(n, str) and isinstance(d, str)]
+    except sqlite3.Error:
+        pass
+    try:
+        mirror = parse(path.with_name(RULES_MIRROR).read_bytes())
+    except (OSError, JsonDocError):
+        return []
+    if not isinstance(mirror, list):
+        return []
+    return [(r["name"], r["doc"], bool(r.get("enabled", True))) for r in mirror
+            if isinstance(r, dict) and isinstance(r.get("name"), str) and isinstance(r.get("doc"), str)]
+
+
+def mark_damaged(path: Path, why: str) -> None:
+    """Ask the next start to set the database aside (a query found it damaged while it was open)."""
+    try:
+        path.with_name(path.name + DAMAGED_MARK).write_text(why + "\n")
+    except OSError:
+        pass
+
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
