@@ -39,7 +39,7 @@ __all__ = [
 DEFAULT_API_URL = "https://{region}.api.blizzard.com"
 DEFAULT_OAUTH_URL = "https://oauth.battle.net/token"  # one token works on every regional API host
 REGIONS = ("us", "eu", "kr", "tw")
-_LISTS = {"realms": "a list of realm ids", "wow_roots": "a list of folder paths"}
+_LISTS = {"realms": "a list of realm ids", "wow_roots": "a list of folders"}
 _ENV = {
     "api_url": "TSMSYNCD_BLIZZARD_API_URL",
     "oauth_url": "TSMSYNCD_BLIZZARD_OAUTH_URL",
@@ -89,7 +89,7 @@ class Settings:
         except ValueError as exc:
             raise SettingsError("flavor", str(exc).removeprefix("flavor: ")) from exc
         if not all(isinstance(r, str) and r.strip() and len(r) < 4096 for r in self.wow_roots):
-            raise SettingsError("wow_roots", "must be a list of folder paths")
+            raise SettingsError("wow_roots", "must be a list of folders")
         if not all(type(r) is int and 0 < r < 2**31 for r in self.realms):
             raise SettingsError("realms", "must be a list of connected realm ids (whole numbers)")
         for name in ("client_id", "client_secret"):

@@ -118,7 +118,7 @@ def test_bad_wow_roots_name_the_setting(machine) -> None:
     with pytest.raises(SettingsError, match="setting wow_roots: must be a list of folders"):
         installs()
     (machine / "data" / "settings.json").write_text("{not json")
-    with pytest.raises(SettingsError, match="settings.json: cannot be read"):
+    with pytest.raises(SettingsError, match="settings.json: is not valid JSON"):
         installs()
 
 

@@ -10,7 +10,6 @@ function so ``tsmsyncd --help`` does not pay for them.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -60,21 +59,10 @@ def run_installs(args: argparse.Namespace, env: DiscoveryEnv | None = None,
 
 
 def settings_wow_roots(environ: Mapping[str, str]) -> tuple[str, ...]:
-    """``wow_roots`` from ``settings.json`` in the data folder: a list of folders, () when not set."""
-    from tsmsyncd.config import data_dir
-    from tsmsyncd.errors import SettingsError
+    """``wow_roots`` from the settings (settings.json in the data folder): folders added to discovery."""
+    from tsmsyncd.config import load_settings
 
-    path = data_dir(environ) / "settings.json"
-    try:
-        stored = json.loads(path.read_bytes())
-    except FileNotFoundError:
-        return ()
-    except (OSError, ValueError) as exc:
-        raise SettingsError("settings.json", f"cannot be read ({exc}); fix or delete {path}") from exc
-    roots = stored.get("wow_roots", []) if isinstance(stored, dict) else []
-    if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
-        raise SettingsError("wow_roots", "must be a list of folders (text)")
-    return tuple(roots)
+    return load_settings(environ).wow_roots
 
 
 def installs_json(discovery: Discovery, profiles: Profiles) -> dict[str, object]:

@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 import psutil
@@ -32,11 +33,18 @@ from tsmsyncd.jsondoc import JsonDocError, parse
 from tsmsyncd.store.atomic import TEMP_SUFFIX, fsync_dir, write_atomic
 
 __all__ = [
-    "ID_PATTERN", "MANIFEST", "REASONS", "Backup", "ManifestError", "Rebuilt", "load_entries", "pending_name",
+    "ID_PATTERN", "MANIFEST", "REASONS", "Backup", "BackupReason", "ManifestError", "Rebuilt", "load_entries", "pending_name",
     "rebuild", "save_entries", "sweep",
 ]
 
-REASONS = ("before-merge", "scheduled", "before-restore", "manual")
+class BackupReason(StrEnum):
+    BEFORE_MERGE = "before-merge"
+    SCHEDULED = "scheduled"
+    BEFORE_RESTORE = "before-restore"
+    MANUAL = "manual"
+
+
+REASONS = tuple(str(r) for r in BackupReason)
 MANIFEST = "manifest.json"
 DAMAGED = "damaged"
 # Ids are made here and only ever matched whole, so nothing like "../x" can reach a path.
