@@ -33,8 +33,8 @@ from tsmsyncd.jsondoc import JsonDocError, parse
 from tsmsyncd.store.atomic import TEMP_SUFFIX, fsync_dir, write_atomic
 
 __all__ = [
-    "ID_PATTERN", "MANIFEST", "REASONS", "Backup", "BackupReason", "ManifestError", "Rebuilt", "load_entries", "pending_name",
-    "rebuild", "save_entries", "sweep",
+    "ID_PATTERN", "MANIFEST", "REASONS", "Backup", "BackupReason", "ManifestError", "Rebuilt", "load_entries",
+    "pending_name", "rebuild", "save_entries", "sweep",
 ]
 
 class BackupReason(StrEnum):
