@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tsmsyncd.cli.autostart import add_autostart_commands
+from tsmsyncd.cli.autostart import add_commands as add_autostart_commands
 from tsmsyncd.errors import InputError
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="drives the Linux backends in a temp home")

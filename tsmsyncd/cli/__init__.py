@@ -2,50 +2,55 @@
 
 Exit codes are a contract (DESIGN.md): 0 done (or nothing to do), 1 refused or failed with the player's
 file untouched, 3 a game client is running (file untouched), 2 bad command-line usage (argparse).
-One module per command family: ``merge`` (merge, export-string), ``backups``, ``market`` (realms,
-refresh, market show), ``groups``, ``installs``, ``autostart``. Building the parser imports nothing but
-argparse and those modules' light headers; each command imports what it needs when it runs, so
-``tsmsyncd --version`` and ``--help`` start about as fast as Python itself.
+One module per command family (``cli/commands.py`` is the table): ``merge`` (merge, export-string),
+``backups``, ``market`` (realms, refresh, market show), ``groups``, ``installs``, ``autostart``. Only the
+module of the command being run is imported to build the parser, and each command imports what it needs
+when it runs, so ``tsmsyncd --version`` and ``--help`` start about as fast as Python itself.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 
 from tsmsyncd import __version__
-from tsmsyncd.cli.autostart import add_autostart_commands
-from tsmsyncd.cli.backups import add_backup_commands
-from tsmsyncd.cli.groups import add_group_commands
-from tsmsyncd.cli.installs import add_installs_commands
-from tsmsyncd.cli.market import add_market_commands
-from tsmsyncd.cli.merge import add_merge_commands
+from tsmsyncd.cli.commands import COMMANDS
 from tsmsyncd.cli.output import prepare_streams, say, say_json
 from tsmsyncd.errors import TsmSyncError
 
 __all__ = ["build_parser", "main"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv``: every command is listed, but only the module of the one being run is
+    imported to define its arguments (the others stand as names with their help)."""
+    import importlib
+
     parser = argparse.ArgumentParser(
         prog="tsmsyncd",
         description="Keeps TradeSkillMaster groups in sync with the auction house, safely.",
     )
     parser.add_argument("--version", action="version", version=f"tsmsyncd {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    add_merge_commands(commands)
-    add_backup_commands(commands)
-    add_market_commands(commands)
-    add_group_commands(commands)
-    add_installs_commands(commands)
-    add_autostart_commands(commands)
+    words = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((w for w in words if not w.startswith("-")), None)
+    wanted = COMMANDS[chosen][0] if chosen in COMMANDS else None
+    built: set[str] = set()
+    for name, (module, help_text) in COMMANDS.items():
+        if module == wanted:
+            if module not in built:
+                importlib.import_module(f"tsmsyncd.cli.{module}").add_commands(commands)
+                built.add(module)
+        else:
+            commands.add_parser(name, help=help_text)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     prepare_streams()
-    parser = build_parser()
+    parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except BrokenPipeError:  # `tsmsyncd --help | head -1`

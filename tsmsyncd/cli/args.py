@@ -7,7 +7,10 @@ import argparse
 from pathlib import Path
 
 from tsmsyncd.errors import InputError
-from tsmsyncd.wow.flavor import Flavor
+
+TYPE_CHECKING = False  # the Flavor enum is imported when a flavor is parsed: start-up stays fast
+if TYPE_CHECKING:
+    from tsmsyncd.wow.flavor import Flavor
 
 __all__ = ["FLAVOR_HELP", "flavor", "output_path", "realm_id"]
 
@@ -28,6 +31,8 @@ def realm_id(text: str) -> int:
 
 
 def flavor(text: str) -> Flavor:
+    from tsmsyncd.wow.flavor import Flavor
+
     try:
         return Flavor.parse(text)
     except ValueError as exc:

@@ -1,25 +1,24 @@
 """``tsmsyncd autostart on [--systemd] | off | status``: start tsmsyncd in the tray when the player logs in.
 
 Says what was written where and how to undo it. Exit 0 when the state asked for is the state now (``status``:
-whenever it could be read), 1 otherwise, with the reason. The work is in ``tsmsyncd/autostart.py``.
+whenever it could be read), 1 otherwise, with the reason. The work is in ``tsmsyncd/autostart/``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import shlex
-import subprocess
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # imported per command at run time: start-up stays fast
+from tsmsyncd.cli.commands import help_of
+
+TYPE_CHECKING = False  # typing itself is imported per command too: start-up stays fast
+if TYPE_CHECKING:
     from tsmsyncd.autostart import AutostartStatus
 
-__all__ = ["add_autostart_commands"]
+__all__ = ["add_commands"]
 
-def add_autostart_commands(commands: argparse._SubParsersAction) -> None:
+def add_commands(commands: argparse._SubParsersAction) -> None:
     autostart = commands.add_parser(
-        "autostart", help="start tsmsyncd in the tray when you log in (on, off, status)",
+        "autostart", help=help_of("autostart"),
         description="Start tsmsyncd in the tray, without opening the browser, when you log in. Linux: an XDG "
         "autostart entry in ~/.config/autostart (or a systemd user unit with --systemd); macOS: a LaunchAgent; "
         "Windows: the Run value of your user. Off until you turn it on. Example: tsmsyncd autostart on")
@@ -41,6 +40,9 @@ def add_autostart_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _show(command: tuple[str, ...], mechanism: str) -> str:
+    import shlex
+    import subprocess
+
     return subprocess.list2cmdline(command) if mechanism == "windows-run" else shlex.join(command)
 
 
@@ -98,4 +100,6 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def _print(args: argparse.Namespace, payload: dict, lines: list[str]) -> None:
+    import json
+
     print(json.dumps(payload, indent=2, ensure_ascii=False) if args.json else "\n".join(lines))

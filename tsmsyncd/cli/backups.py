@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
-import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from tsmsyncd.cli.commands import help_of
 from tsmsyncd.cli.output import say, say_json
 
+TYPE_CHECKING = False  # typing is imported only when a type checker runs: start-up stays fast
 if TYPE_CHECKING:
     from tsmsyncd.app import Services
     from tsmsyncd.store.backups import Backup
 
-__all__ = ["add_backup_commands", "shell_command"]
+__all__ = ["add_commands", "shell_command"]
 
 
-def add_backup_commands(commands: argparse._SubParsersAction) -> None:
-    backups = commands.add_parser("backups", help="list, create, restore, pin and prune backups of a file",
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    backups = commands.add_parser("backups", help=help_of("backups"),
                                   description="Backups of one SavedVariables file, kept by tsmsyncd.")
     actions = backups.add_subparsers(dest="action", required=True, metavar="ACTION")
 
@@ -117,5 +116,8 @@ _ACTIONS = {"list": _list, "create": _create, "restore": _restore, "pin": _pin, 
 
 def shell_command(*args: object) -> str:
     """A ``tsmsyncd`` command line a player can paste into their shell as it is."""
+    import shlex
+    import subprocess
+
     words = ["tsmsyncd", *(str(a) for a in args)]
     return subprocess.list2cmdline(words) if os.name == "nt" else shlex.join(words)

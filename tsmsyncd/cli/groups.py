@@ -7,29 +7,32 @@ pandas and the database are imported only when one of these commands runs.
 from __future__ import annotations
 
 import argparse
-import shlex
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
 
 from tsmsyncd.cli.args import output_path, realm_id
+from tsmsyncd.cli.commands import help_of
 from tsmsyncd.cli.output import say, say_json
 from tsmsyncd.errors import InputError
 
+TYPE_CHECKING = False  # typing, datetime and the rest are imported when a command runs: start-up stays fast
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+    from datetime import datetime
+    from typing import TypeVar
+
     from tsmsyncd.app import Services
     from tsmsyncd.groups.generate import Generated
     from tsmsyncd.market.sources import RealmKey
     from tsmsyncd.sync.groups import GroupService
 
-__all__ = ["add_group_commands"]
+__all__ = ["add_commands"]
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    T = TypeVar("T")
 
 
-def add_group_commands(commands: argparse._SubParsersAction) -> None:
-    groups = commands.add_parser("groups", help="preview, generate and diff groups; manage the rules",
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    groups = commands.add_parser("groups", help=help_of("groups"),
                                  description="Groups made from your rules and the stored market data.")
     actions = groups.add_subparsers(dest="action", required=True, metavar="ACTION")
     for name, help_text, run in (
@@ -62,6 +65,8 @@ def add_group_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _service_call(args: argparse.Namespace, work: Callable[[GroupService, datetime], Awaitable[T]]) -> T:
+    from datetime import UTC, datetime
+
     from tsmsyncd.cli.runtime import run_services
 
     async def call(services: Services) -> T:
@@ -149,6 +154,8 @@ def run_diff(args: argparse.Namespace) -> int:
 
 
 def run_rules_list(args: argparse.Namespace) -> int:
+    import shlex
+
     from tsmsyncd.sync.groups import BrokenRule
 
     rules = _service_call(args, lambda s, now: s.rule_rows(now))

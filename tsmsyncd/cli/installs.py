@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
+from tsmsyncd.cli.commands import help_of
+
+TYPE_CHECKING = False  # typing is imported only when a type checker runs: start-up stays fast
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from tsmsyncd.tsm.profiles import AccountProfiles
     from tsmsyncd.wow.installs import Discovery, DiscoveryEnv
 
-__all__ = ["add_installs_commands", "run_installs", "settings_wow_roots"]
+__all__ = ["add_commands", "run_installs", "settings_wow_roots"]
 
 Profiles = dict[str, "AccountProfiles | str"]  # TSM file → its profiles, or why they could not be read
 
 
-def add_installs_commands(commands: argparse._SubParsersAction) -> None:
+def add_commands(commands: argparse._SubParsersAction) -> None:
     installs = commands.add_parser(
-        "installs", help="show the WoW installs, accounts and TSM profiles tsmsyncd finds, and why",
+        "installs", help=help_of("installs"),
         description="Show every World of Warcraft install found (registry, Battle.net's product.db, usual "
         "folders, Wine/Lutris/Proton/Bottles prefixes, settings.json wow_roots; TSMSYNCD_WOW_ROOTS replaces "
         "them), with flavors, accounts and TSM profiles, and every folder that gave none with the reason. "

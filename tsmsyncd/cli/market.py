@@ -8,24 +8,26 @@ pandas) are imported only when one of these commands runs.
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from tsmsyncd.cli.args import FLAVOR_HELP, flavor, realm_id
+from tsmsyncd.cli.commands import help_of
 from tsmsyncd.cli.output import say, say_json
 from tsmsyncd.errors import InputError
 
+TYPE_CHECKING = False  # typing and datetime are imported when a command runs: start-up stays fast
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from tsmsyncd.app import Services
     from tsmsyncd.config import Settings
     from tsmsyncd.db.market import ItemMarket
     from tsmsyncd.sync.refresh import RefreshOutcome
 
-__all__ = ["add_market_commands"]
+__all__ = ["add_commands"]
 
 
-def add_market_commands(commands: argparse._SubParsersAction) -> None:
-    realms = commands.add_parser("realms", help="list a region's connected realms",
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    realms = commands.add_parser("realms", help=help_of("realms"),
                                  description="Connected realms of a region, fetched from Blizzard.")
     realms_actions = realms.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = realms_actions.add_parser("list", help="list connected realms (ids to use with --realm)",
@@ -35,7 +37,7 @@ def add_market_commands(commands: argparse._SubParsersAction) -> None:
     listing.set_defaults(run=run_realms_list)
 
     refresh = commands.add_parser(
-        "refresh", help="fetch new auction-house snapshots now",
+        "refresh", help=help_of("refresh"),
         description="Fetch each source's newest snapshot (only if it changed: If-Modified-Since) and store its "
         "statistics. Example: tsmsyncd refresh --once --region us --realm 3678")
     refresh.add_argument("--once", action="store_true", required=True,
@@ -46,7 +48,7 @@ def add_market_commands(commands: argparse._SubParsersAction) -> None:
     refresh.add_argument("--json", action="store_true", help="print JSON")
     refresh.set_defaults(run=run_refresh)
 
-    market = commands.add_parser("market", help="show stored market data",
+    market = commands.add_parser("market", help=help_of("market"),
                                  description="Market data already stored by `tsmsyncd refresh`.")
     market_actions = market.add_subparsers(dest="action", required=True, metavar="ACTION")
     show = market_actions.add_parser(
@@ -136,6 +138,8 @@ def _outcome_line(o: RefreshOutcome) -> str:
 
 
 def run_market_show(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from tsmsyncd.cli.runtime import run_services
     from tsmsyncd.db import items as items_db
     from tsmsyncd.db import market as market_db
@@ -191,4 +195,6 @@ def _market_text(m: ItemMarket, name: str | None) -> str:
 
 
 def _time(when: datetime | None) -> str:
+    from datetime import UTC
+
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if when else "-"

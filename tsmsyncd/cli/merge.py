@@ -5,24 +5,24 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tsmsyncd.cli.args import FLAVOR_HELP, flavor
+from tsmsyncd.cli.commands import help_of
 from tsmsyncd.cli.output import say, say_json
-from tsmsyncd.wow.flavor import Flavor
 
+TYPE_CHECKING = False  # typing is imported only when a type checker runs: start-up stays fast
 if TYPE_CHECKING:
     from tsmsyncd.app import Services
     from tsmsyncd.store.backups import BackupStore
     from tsmsyncd.sync.apply import MergeOutcome
 
-__all__ = ["add_merge_commands"]
+__all__ = ["add_commands"]
 
 
-def add_merge_commands(commands: argparse._SubParsersAction) -> None:
+def add_commands(commands: argparse._SubParsersAction) -> None:
     merge = commands.add_parser(
         "merge",
-        help="merge a GroupSet into a TradeSkillMaster.lua",
+        help=help_of("merge"),
         description="Merge a GroupSet into a TradeSkillMaster.lua while the game is closed: backup first, "
         "atomic replace, verify with Lua 5.1 after. Example: tsmsyncd merge "
         "'WTF/Account/NAME/SavedVariables/TradeSkillMaster.lua' --groups groups.json --dry-run",
@@ -40,14 +40,14 @@ def add_merge_commands(commands: argparse._SubParsersAction) -> None:
     merge.set_defaults(run=run_merge)
     export = commands.add_parser(
         "export-string",
-        help="print a TSM import string for a GroupSet (paste it into TSM's importer)",
+        help=help_of("export-string"),
         description="Print a string to paste into TSM's own importer (TSM > Groups > Import), for players who "
         "would rather not let any program write their SavedVariables. Example: tsmsyncd export-string groups.json",
     )
     export.add_argument("groupset", type=Path, metavar="GROUPSET.json", help="the GroupSet to export")
     export.add_argument("--format", choices=("tsm", "list"), default="tsm",
                         help="tsm: TSM4's export format with operations (default); list: groups and items only")
-    export.add_argument("--flavor", type=flavor, default=Flavor.RETAIL, metavar="FLAVOR",
+    export.add_argument("--flavor", type=flavor, default="retail", metavar="FLAVOR",
                         help=f"which client the operations are for: {FLAVOR_HELP} (default: retail)")
     export.set_defaults(run=run_export_string)
 

@@ -8,10 +8,12 @@ instead of raising ``BrokenPipeError`` after the work is done.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from typing import TextIO
+
+TYPE_CHECKING = False  # typing is imported only when a type checker runs: start-up stays fast
+if TYPE_CHECKING:
+    from typing import TextIO
 
 __all__ = ["prepare_streams", "say", "say_json"]
 
@@ -49,6 +51,8 @@ def say(text: str = "", *, err: bool = False) -> None:
 
 
 def say_json(payload: object, *, indent: int | None = 2) -> None:
+    import json
+
     say(json.dumps(payload, indent=indent, ensure_ascii=False, allow_nan=False))
 
 
