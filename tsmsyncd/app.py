@@ -21,8 +21,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # the heavy ones are imported where they are built
     from tsmsyncd.sync.refresh import Refresher
     from tsmsyncd.sync.restore import Restorer
 
-__all__ = ["Services", "open_services"]
+__all__ = ["Services", "open_services", "services"]
 
 Games = Callable[[Path], Sequence[GameProcess]]
 
@@ -49,7 +49,8 @@ Games = Callable[[Path], Sequence[GameProcess]]
 class Services:
     """Every service of one data folder, built on first use. Use through ``open_services``."""
 
-    def __init__(self, settings: Settings, home: Path, stack: AsyncExitStack, *, backup_root: Path | None = None,
+    def __init__(self, settings: Settings, home: Path, stack: AsyncExitStack | ExitStack, *,
+                 backup_root: Path | None = None,
                  games: Games = games_blocking, detached_compaction: bool = False) -> None:
         self.settings, self.home = settings, home
         self._stack = stack
@@ -103,6 +104,8 @@ class Services:
         if "session" not in self._built:
             import aiohttp
 
+            if not isinstance(self._stack, AsyncExitStack):
+                raise RuntimeError("an HTTP session needs open_services(), the async composition root")
             self._built["session"] = await self._stack.enter_async_context(aiohttp.ClientSession())
         return self._built["session"]  # type: ignore[no-any-return]  # built just above
 
@@ -166,4 +169,12 @@ def compact_detached(store: BackupStore, root: Path, path: Path) -> None:
 async def open_services(settings: Settings, home: Path, **options: Any) -> AsyncIterator[Services]:
     """Every service of the data folder ``home``; whatever was built is closed on exit, newest first."""
     async with AsyncExitStack() as stack:
+        yield Services(settings, home, stack, **options)
+
+
+@contextmanager
+def services(settings: Settings, home: Path, **options: Any) -> Iterator[Services]:
+    """The same for plain code that needs no event loop (merge, restore, backups): no asyncio to import,
+    and the services that need one (the HTTP session) refuse to be built."""
+    with ExitStack() as stack:
         yield Services(settings, home, stack, **options)

@@ -10,15 +10,11 @@ Blizzard client secret); environment variables override them:
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlsplit
-
-import platformdirs
 
 from tsmsyncd.errors import SettingsError
 from tsmsyncd.jsondoc import JsonDocError, parse
@@ -52,7 +48,12 @@ def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """The data folder (settings, database, backups, logs). ``TSMSYNCD_HOME`` must name a folder, or a
     path where one can be made; a file there is an error naming the variable."""
     home = environ.get("TSMSYNCD_HOME")
-    folder = Path(home).expanduser() if home else Path(platformdirs.user_data_dir("tsmsyncd", appauthor=False))
+    if home:
+        folder = Path(home).expanduser()
+    else:
+        import platformdirs  # only without TSMSYNCD_HOME: it costs start-up time
+
+        folder = Path(platformdirs.user_data_dir("tsmsyncd", appauthor=False))
     if folder.exists() and not folder.is_dir():
         name = "TSMSYNCD_HOME" if home else "data folder"
         raise SettingsError(name, f"{folder} is a file, not a folder; point it at a folder (it is created if missing)")
@@ -160,6 +161,8 @@ def save_settings(settings: Settings, environ: Mapping[str, str] = os.environ) -
 def _check_url(name: str, url: str) -> None:
     """https, or plain http only to this machine (tests, the demo): a secret must never cross a network
     unencrypted."""
+    from urllib.parse import urlsplit
+
     parts = urlsplit(url.replace("{region}", "us"))
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SettingsError(name, f"{url!r} is not an http(s) URL")
@@ -168,6 +171,8 @@ def _check_url(name: str, url: str) -> None:
 
 
 def _is_loopback(host: str) -> bool:
+    import ipaddress
+
     if host == "localhost":
         return True
     try:

@@ -20,7 +20,7 @@ from tsmsyncd.cli.commands import COMMANDS
 from tsmsyncd.cli.output import prepare_streams, say, say_json
 from tsmsyncd.errors import TsmSyncError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "run"]
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -65,6 +65,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("TSMSYNCD_DEBUG"):
             raise
         return _fail(args, f"internal error ({type(exc).__name__}: {exc}); set TSMSYNCD_DEBUG=1 for details", 1)
+
+
+def run() -> None:
+    """The ``tsmsyncd`` program: ``main``, then exit without tearing the interpreter down. Every file the
+    command wrote is already fsynced and closed, and output is flushed here; what is left is freeing the
+    merge's Lua states (hundreds of MB) object by object, which the operating system does at once."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    import logging
+
+    logging.shutdown()
+    os._exit(code)
 
 
 def _fail(args: argparse.Namespace, message: str, code: int) -> int:

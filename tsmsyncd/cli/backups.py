@@ -44,9 +44,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def run_backups(args: argparse.Namespace) -> int:
-    from tsmsyncd.cli.runtime import run_services
+    from tsmsyncd.cli.runtime import run_plain
 
-    async def work(services: Services) -> int:
+    def work(services: Services) -> int:
         payload, text = _ACTIONS[args.action](services, args)
         if args.json:
             say_json(payload)
@@ -54,7 +54,7 @@ def run_backups(args: argparse.Namespace) -> int:
             say(text)
         return 0
 
-    return run_services(work, backup_dir=args.backup_dir, use_settings=False)
+    return run_plain(work, backup_dir=args.backup_dir)
 
 
 def _size(n: int) -> str:

@@ -62,12 +62,12 @@ def run_export_string(args: argparse.Namespace) -> int:
 
 
 def run_merge(args: argparse.Namespace) -> int:
-    from tsmsyncd.cli.runtime import run_services
+    from tsmsyncd.cli.runtime import run_plain
     from tsmsyncd.tsm.groupset import GroupSet
 
     groupset = GroupSet.load(args.groups)
 
-    async def work(services: Services) -> int:
+    def work(services: Services) -> int:
         outcome = services.merger.merge(args.savedvars, groupset, args.profile, dry_run=args.dry_run,
                                         adopt_root=args.adopt_root)
         if args.json:
@@ -76,7 +76,7 @@ def run_merge(args: argparse.Namespace) -> int:
             say(outcome_text(outcome, services.backups))
         return 0
 
-    return run_services(work, backup_dir=args.backup_dir, use_settings=False)
+    return run_plain(work, backup_dir=args.backup_dir)
 
 
 def outcome_text(outcome: MergeOutcome, store: BackupStore) -> str:

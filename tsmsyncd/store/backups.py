@@ -31,17 +31,17 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import filelock
-import zstandard
-
 from tsmsyncd import __version__
 from tsmsyncd.errors import BackupError
 from tsmsyncd.store.atomic import fsync_dir, write_atomic
+from tsmsyncd.store.locks import FileLock, LockTimeout
 from tsmsyncd.store.manifest import (
     ID_PATTERN,
     REASONS,
     Backup,
     ManifestError,
+    compress,
+    decompress,
     load_entries,
     pending_name,
     rebuild,
@@ -111,9 +111,9 @@ class BackupStore:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             locks.mkdir(exist_ok=True)
-            lock = filelock.FileLock(locks / f"{folder.name}.lock", timeout=LOCK_TIMEOUT)
+            lock = FileLock(locks / f"{folder.name}.lock", timeout=LOCK_TIMEOUT)
             lock.acquire()
-        except filelock.Timeout as exc:
+        except LockTimeout as exc:
             raise BackupError(f"the backups of {savedvars.name} are busy (another tsmsyncd is writing them); "
                               "try again in a minute") from exc
         except OSError as exc:
@@ -204,7 +204,7 @@ class BackupStore:
             linked = same_file is not None and _link(savedvars.resolve(), hidden, same_file, len(data))
             if not linked:
                 # Level 1: a backup is taken before every write, so speed matters more than a few percent.
-                write_atomic(hidden, data if later else zstandard.ZstdCompressor(level=1).compress(data))
+                write_atomic(hidden, data if later else compress(data))
         except OSError as exc:
             hidden.unlink(missing_ok=True)
             raise BackupError(
@@ -266,7 +266,7 @@ class BackupStore:
             hidden = folder / pending_name(f"{backup.id}.lua.zst")
             try:
                 data = self.read(savedvars, backup)
-                write_atomic(hidden, zstandard.ZstdCompressor(level=1).compress(data))
+                write_atomic(hidden, compress(data))
                 with self._locked(savedvars):
                     current = {b.id: b for b in self._entries(savedvars)}
                     if current.get(backup.id) != backup:
@@ -289,11 +289,10 @@ class BackupStore:
         path = self.path_of(savedvars, backup)
         try:
             raw = path.read_bytes()
-            data = raw if backup.file.endswith(".lua") else zstandard.ZstdDecompressor().decompress(
-                raw, max_output_size=backup.size + 1)
+            data = raw if backup.file.endswith(".lua") else decompress(raw, backup.size + 1)
         except FileNotFoundError as exc:
             raise BackupError(f"backup {backup.id} is missing: its file {path} is gone") from exc
-        except (OSError, zstandard.ZstdError) as exc:
+        except (OSError, ValueError) as exc:
             raise BackupError(f"backup {backup.id} cannot be read ({exc}); it is damaged") from exc
         if len(data) != backup.size or hashlib.sha256(data).hexdigest() != backup.sha256:
             raise BackupError(f"backup {backup.id} is damaged: its checksum does not match the manifest")

@@ -26,15 +26,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-import psutil
-import zstandard
-
 from tsmsyncd.jsondoc import JsonDocError, parse
 from tsmsyncd.store.atomic import TEMP_SUFFIX, fsync_dir, write_atomic
 
 __all__ = [
-    "ID_PATTERN", "MANIFEST", "REASONS", "Backup", "BackupReason", "ManifestError", "Rebuilt", "load_entries",
-    "pending_name", "rebuild", "save_entries", "sweep",
+    "ID_PATTERN", "MANIFEST", "REASONS", "Backup", "BackupReason", "ManifestError", "Rebuilt", "compress",
+    "decompress", "load_entries", "pending_name", "rebuild", "save_entries", "sweep",
 ]
 
 class BackupReason(StrEnum):
@@ -176,9 +173,8 @@ def _verify_file(path: Path, backup_id: str, source: str) -> Backup | None:
         return None
     try:
         raw = path.read_bytes()
-        data = raw if path.name.endswith(".lua") else zstandard.ZstdDecompressor().decompress(
-            raw, max_output_size=MAX_REBUILD_SIZE)
-    except (OSError, zstandard.ZstdError):
+        data = raw if path.name.endswith(".lua") else decompress(raw, MAX_REBUILD_SIZE)
+    except (OSError, ValueError):
         return None
     sha = hashlib.sha256(data).hexdigest()
     if sha[:8] != m[3]:
@@ -186,6 +182,30 @@ def _verify_file(path: Path, backup_id: str, source: str) -> Backup | None:
     created = datetime.strptime(m[1], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
     return Backup(backup_id, path.name, created.isoformat(timespec="microseconds"), m[2], len(data), sha,
                   "unknown", source)
+
+
+def compress(data: bytes) -> bytes:
+    """zstd level 1: a backup is taken before every write, so speed matters more than a few percent.
+    (zstandard is imported here, not at the top: a merge whose backup is a hard link never needs it.)"""
+    import zstandard
+
+    return zstandard.ZstdCompressor(level=1).compress(data)
+
+
+def decompress(raw: bytes, limit: int) -> bytes:
+    """The bytes of a compressed copy, at most ``limit``; ValueError when they are not zstd."""
+    import zstandard
+
+    try:
+        return zstandard.ZstdDecompressor().decompress(raw, max_output_size=limit)
+    except zstandard.ZstdError as exc:
+        raise ValueError(f"not a zstd copy ({exc})") from exc
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    return bool(psutil.pid_exists(pid))
 
 
 def pending_name(final: str, pid: int | None = None) -> str:
@@ -201,7 +221,7 @@ def sweep(folder: Path, listed: Iterable[Backup]) -> bool:
     for path in list(folder.iterdir()):
         pending = _PENDING.match(path.name)
         if pending:
-            if psutil.pid_exists(int(pending["pid"])):
+            if _alive(int(pending["pid"])):
                 continue  # a process (this one included) is still working on it
             if pending["name"] in files and not (folder / pending["name"]).exists():
                 os.replace(path, folder / pending["name"])  # listed, then killed before the rename
