@@ -19,6 +19,7 @@ test: lint
 
 bench: $(VENV)/.installed
 	$(PY) bench/merge.py
+	$(PY) bench/cli_start.py
 	$(PY) bench/backup.py
 	$(PY) bench/process_poll.py
 	$(PY) bench/ingest.py

@@ -270,12 +270,8 @@ class BlizzardClient:
                     raise ApiError(f"{path}: unexpected HTTP {status}", status)
                 body = await self._read(resp, path)
                 return Fetched(False, body, resp.headers.get("Last-Modified"))
-        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
-            raise _Retry(f"the response was cut off ({type(exc).__name__})") from exc
-        except TimeoutError as exc:
-            raise _Retry(f"{_host(url)} did not answer in time") from exc
-        except aiohttp.ClientConnectionError as exc:
-            raise _Retry(f"could not connect to {_host(url)} ({_reason(exc)})") from exc
+        except _TRANSPORT as exc:
+            raise _transport_failure(url, exc) from exc
 
     async def _read(self, resp: aiohttp.ClientResponse, path: str) -> bytes:
         if resp.content_length is not None and resp.content_length > self._max_body:
@@ -313,12 +309,21 @@ class BlizzardClient:
                 if resp.status != 200:
                     raise ApiError(f"the token request: unexpected HTTP {resp.status}", resp.status)
                 return _token_of(await resp.read())
-        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
-            raise _Retry(f"the response was cut off ({type(exc).__name__})") from exc
-        except TimeoutError as exc:
-            raise _Retry(f"{_host(url)} did not answer in time") from exc
-        except aiohttp.ClientConnectionError as exc:
-            raise _Retry(f"could not connect to {_host(url)} ({_reason(exc)})") from exc
+        except _TRANSPORT as exc:
+            raise _transport_failure(url, exc) from exc
+
+
+_TRANSPORT = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError)
+
+
+def _transport_failure(url: str, exc: BaseException) -> _Retry:
+    """aiohttp's transport errors, translated once: each is worth another try, said in the player's words."""
+    if isinstance(exc, (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError)):
+        return _Retry(f"the response was cut off ({type(exc).__name__})")
+    if isinstance(exc, TimeoutError):
+        return _Retry(f"{_host(url)} did not answer in time")
+    assert isinstance(exc, aiohttp.ClientConnectionError)
+    return _Retry(f"could not connect to {_host(url)} ({_reason(exc)})")
 
 
 def _host(url: str) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 from tsmsyncd.errors import SavedVariablesError
 from tsmsyncd.tsm.luasandbox import LuaLimits, LuaSandbox, to_python
 from tsmsyncd.tsm.luascan import LayoutError, scan_global_table
-from tsmsyncd.tsm.savedvars import DB_NAME, _check_meta, load_chunk
+from tsmsyncd.tsm.savedvars import DB_NAME, _check_meta, load_chunk, read_bytes
 
 __all__ = ["AccountProfiles", "Character", "ProfileUse", "parse_profiles", "read_profiles"]
 
@@ -90,11 +90,7 @@ class AccountProfiles:
 
 def read_profiles(path: Path, limits: LuaLimits | None = None) -> AccountProfiles:
     """The profiles of the TradeSkillMaster.lua at ``path``; SavedVariablesError with the reason otherwise."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SavedVariablesError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return parse_profiles(data, path.name, limits)
+    return parse_profiles(read_bytes(path), path.name, limits)
 
 
 def parse_profiles(data: bytes, name: str, limits: LuaLimits | None = None) -> AccountProfiles:

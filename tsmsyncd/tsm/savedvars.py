@@ -129,11 +129,15 @@ class SavedVariables(_Tables):
 
 def read_savedvars(path: Path, limits: LuaLimits | None = None) -> SavedVariables:
     """Read and check ``path``. Raises SavedVariablesError (or LuaLimitError) with a one-line reason."""
+    return parse_savedvars(read_bytes(path), path.name, limits)
+
+
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes, or SavedVariablesError saying why they cannot be read."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise SavedVariablesError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return parse_savedvars(data, path.name, limits)
 
 
 def parse_savedvars(data: bytes, name: str, limits: LuaLimits | None = None) -> SavedVariables:
