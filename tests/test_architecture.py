@@ -19,7 +19,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tsmsyncd"
 LAYERS: dict[str, tuple[str, ...]] = {
-    "core": ("tsm", "groups", "market", "wow", "errors", "jsondoc"),
+    "core": ("tsm", "groups", "market", "wow", "errors", "jsondoc", "events"),
     "adapters": ("db", "store", "blizzard", "config", "logs", "autostart"),
     "flows": ("sync", "watch", "demo"),
     "root": ("app",),
