@@ -31,8 +31,14 @@ EDGE_EXCEPTIONS = {("cli", "daemon")}
 
 
 def imports_of(path: Path) -> set[str]:
+    """What a module imports when it runs (``if TYPE_CHECKING:`` blocks, seen only by the type checker,
+    do not count: a flow may name the composition root's ``Services`` type it is handed)."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            node.body = []
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:

@@ -86,10 +86,11 @@ class Fetched:
 class RealmDoc:
     connected_realm_id: int
     realm_id: int
-    name: str
+    name: str  # in the region's main locale
     slug: str
     timezone: str
     locale: str
+    names: tuple[str, ...] = ()  # every localized name, ``name`` first: a zhCN or ruRU client shows those
 
 
 @dataclass(frozen=True)
@@ -154,15 +155,19 @@ class BlizzardClient:
         self, region: str, connected_realm_id: int, flavor: Flavor | str = Flavor.RETAIL
     ) -> list[RealmDoc]:
         locale = LOCALES[region]
+        # No locale asked: names come in every locale, so a realm a client shows in Russian still matches.
         doc = await self._json(region, f"/data/wow/connected-realm/{connected_realm_id}",
-                               _ns("dynamic", region, flavor), locale=locale)
+                               _ns("dynamic", region, flavor))
         realms = []
         for i, realm in enumerate(_field(doc, "realms", list)):
             where = f"connected realm {connected_realm_id}: realms[{i}]"
-            name = _text(_field(realm, "name", (str, dict), where), locale)
+            raw = _field(realm, "name", (str, dict), where)
+            name = _text(raw, locale)
+            others = [str(v) for v in raw.values() if isinstance(v, str)] if isinstance(raw, dict) else []
             realms.append(RealmDoc(
                 connected_realm_id, _field(realm, "id", int, where), name, _field(realm, "slug", str, where),
                 _field(realm, "timezone", str, where), str(realm.get("locale", "")),
+                tuple(dict.fromkeys([name, *others])),
             ))
         return realms
 

@@ -49,6 +49,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["_worker"]:  # the daemon's job processes: JSON in and out, no parser
+        from tsmsyncd.cli.worker import run_worker
+
+        return run_worker()
     prepare_streams()
     parser = build_parser(argv)
     try:

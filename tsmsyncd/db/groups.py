@@ -13,7 +13,9 @@ from tsmsyncd.db.schema import RULES_MIRROR, Database, iso
 from tsmsyncd.market.sources import RealmKey
 from tsmsyncd.store.atomic import write_atomic
 
-__all__ = ["groupset", "membership", "remove_rule", "rules", "save_rule", "seed_rules", "store_groupset"]
+__all__ = [
+    "groupset", "groupset_row", "membership", "remove_rule", "rules", "save_rule", "seed_rules", "store_groupset",
+]
 
 
 def rules(d: Database) -> list[tuple[str, str, bool]]:
@@ -81,10 +83,17 @@ def store_groupset(d: Database, realm: RealmKey, content_hash: str, doc: str, me
 
 def groupset(d: Database, realm: RealmKey, version: int | None = None) -> tuple[int, str, datetime] | None:
     """(version, GroupSet JSON, created) — the newest, or the given version."""
-    query = "select version, doc, created_at from groupsets where target = ? "
+    found = groupset_row(d, realm, version)
+    return found[:3] if found else None
+
+
+def groupset_row(d: Database, realm: RealmKey, version: int | None = None
+                 ) -> tuple[int, str, datetime, str] | None:
+    """(version, GroupSet JSON, created, content hash) — the newest, or the given version."""
+    query = "select version, doc, created_at, hash from groupsets where target = ? "
     row = d.conn.execute(query + ("and version = ?" if version else "order by version desc limit 1"),
                          (str(realm), version) if version else (str(realm),)).fetchone()
-    return (int(row[0]), row[1], datetime.fromisoformat(row[2])) if row else None
+    return (int(row[0]), row[1], datetime.fromisoformat(row[2]), row[3]) if row else None
 
 
 def membership(d: Database, realm: RealmKey) -> str | None:

@@ -75,10 +75,30 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     db.execute("create index hourly_sales on hourly (source_id, at) where sold > 0")
 
 
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """The daemon's state: targets (one TSM profile in one account's file) with their mode, realm and state;
+    the plans waiting for the game to close; history; and every localized name of a realm."""
+    # Realms get every localized name, and a flavor: Classic realms have their own index.
+    db["realms"].add_column("names", str)
+    db["realms"].add_column("flavor", str, not_null_default="retail")
+    db["realms"].transform(pk=("region", "flavor", "realm_id"))
+    db["targets"].create({"id": str, "install": str, "flavor": str, "folder": str, "account": str, "profile": str,
+                          "file": str, "characters": str, "realm": str, "mode": str, "state": str, "reason": str,
+                          "last_apply": str, "adopt_root": int, "present": int, "seen_at": str, "updated_at": str},
+                         pk="id", not_null={"file", "profile", "mode", "state"})
+    db["pending"].create({"target_id": str, "groupset_hash": str, "groupset_version": int, "realm": str,
+                          "planned_at": str, "file_identity": str, "report": str, "reason": str},
+                         pk="target_id", foreign_keys=[("target_id", "targets", "id")])
+    db["history"].create({"id": int, "at": str, "kind": str, "target_id": str, "message": str, "data": str}, pk="id")
+    db["history"].create_index(["at"])
+    db["history"].create_index(["target_id", "at"])
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
     ("0001_market_data", _migration_1),
     ("0002_group_rules", _migration_2),
     ("0003_latest_listing", _migration_3),
+    ("0004_daemon_state", _migration_4),
 )
 
 
@@ -104,6 +124,8 @@ class Database:
             if marked.exists():
                 raise sqlite3.DatabaseError(marked.read_text(errors="replace").strip() or "damaged")
             self._open(path)
+        except sqlite3.OperationalError as exc:  # locked, full, read-only: nothing is damaged
+            raise StateError(f"{path.name} cannot be opened ({exc}); nothing was changed") from exc
         except sqlite3.DatabaseError as exc:
             self._rebuild(path, str(exc))
             marked.unlink(missing_ok=True)
@@ -112,6 +134,8 @@ class Database:
         self.db = sqlite_utils.Database(path)
         self.conn: sqlite3.Connection = self.db.conn
         try:
+            # The daemon and its short-lived worker processes share the file: wait for each other's writes.
+            self.db.execute("pragma busy_timeout = 15000")
             self.db.execute("pragma foreign_keys = on")
             self.db.enable_wal()
             self._migrate()
@@ -145,15 +169,22 @@ class Database:
                             f"started: market data is fetched again, {kept}")
 
     def _migrate(self) -> None:
+        """Run the migrations not yet recorded, each in its own ``BEGIN IMMEDIATE`` transaction that first
+        checks again: the daemon and a worker process may open a new database at the same moment."""
         with self.conn:
             self.conn.execute("create table if not exists _migrations (name text primary key, applied_at text)")
-        done = {row[0] for row in self.conn.execute("select name from _migrations")}
         for name, migration in MIGRATIONS:
-            if name in done:
+            if self.conn.execute("select 1 from _migrations where name = ?", (name,)).fetchone():
                 continue
-            with self.conn:  # one transaction per migration: all of it or none of it
-                migration(self.db)
-                self.conn.execute("insert into _migrations values (?, ?)", (name, iso(datetime.now(UTC))))
+            self.conn.execute("begin immediate")
+            try:
+                if not self.conn.execute("select 1 from _migrations where name = ?", (name,)).fetchone():
+                    migration(self.db)
+                    self.conn.execute("insert into _migrations values (?, ?)", (name, iso(datetime.now(UTC))))
+                self.conn.commit()
+            except BaseException:
+                self.conn.rollback()
+                raise
 
     def close(self) -> None:
         self.conn.close()

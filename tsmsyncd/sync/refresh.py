@@ -89,11 +89,11 @@ class Refresher:
         async def details(cr_id: int) -> list[RealmInfo]:
             async with self._slots:
                 docs = await self._client.connected_realm(region, cr_id, flavor)
-            return [RealmInfo(region, d.connected_realm_id, d.realm_id, d.name, d.slug, d.timezone, d.locale)
-                    for d in docs]
+            return [RealmInfo(region, d.connected_realm_id, d.realm_id, d.name, d.slug, d.timezone, d.locale,
+                              d.names) for d in docs]
 
         realms = [r for group in await asyncio.gather(*(details(i) for i in ids)) for r in group]
-        await self._db(realms_db.save_realms, region, realms, self._now())
+        await self._db(realms_db.save_realms, region, realms, self._now(), str(flavor))
         return realms
 
     async def refresh(
