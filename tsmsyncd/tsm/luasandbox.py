@@ -182,7 +182,9 @@ class LuaSandbox:
     def _memory_message(self, size: int) -> str:
         return f"more than {self.limits.memory_for(size) // 2**20} MB of memory"
 
-    def differing(self, old: object, new: object, skip: frozenset[object] = frozenset(), limit: int = 20) -> list[object]:
+    def differing(
+        self, old: object, new: object, skip: frozenset[object] = frozenset(), limit: int = 20
+    ) -> list[object]:
         """Keys whose values differ between two Lua tables (deep comparison in Lua), skipping ``skip``."""
         skip_table = self._lua.table_from({_to_lua_key(k): True for k in skip})
         self._lua.set_max_memory(self._lua.get_memory_used() + self.limits.base_memory)
