@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = ["add_commands"]
 
-def add_commands(commands: argparse._SubParsersAction) -> None:
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     autostart = commands.add_parser(
         "autostart", help=help_of("autostart"),
         description="Start tsmsyncd in the tray, without opening the browser, when you log in. Linux: an XDG "
