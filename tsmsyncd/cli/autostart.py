@@ -99,7 +99,7 @@ def run_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print(args: argparse.Namespace, payload: dict, lines: list[str]) -> None:
+def _print(args: argparse.Namespace, payload: dict[str, object], lines: list[str]) -> None:
     import json
 
     print(json.dumps(payload, indent=2, ensure_ascii=False) if args.json else "\n".join(lines))
