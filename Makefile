@@ -13,6 +13,7 @@ $(VENV)/.installed: pyproject.toml
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check tsmsyncd tests bench
+	$(PY) -m mypy
 
 test: lint
 	$(PY) -m pytest -q

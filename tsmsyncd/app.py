@@ -18,13 +18,12 @@ worker for the daemon.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tsmsyncd.config import Settings
 from tsmsyncd.errors import SettingsError
@@ -42,6 +41,8 @@ if TYPE_CHECKING:  # the heavy ones are imported where they are built
     from tsmsyncd.sync.restore import Restorer
 
 __all__ = ["Services", "open_services", "services"]
+
+_T = TypeVar("_T")
 
 Games = Callable[[Path], Sequence[GameProcess]]
 
@@ -66,10 +67,11 @@ class Services:
             found += self._built["db"].notices
         return found
 
-    def _once(self, name: str, build: Callable[[], Any]) -> Any:
+    def _once(self, name: str, build: Callable[[], _T]) -> _T:
         if name not in self._built:
             self._built[name] = build()
-        return self._built[name]
+        built: _T = self._built[name]  # what build() made under this name
+        return built
 
     @property
     def merger(self) -> Merger:
@@ -153,7 +155,7 @@ def compact_detached(store: BackupStore, root: Path, path: Path) -> None:
                "--keep-newest", "1"]
     options: dict[str, Any] = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL,
                                "stderr": subprocess.DEVNULL, "close_fds": True}
-    if os.name == "nt":
+    if sys.platform == "win32":  # os.name == "nt", spelled so the type checker knows the flags exist
         options["creationflags"] = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP
     else:
         options["start_new_session"] = True

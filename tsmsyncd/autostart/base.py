@@ -42,7 +42,7 @@ class AutostartStatus:
     present: bool = False  # something is at ``location``
     ours: bool = False  # ...and tsmsyncd wrote it
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {**asdict(self), "command": list(self.command)}
 
 
@@ -54,7 +54,7 @@ class AutostartChange:
     status: AutostartStatus
     notes: tuple[str, ...] = ()
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {"action": self.action, "status": self.status.as_json(), "notes": list(self.notes)}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -88,6 +89,8 @@ class WinRegistry:
     def read(self, key: str, name: str) -> str | bytes | int | None:
         import winreg
 
+        if sys.platform != "win32":  # never true here (the import failed); tells the type checker winreg is whole
+            raise ImportError("winreg exists only on Windows")
         try:
             with winreg.OpenKey(winreg.HKEY_CURRENT_USER, key) as handle:
                 return winreg.QueryValueEx(handle, name)[0]
@@ -99,6 +102,8 @@ class WinRegistry:
     def write(self, key: str, name: str, value: str | bytes) -> None:
         import winreg
 
+        if sys.platform != "win32":  # never true here (the import failed); tells the type checker winreg is whole
+            raise ImportError("winreg exists only on Windows")
         kind = winreg.REG_BINARY if isinstance(value, bytes) else winreg.REG_SZ
         try:
             with winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, key, 0, winreg.KEY_SET_VALUE) as handle:
@@ -109,6 +114,8 @@ class WinRegistry:
     def delete(self, key: str, name: str) -> None:
         import winreg
 
+        if sys.platform != "win32":  # never true here (the import failed); tells the type checker winreg is whole
+            raise ImportError("winreg exists only on Windows")
         try:
             with winreg.OpenKey(winreg.HKEY_CURRENT_USER, key, 0, winreg.KEY_SET_VALUE) as handle:
                 winreg.DeleteValue(handle, name)

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from functools import partial
 from time import monotonic
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -209,7 +210,7 @@ class BlizzardClient:
 
     # -- the seam --------------------------------------------------------------------------------------
 
-    async def _json(self, region: str, path: str, namespace: str, locale: str | None = None) -> dict:
+    async def _json(self, region: str, path: str, namespace: str, locale: str | None = None) -> dict[str, Any]:
         fetched = await self._get(region, path, namespace, locale=locale)
         try:
             doc = orjson.loads(fetched.body)
@@ -231,7 +232,7 @@ class BlizzardClient:
             if since:
                 headers["If-Modified-Since"] = since  # exactly as Blizzard sent it (a future date empties the body)
             try:
-                return await self._retrying(path, lambda slot, h=headers: self._once(url, path, h, params, slot))
+                return await self._retrying(path, partial(self._once, url, path, headers, params))
             except _Unauthorized:
                 if renewed:
                     raise CredentialsError(f"Blizzard keeps refusing fresh tokens for {path} (HTTP 401)") from None
@@ -293,7 +294,8 @@ class BlizzardClient:
     async def _bearer(self) -> str:
         async with self._token_lock:  # concurrent requests share one token request
             if self._token is None or self._clock() >= self._token_expires:
-                self._token, lifetime = await self._retrying("the token request", self._token_once)
+                token, lifetime = await self._retrying("the token request", self._token_once)
+                self._token = token
                 self._token_expires = self._clock() + max(lifetime - TOKEN_MARGIN, lifetime / 2)
             return self._token
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = ["add_commands"]
 
-def add_commands(commands: argparse._SubParsersAction) -> None:
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     autostart = commands.add_parser(
         "autostart", help=help_of("autostart"),
         description="Start tsmsyncd in the tray, without opening the browser, when you log in. Linux: an XDG "
@@ -99,7 +99,7 @@ def run_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print(args: argparse.Namespace, payload: dict, lines: list[str]) -> None:
+def _print(args: argparse.Namespace, payload: dict[str, object], lines: list[str]) -> None:
     import json
 
     print(json.dumps(payload, indent=2, ensure_ascii=False) if args.json else "\n".join(lines))

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["add_commands", "shell_command"]
 
 
-def add_commands(commands: argparse._SubParsersAction) -> None:
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     backups = commands.add_parser("backups", help=help_of("backups"),
                                   description="Backups of one SavedVariables file, kept by tsmsyncd.")
     actions = backups.add_subparsers(dest="action", required=True, metavar="ACTION")

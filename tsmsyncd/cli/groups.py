@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 
-def add_commands(commands: argparse._SubParsersAction) -> None:
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     groups = commands.add_parser("groups", help=help_of("groups"),
                                  description="Groups made from your rules and the stored market data.")
     actions = groups.add_subparsers(dest="action", required=True, metavar="ACTION")

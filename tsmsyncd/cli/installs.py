@@ -26,7 +26,7 @@ __all__ = ["add_commands", "run_installs", "settings_wow_roots"]
 Profiles = dict[str, "AccountProfiles | str"]  # TSM file → its profiles, or why they could not be read
 
 
-def add_commands(commands: argparse._SubParsersAction) -> None:
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     installs = commands.add_parser(
         "installs", help=help_of("installs"),
         description="Show every World of Warcraft install found (registry, Battle.net's product.db, usual "

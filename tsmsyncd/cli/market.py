@@ -21,12 +21,13 @@ if TYPE_CHECKING:
     from tsmsyncd.app import Services
     from tsmsyncd.config import Settings
     from tsmsyncd.db.market import ItemMarket
+    from tsmsyncd.db.realms import RealmInfo
     from tsmsyncd.sync.refresh import RefreshOutcome
 
 __all__ = ["add_commands"]
 
 
-def add_commands(commands: argparse._SubParsersAction) -> None:
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     realms = commands.add_parser("realms", help=help_of("realms"),
                                  description="Connected realms of a region, fetched from Blizzard.")
     realms_actions = realms.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -84,7 +85,7 @@ def run_realms_list(args: argparse.Namespace) -> int:
 
     async def work(services: Services) -> int:
         found = await (await services.refresher()).realm_list(settings.region, settings.flavor)
-        by_id: dict[int, list] = {}
+        by_id: dict[int, list[RealmInfo]] = {}
         for realm in found:
             by_id.setdefault(realm.connected_realm_id, []).append(realm)
         if args.json:

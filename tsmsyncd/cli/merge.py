@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["add_commands"]
 
 
-def add_commands(commands: argparse._SubParsersAction) -> None:
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     merge = commands.add_parser(
         "merge",
         help=help_of("merge"),

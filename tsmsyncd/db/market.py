@@ -273,7 +273,7 @@ def _latest_for(d: Database, source: Source, items: Sequence[str] | None) -> pd.
         latest[column] = latest[column].astype("Int64")
     return latest[_LATEST_COLUMNS]
 
-def _value_14d(d: Database, source_id: int, newest: pd.Timestamp, only: str, args: list) -> pd.DataFrame:
+def _value_14d(d: Database, source_id: int, newest: pd.Timestamp, only: str, args: list[str]) -> pd.DataFrame:
     first_day = (newest - timedelta(days=14)).strftime("%Y-%m-%d")
     days = pd.read_sql_query(
         f"select item, day, value_sum / value_count as value from daily where source_id = ? and day >= ? "
@@ -285,7 +285,7 @@ def _value_14d(d: Database, source_id: int, newest: pd.Timestamp, only: str, arg
     unique, values = weighted_market_values(offsets, days["value"].to_numpy(dtype=float), codes.astype(np.int64))
     return pd.DataFrame({"item": names[unique], "market_value_14d": np.floor(values + 0.5)})
 
-def _sold(d: Database, source_id: int, newest: pd.Timestamp, only: str, args: list) -> tuple[pd.DataFrame, float]:
+def _sold(d: Database, source_id: int, newest: pd.Timestamp, only: str, args: list[str]) -> tuple[pd.DataFrame, float]:
     """Estimated units sold per day per item over the last 24 h of consecutive snapshots, and the hours
     those snapshots cover (0 when there is no estimate yet)."""
     since = iso((newest - SOLD_WINDOW).to_pydatetime())
@@ -323,11 +323,13 @@ _DAILY_UPSERT = (
 )
 
 
-def _hourly_rows(frame: pd.DataFrame, sold: dict[str, int] | None) -> list[tuple]:
+def _hourly_rows(
+    frame: pd.DataFrame, sold: dict[str, int] | None
+) -> list[tuple[str, int | None, int | None, int, int, int | None]]:
     """(item, min_buyout, market_value, quantity, auctions, sold) per item listed now, plus a quantity-0
     row for each item that sold out since the last snapshot (so its sales are not lost)."""
-    mins = frame["min_buyout"].astype(object).where(frame["min_buyout"].notna(), None)
-    values = frame["market_value"].astype(object).where(frame["market_value"].notna(), None)
+    mins = frame["min_buyout"].astype(object).where(frame["min_buyout"].notna(), None)  # type: ignore[call-overload]  # stubs refuse other=None
+    values = frame["market_value"].astype(object).where(frame["market_value"].notna(), None)  # type: ignore[call-overload]  # stubs refuse other=None
     rows = [(item, _opt(b), _opt(v), int(q), int(a), None if sold is None else sold.get(item, 0))
             for item, b, v, q, a in zip(frame.index, mins, values, frame["quantity"], frame["auctions"], strict=True)]
     if sold:
@@ -349,13 +351,13 @@ def _unpack(data: bytes) -> AuctionIndex:
 
 
 def _opt(value: object) -> int | None:
-    return None if value is None else int(value)  # type: ignore[call-overload]
+    return None if value is None else int(value)  # type: ignore[call-overload]  # a pandas scalar, untyped
 
 
 def _int(value: object) -> int | None:
-    return None if value is None or pd.isna(value) else int(value)  # type: ignore[call-overload]
+    return None if value is None or pd.isna(value) else int(value)  # type: ignore[call-overload]  # a pandas scalar, untyped
 
 
 def _float(value: object) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+    return None if value is None or pd.isna(value) else float(value)  # type: ignore[call-overload, arg-type]  # a pandas scalar, untyped
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
+from sqlite_utils.db import Table
 
 from tsmsyncd.errors import StateError
 from tsmsyncd.jsondoc import JsonDocError, parse
@@ -28,46 +29,52 @@ from tsmsyncd.jsondoc import JsonDocError, parse
 __all__ = ["DAMAGED_MARK", "MIGRATIONS", "RULES_MIRROR", "Database", "iso", "mark_damaged", "when"]
 
 
+def _table(db: sqlite_utils.Database, name: str) -> Table:
+    table = db[name]
+    assert isinstance(table, Table)  # the migrations create tables, never views
+    return table
+
+
 def _migration_1(db: sqlite_utils.Database) -> None:
-    db["realms"].create({"region": str, "connected_realm_id": int, "realm_id": int, "name": str, "slug": str,
-                         "timezone": str, "locale": str, "updated_at": str}, pk=("region", "realm_id"))
-    db["sources"].create({"id": int, "key": str, "region": str, "kind": str, "connected_realm_id": int,
-                          "house_id": int, "last_modified": str, "last_checked": str, "last_error": str,
-                          "error_at": str}, pk="id", not_null={"key", "region", "kind"})
-    db["sources"].create_index(["key"], unique=True)
-    db["snapshots"].create({"id": int, "source_id": int, "at": str, "fetched_at": str, "auctions": int,
-                            "items": int, "sold_units": int, "sold_hours": float}, pk="id",
-                           foreign_keys=[("source_id", "sources", "id")])
-    db["snapshots"].create_index(["source_id", "at"], unique=True)
-    db["hourly"].create({"source_id": int, "snapshot_id": int, "item": str, "at": str, "min_buyout": int,
-                         "market_value": int, "quantity": int, "auctions": int, "sold": int},
-                        pk=("source_id", "item", "at"))
-    db["hourly"].create_index(["source_id", "at"])
-    db["hourly"].create_index(["snapshot_id"])
-    db["daily"].create({"source_id": int, "item": str, "day": str, "value_sum": float, "value_count": int,
-                        "min_buyout": int, "quantity_sum": int, "scans": int, "sold": int},
-                       pk=("source_id", "item", "day"))
-    db["daily"].create_index(["source_id", "day"])
-    db["auction_index"].create({"source_id": int, "snapshot_id": int, "at": str, "data": bytes}, pk="source_id")
-    db["items"].create({"item_id": int, "name": str, "quality": str, "item_class": int, "item_subclass": int,
-                        "vendor_sell": int, "fetched_at": str}, pk="item_id")
+    _table(db, "realms").create({"region": str, "connected_realm_id": int, "realm_id": int, "name": str, "slug": str,
+                                 "timezone": str, "locale": str, "updated_at": str}, pk=("region", "realm_id"))
+    _table(db, "sources").create({"id": int, "key": str, "region": str, "kind": str, "connected_realm_id": int,
+                                  "house_id": int, "last_modified": str, "last_checked": str, "last_error": str,
+                                  "error_at": str}, pk="id", not_null={"key", "region", "kind"})
+    _table(db, "sources").create_index(["key"], unique=True)
+    _table(db, "snapshots").create({"id": int, "source_id": int, "at": str, "fetched_at": str, "auctions": int,
+                                    "items": int, "sold_units": int, "sold_hours": float}, pk="id",
+                                   foreign_keys=[("source_id", "sources", "id")])
+    _table(db, "snapshots").create_index(["source_id", "at"], unique=True)
+    _table(db, "hourly").create({"source_id": int, "snapshot_id": int, "item": str, "at": str, "min_buyout": int,
+                                 "market_value": int, "quantity": int, "auctions": int, "sold": int},
+                                pk=("source_id", "item", "at"))
+    _table(db, "hourly").create_index(["source_id", "at"])
+    _table(db, "hourly").create_index(["snapshot_id"])
+    _table(db, "daily").create({"source_id": int, "item": str, "day": str, "value_sum": float, "value_count": int,
+                                "min_buyout": int, "quantity_sum": int, "scans": int, "sold": int},
+                               pk=("source_id", "item", "day"))
+    _table(db, "daily").create_index(["source_id", "day"])
+    _table(db, "auction_index").create({"source_id": int, "snapshot_id": int, "at": str, "data": bytes}, pk="source_id")
+    _table(db, "items").create({"item_id": int, "name": str, "quality": str, "item_class": int, "item_subclass": int,
+                                "vendor_sell": int, "fetched_at": str}, pk="item_id")
 
 
 def _migration_2(db: sqlite_utils.Database) -> None:
-    db["rules"].create({"name": str, "position": int, "doc": str, "enabled": int, "updated_at": str}, pk="name")
-    db["groupsets"].create({"id": int, "target": str, "version": int, "hash": str, "doc": str, "created_at": str},
-                           pk="id")
-    db["groupsets"].create_index(["target", "version"], unique=True)
-    db["memberships"].create({"target": str, "data": str}, pk="target")
-    db["app_state"].create({"key": str, "value": str}, pk="key")
+    _table(db, "rules").create({"name": str, "position": int, "doc": str, "enabled": int, "updated_at": str}, pk="name")
+    _table(db, "groupsets").create({"id": int, "target": str, "version": int, "hash": str, "doc": str,
+                                    "created_at": str}, pk="id")
+    _table(db, "groupsets").create_index(["target", "version"], unique=True)
+    _table(db, "memberships").create({"target": str, "data": str}, pk="target")
+    _table(db, "app_state").create({"key": str, "value": str}, pk="key")
 
 
 def _migration_3(db: sqlite_utils.Database) -> None:
     """The newest listing of every item per source, kept up to date by record_snapshot, so reading a realm's
     metrics does not scan 48 hours of rows; and an index over the hours that had sales."""
-    db["latest"].create({"source_id": int, "item": str, "at": str, "min_buyout": int, "market_value": int,
-                         "quantity": int, "auctions": int, "first_seen": str, "snapshots": int},
-                        pk=("source_id", "item"))
+    _table(db, "latest").create({"source_id": int, "item": str, "at": str, "min_buyout": int, "market_value": int,
+                                 "quantity": int, "auctions": int, "first_seen": str, "snapshots": int},
+                                pk=("source_id", "item"))
     db.execute("insert into latest select source_id, item, max(at), min_buyout, market_value, quantity, auctions, "
                "null, 0 from hourly where quantity > 0 group by source_id, item")
     db.execute("update latest set (first_seen, snapshots) = (select min(at), count(*) from hourly h "
@@ -137,7 +144,7 @@ class Database:
             # The daemon and its short-lived worker processes share the file: wait for each other's writes.
             self.db.execute("pragma busy_timeout = 15000")
             self.db.execute("pragma foreign_keys = on")
-            self.db.enable_wal()
+            self.db.enable_wal()  # type: ignore[no-untyped-call]  # sqlite_utils leaves enable_wal unannotated
             self._migrate()
         except sqlite3.DatabaseError:
             self.conn.close()

@@ -145,7 +145,7 @@ def _money(
     rng: random.Random, kind: str, players: Sequence[str], others: Sequence[str], budget: int, end: int, days: int,
     retail: bool,
 ) -> bytes:
-    types = _INCOME if kind == "income" else _EXPENSE
+    types: tuple[tuple[bytes, int, int], ...] = _INCOME if kind == "income" else _EXPENSE
     if not retail:
         types = tuple(t for t in types if t[0] != b"Garrison")  # no garrisons before Warlords
     rows: list[bytes] = []

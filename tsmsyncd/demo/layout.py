@@ -120,7 +120,7 @@ def plan_accounts(region: str, size: str) -> tuple[AccountPlan, ...]:
     if size not in SIZES:
         raise InputError(f"sandbox size {size!r} is not one of {', '.join(SIZES)}")
     (first, second), odd, other = _choose_realms(region)
-    default = (_char("Aeliana", first, "Horde", 0), _char("Borrik", second, "Horde", 1))
+    default: tuple[Character, ...] = (_char("Aeliana", first, "Horde", 0), _char("Borrik", second, "Horde", 1))
     if size == "large":
         taken = {first[0].id, second[0].id, odd[0].id}
         spare = [(r, cr.id) for cr in CONNECTED_REALMS[region] for r in cr.realms if r.id not in taken]

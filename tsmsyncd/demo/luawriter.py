@@ -87,7 +87,7 @@ class _Writer:
 
 
 def write_globals(
-    globals_: Sequence[tuple[str, Mapping[object, object]]], rng: random.Random, eol: bytes = b"\r\n"
+    globals_: Sequence[tuple[str, Mapping[str, object]]], rng: random.Random, eol: bytes = b"\r\n"
 ) -> bytes:
     """The bytes of a SavedVariables file defining ``globals_`` in order (name, table)."""
     writer = _Writer(rng, eol)

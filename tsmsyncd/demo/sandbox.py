@@ -192,7 +192,9 @@ def build_sandbox(
         if built != params:
             was = ", ".join(f"{k} {v}" for k, v in built.items())
             raise InputError(f"{install} was built with {was}; build it the same way or reset it")
-    hashes: dict[str, str] = {} if record is None or reset else dict(record["files"])  # type: ignore[arg-type]
+    recorded = {} if record is None or reset else record["files"]
+    assert isinstance(recorded, dict)  # _read_record refuses a record without its files table
+    hashes: dict[str, str] = dict(recorded)
     _write_record(install, params, hashes)  # first, so an interrupted build is still known as ours
     _write_tree(install, plans, region, reset)
     files = []

@@ -369,7 +369,8 @@ class Criteria:
     def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
         """One bool per row: whether the condition holds (unknown counts as no; see the module doc)."""
         value, known = _Evaluator(frame).logic(self.root)
-        return value & known
+        holds: np.ndarray = value & known  # numpy types ``&`` of arrays as Any
+        return holds
 
     def explain(self, frame: pd.DataFrame, row: int) -> str:
         """The values this condition read for one row, e.g. ``discount=0.42, sold_per_day=5.2``."""
@@ -421,6 +422,8 @@ def _metrics(node: Node) -> set[str]:
 
 class _Evaluator:
     """Whole-column evaluation: numbers as float arrays (NaN = missing), conditions as (value, known)."""
+
+    cache: dict[str, np.ndarray]  # metric (and "name?": whether the name is known) → column
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame, self.n, self.cache = frame, len(frame), {}

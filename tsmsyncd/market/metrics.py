@@ -158,7 +158,8 @@ def _walk(price: np.ndarray, units: np.ndarray, below: np.ndarray, seg: np.ndarr
     start = below + 1
     late_jump = jump & (start > floor[seg])  # jumps inside the first 15 % are ignored
     first_jump = np.minimum.reduceat(np.where(late_jump, start, _NO_JUMP), first)
-    return np.maximum(floor, np.minimum(cap, first_jump - 1))
+    considered: np.ndarray = np.maximum(floor, np.minimum(cap, first_jump - 1))  # numpy types ufuncs as Any
+    return considered
 
 
 def market_values(item: np.ndarray, price: np.ndarray, quantity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,7 @@ never leaves a stale lock behind.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 from types import TracebackType
@@ -65,7 +66,7 @@ class FileLock:
         self.release()
 
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only (os.name == "nt", as mypy reads it)
     import msvcrt
 
     def _try_lock(fd: int) -> bool:

@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from tsmsyncd.db import groups as groups_db
 from tsmsyncd.db import items as items_db
@@ -149,14 +150,14 @@ class GroupService:
         stored = await self._db(groups_db.groupset, realm)
         return (stored[0], GroupSet.from_json(stored[1]), stored[2]) if stored else None
 
-    async def diff(self, realm: RealmKey, now: datetime) -> tuple[int | None, list[dict]]:
+    async def diff(self, realm: RealmKey, now: datetime) -> tuple[int | None, list[dict[str, Any]]]:
         """What generating now would change against the newest stored version (None: none stored)."""
         stored = await self.latest(realm)
         old = stored[1] if stored else None
         return (stored[0] if stored else None), groupset_diff(old, (await self.preview(realm, now)).groupset)
 
 
-def _membership(data: str | None) -> dict:
+def _membership(data: str | None) -> dict[tuple[tuple[str, ...], str], int]:
     if not data:
         return {}
     return {(tuple(path), item): int(misses) for path, item, misses in json.loads(data)}

@@ -27,7 +27,7 @@ from tsmsyncd.db import realms as realms_db
 from tsmsyncd.db.items import ItemInfo
 from tsmsyncd.db.realms import RealmInfo
 from tsmsyncd.errors import BlizzardError, SnapshotError
-from tsmsyncd.market.ingest import Snapshot, ingest_snapshot, item_key
+from tsmsyncd.market.ingest import Kind, Snapshot, ingest_snapshot, item_key
 from tsmsyncd.market.metrics import SalesEstimate, sales_between
 from tsmsyncd.market.sources import Source, SourceKind
 from tsmsyncd.store.writer import DbWriter
@@ -173,10 +173,15 @@ class Refresher:
         return await c.classic_auctions(source.region, source.connected_realm_id, source.house_id, flavor, since)
 
 
+# ingest's name for each kind of source (the same words, typed as its Literal)
+_INGEST_KIND: dict[SourceKind, Kind] = {
+    SourceKind.REALM: "realm", SourceKind.COMMODITIES: "commodities", SourceKind.HOUSE: "house"}
+
+
 def _ingest_and_estimate(body: bytes, source: Source, previous: market_db.IndexAt | None, at: datetime
                          ) -> tuple[Snapshot, SalesEstimate | None]:
     """CPU work, off the event loop: the snapshot's statistics and the sales since the previous one."""
-    snapshot = ingest_snapshot(body, str(source.kind))
+    snapshot = ingest_snapshot(body, _INGEST_KIND[source.kind])
     sales = sales_between(previous.index if previous else None, previous.at if previous else None,
                           snapshot.index, at, item_key)
     return snapshot, sales

@@ -147,7 +147,7 @@ def _module(value: object, field: str) -> str:
         close = difflib.get_close_matches(str(value), MODULES, n=1, cutoff=0.6)
         hint = f" (did you mean '{close[0]}'?)" if close else f" (expected one of: {', '.join(MODULES)})"
         raise GroupSetError(field, f"unknown TSM module {value!r}{hint}")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def _op_name(value: object, field: str) -> str:

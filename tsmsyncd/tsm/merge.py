@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypedDict, cast
 
 from tsmsyncd.errors import InputError, RootError
 from tsmsyncd.tsm.groupset import GroupSet
@@ -32,6 +33,8 @@ from tsmsyncd.tsm.operations import COMMON_KEYS, MODULES, Flavor, normalize_sett
 __all__ = ["MergePlan", "MergeReport", "ProfileReport", "plan_merge", "profile_keys"]
 
 SEP = "`"
+
+_Table = dict[object, object]  # a Lua table as the file's values hold it (1-based dicts for lists)
 
 
 def profile_keys(profile: str) -> tuple[str, str, str]:
@@ -100,7 +103,7 @@ def plan_merge(
             _refuse_players_operations(groupset, _table(current.get(key)))
     created: set[str] = set()
     updated: set[str] = set()
-    new_ops: dict[str, dict] = {}
+    new_ops: dict[str, _Table] = {}
     for key in ops_keys:
         before = _table(current.get(key))
         after, c, u = _plan_operations(groupset, before, flavor)
@@ -152,7 +155,7 @@ def _root_status(groupset: GroupSet, profile: str, current: Mapping[str, object]
         "in the GroupSet, or adopt it explicitly (merge --adopt-root) to let tsmsyncd manage and replace it"))
 
 
-def _refuse_players_operations(groupset: GroupSet, before: dict) -> None:
+def _refuse_players_operations(groupset: GroupSet, before: _Table) -> None:
     """Operations the GroupSet would update that already exist while the root is not tsmsyncd's are
     the player's own, whatever their names."""
     for module, ops in groupset.operations.items():
@@ -169,11 +172,11 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
-def _table(value: object) -> dict:
+def _table(value: object) -> _Table:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
-def _plan_operations(groupset: GroupSet, before: dict, flavor: Flavor) -> tuple[dict, set[str], set[str]]:
+def _plan_operations(groupset: GroupSet, before: _Table, flavor: Flavor) -> tuple[_Table, set[str], set[str]]:
     after = {module: dict(ops) if isinstance(ops, Mapping) else ops for module, ops in before.items()}
     created, updated = set(), set()
     for module, ops in groupset.operations.items():
@@ -182,6 +185,7 @@ def _plan_operations(groupset: GroupSet, before: dict, flavor: Flavor) -> tuple[
             raise InputError(f"the file's {module} operations are not a table; refusing to guess")
         for name, settings in ops.items():
             desired = lua_shape(normalize_settings(module, settings, flavor))
+            assert isinstance(desired, dict)  # lua_shape keeps a mapping a dict
             old = table.get(name)
             if isinstance(old, Mapping):
                 merged = _adapt_types(dict(old), desired, table.get("#Default"))
@@ -194,7 +198,7 @@ def _plan_operations(groupset: GroupSet, before: dict, flavor: Flavor) -> tuple[
     return after, created, updated
 
 
-def _adapt_types(base: dict, desired: dict, example: object) -> dict:
+def _adapt_types(base: _Table, desired: _Table, example: object) -> _Table:
     """Overlay ``desired`` on ``base``: known fields take our values, keys TSM added stay, and the
     player's ignore lists and relationships stay. Where the player's own ``#Default`` stores a field as a
     number (older TSM versions did), write a number too, so TSM does not reset it on load."""
@@ -213,7 +217,7 @@ def _adapt_types(base: dict, desired: dict, example: object) -> dict:
     return base
 
 
-def _plan_groups(groupset: GroupSet, before: dict, ops: Mapping, profile: str) -> dict:
+def _plan_groups(groupset: GroupSet, before: _Table, ops: Mapping[object, object], profile: str) -> _Table:
     root = groupset.root
     after = {path: value for path, value in before.items() if not (isinstance(path, str) and is_managed(path, root))}
     modules = _modules(before)
@@ -223,7 +227,7 @@ def _plan_groups(groupset: GroupSet, before: dict, ops: Mapping, profile: str) -
         full = SEP.join((root, *rel))
         parent = SEP.join((root, *rel[:-1])) if rel else ""
         spec = specs.get(rel)
-        entry: dict[str, dict] = {}
+        entry: dict[str, _Table] = {}
         for module in modules:
             names = spec.operations.get(module, ()) if spec else ()
             for name in names:
@@ -240,7 +244,7 @@ def _plan_groups(groupset: GroupSet, before: dict, ops: Mapping, profile: str) -
     return after
 
 
-def _modules(groups: Mapping) -> tuple[str, ...]:
+def _modules(groups: Mapping[object, object]) -> tuple[str, ...]:
     """The modules this file's groups carry (the root group lists them); TSM's seven otherwise."""
     root = groups.get("")
     if isinstance(root, Mapping):
@@ -250,7 +254,7 @@ def _modules(groups: Mapping) -> tuple[str, ...]:
     return MODULES
 
 
-def _inherited(parent: object, module: str, parent_path: str) -> dict:
+def _inherited(parent: object, module: str, parent_path: str) -> _Table:
     """What TSM's sanitiser stores for a module without override: a copy of the parent's list. Without
     a root group TSM gives every top-level group ``override = true``, so we do the same."""
     if not isinstance(parent, Mapping):
@@ -261,10 +265,17 @@ def _inherited(parent: object, module: str, parent_path: str) -> dict:
     return {i + 1: n for i, n in enumerate(names)}
 
 
-def _plan_items(groupset: GroupSet, before: dict) -> tuple[dict, dict[str, list]]:
+class _ItemReport(TypedDict):
+    added: list[str]
+    moved: list[str]
+    removed: list[str]
+    skipped: list[tuple[str, str]]  # (item, the player's group that keeps it)
+
+
+def _plan_items(groupset: GroupSet, before: _Table) -> tuple[_Table, _ItemReport]:
     root = groupset.root
     after = {item: path for item, path in before.items() if not (isinstance(path, str) and is_managed(path, root))}
-    report: dict[str, list] = {"added": [], "moved": [], "removed": [], "skipped": []}
+    report: _ItemReport = {"added": [], "moved": [], "removed": [], "skipped": []}
     placed: set[str] = set()
     for spec in groupset.groups:
         full = SEP.join((root, *spec.path))
@@ -279,14 +290,14 @@ def _plan_items(groupset: GroupSet, before: dict) -> tuple[dict, dict[str, list]
                 report["added"].append(item)
             elif old != full:
                 report["moved"].append(item)
-    for item, path in before.items():
-        if isinstance(path, str) and is_managed(path, root) and item not in placed:
-            report["removed"].append(item)
+    for key, path in before.items():
+        if isinstance(path, str) and is_managed(path, root) and key not in placed:
+            report["removed"].append(cast(str, key))  # TSM keys its items table by item string
     return after, report
 
 
 def _profile_report(
-    profile: str, root: str, before: dict, after: dict, items: dict[str, list], status: str
+    profile: str, root: str, before: _Table, after: _Table, items: _ItemReport, status: str
 ) -> ProfileReport:
     old = {p for p in before if isinstance(p, str) and is_managed(p, root)}
     new = {p for p in after if isinstance(p, str) and is_managed(p, root)}

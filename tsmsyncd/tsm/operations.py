@@ -184,7 +184,8 @@ def _check_value(field: Field, value: object) -> object:
 def _check_table(field: Field, value: object) -> dict[str, bool]:
     if not isinstance(value, Mapping):
         raise ValueError(f"{field.name}: expected an object of true/false flags, got {type(value).__name__}")
-    allowed = dict(field.default)  # type: ignore[call-overload]
+    assert isinstance(field.default, dict)  # a "table" field's default is its flags (see _sources)
+    allowed: dict[str, bool] = dict(field.default)
     for key, flag in value.items():
         if key not in allowed:
             raise ValueError(f"{field.name}.{key}: unknown source{_suggest(str(key), list(allowed))}")

@@ -138,7 +138,7 @@ def _holds_plan(sv: SavedVariables, db: object, key: str, value: object, previou
     lua_changed = frozenset(_lua_key(k) for k in changed)
     if sv.sandbox.differing(old_table, new_table, lua_changed, limit=1):
         return False
-    return all(to_python(new_table[_lua_key(k)]) == lua_shape(value.get(k)) for k in changed)  # type: ignore[index]
+    return all(to_python(new_table[_lua_key(k)]) == lua_shape(value.get(k)) for k in changed)
 
 
 def _lua_key(key: object) -> object:

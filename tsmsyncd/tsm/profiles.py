@@ -100,8 +100,9 @@ def parse_profiles(data: bytes, name: str, limits: LuaLimits | None = None) -> A
     sandbox = LuaSandbox(limits)
     db = load_chunk(sandbox, _meta_chunk(data, name), name)[DB_NAME.encode()]  # type: ignore[index]
     meta = _check_meta(sandbox, db, name)
-    scope_keys = to_python(db[b"_scopeKeys"])  # type: ignore[index]  # _check_meta made sure it is a table
-    known = _string_list(scope_keys.get("char", {}))  # type: ignore[union-attr]
+    scope_keys = to_python(db[b"_scopeKeys"])
+    assert isinstance(scope_keys, dict)  # _check_meta made sure it is a table
+    known = _string_list(scope_keys.get("char", {}))
     return _uses(name, meta.version, meta.profiles, meta.current_profiles, known)
 
 

@@ -377,7 +377,7 @@ def windows_drives() -> tuple[str, ...]:
         return ()
     import ctypes
 
-    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    kernel32 = ctypes.windll.kernel32
     mask = kernel32.GetLogicalDrives()
     fixed = 3  # DRIVE_FIXED
     letters = [chr(65 + i) for i in range(26) if mask >> i & 1]
