@@ -8,8 +8,10 @@ one HTTP session, the Blizzard client and the refresher. Each service gets only 
 
     home ─┬─ backups/ ── BackupStore ─┬─ Merger (games, compaction)
           │                           └─ Restorer (games)
-          └─ tsmsyncd.db ── DbWriter ─┬─ GroupService (root, realms)
-                                      └─ Refresher ── BlizzardClient ── aiohttp.ClientSession
+          ├─ tsmsyncd.db ── DbWriter ─┬─ GroupService (root, realms)
+          │                           ├─ Refresher ── BlizzardClient ── aiohttp.ClientSession
+          │                           └─ TargetService (settings, environ) ─┐
+          └─ WorkerRunner (job processes) ── Engine (db, targets, runner, EventBus, settings)
 
 After a merge its backup is compacted off the merge's path: by a short-lived detached process for the
 CLI (the command returns at once; the backup it printed stays where it said), by the caller's own
@@ -18,6 +20,7 @@ worker for the daemon.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -34,11 +37,15 @@ if TYPE_CHECKING:  # the heavy ones are imported where they are built
     import aiohttp
 
     from tsmsyncd.blizzard.client import BlizzardClient
+    from tsmsyncd.events import EventBus
     from tsmsyncd.store.writer import DbWriter
     from tsmsyncd.sync.apply import Merger
+    from tsmsyncd.sync.engine import Engine
     from tsmsyncd.sync.groups import GroupService
     from tsmsyncd.sync.refresh import Refresher
     from tsmsyncd.sync.restore import Restorer
+    from tsmsyncd.sync.runner import WorkerRunner
+    from tsmsyncd.sync.targets import TargetService
 
 __all__ = ["Services", "open_services", "services"]
 
@@ -52,11 +59,14 @@ class Services:
 
     def __init__(self, settings: Settings, home: Path, stack: AsyncExitStack | ExitStack, *,
                  backup_root: Path | None = None,
-                 games: Games = games_blocking, detached_compaction: bool = False) -> None:
+                 games: Games = games_blocking, detached_compaction: bool = False,
+                 environ: dict[str, str] | None = None, quiet_seconds: float = 5.0) -> None:
         self.settings, self.home = settings, home
         self._stack = stack
         self._games = games
         self._detached = detached_compaction
+        self._environ = dict(os.environ if environ is None else environ)
+        self._quiet_seconds = quiet_seconds
         self.backups = BackupStore(backup_root or default_backup_root(home))
         self._built: dict[str, Any] = {}
 
@@ -101,6 +111,31 @@ class Services:
         from tsmsyncd.sync.groups import GroupService
 
         return self._once("groups", lambda: GroupService(self.db, realms=self.settings.realms))
+
+    @property
+    def bus(self) -> EventBus:
+        from tsmsyncd.events import EventBus
+
+        return self._once("bus", EventBus)
+
+    @property
+    def runner(self) -> WorkerRunner:
+        from tsmsyncd.sync.runner import WorkerRunner
+
+        return self._once("runner", lambda: WorkerRunner(self.home, environ=self._environ))
+
+    @property
+    def targets(self) -> TargetService:
+        from tsmsyncd.sync.targets import TargetService
+
+        return self._once("targets", lambda: TargetService(self.db, self.settings, self._environ))
+
+    @property
+    def engine(self) -> Engine:
+        from tsmsyncd.sync.engine import Engine
+
+        return self._once("engine", lambda: Engine(self.db, self.targets, self.runner, self.bus, self.settings,
+                                                   quiet_seconds=self._quiet_seconds))
 
     async def session(self) -> aiohttp.ClientSession:
         if "session" not in self._built:

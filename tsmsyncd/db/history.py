@@ -58,7 +58,8 @@ def record(d: Database, kind: Kind, message: str, now: datetime, target_id: str 
 def entries(d: Database, limit: int = 50, before: int | None = None, target_id: str | None = None,
             kind: Kind | None = None) -> list[Entry]:
     """Newest first; ``before`` is the id to page back from."""
-    where, args = [], []
+    where: list[str] = []
+    args: list[object] = []
     if before is not None:
         where.append("id < ?")
         args.append(before)

@@ -21,6 +21,8 @@ import pandas as pd
 
 from tsmsyncd.db.realms import is_listed
 from tsmsyncd.db.schema import Database, iso, when
+from tsmsyncd.db.sources import SourceState, record_checked, record_error, source_state
+from tsmsyncd.db.sources import source_id as _source_id
 from tsmsyncd.market.ingest import Snapshot
 from tsmsyncd.market.metrics import SALES_CAVEATS, AuctionIndex, SalesEstimate, sold_per_day, weighted_market_values
 from tsmsyncd.market.sources import RealmKey, Source
@@ -33,15 +35,6 @@ __all__ = [
 HOURLY_KEEP = timedelta(hours=48)
 DAILY_KEEP = timedelta(days=60)
 SOLD_WINDOW = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class SourceState:
-    last_modified: str | None  # the exact Last-Modified header stored with the newest snapshot
-    last_checked: datetime | None
-    last_error: str | None
-    error_at: datetime | None
-    snapshots: int
 
 
 @dataclass(frozen=True)
@@ -110,42 +103,6 @@ class DataStatus:
         seen = [f"{where}'s newest snapshot ({iso(self.realm_snapshot)})" if self.realm_snapshot else None,
                 f"{region}'s commodities ({iso(self.commodities_snapshot)})" if self.commodities_snapshot else None]
         return f"{what} is not listed in {' nor in '.join(s for s in seen if s)}"
-
-
-# -- fetch state ---------------------------------------------------------------------------------------
-
-
-def _source_id(d: Database, source: Source) -> int:
-    row = d.conn.execute("select id from sources where key = ?", (source.key,)).fetchone()
-    if row:
-        return int(row[0])
-    cursor = d.conn.execute(
-        "insert into sources (key, region, kind, connected_realm_id, house_id) values (?, ?, ?, ?, ?)",
-        (source.key, source.region, str(source.kind), source.connected_realm_id, source.house_id))
-    return int(cursor.lastrowid or 0)
-
-
-def source_state(d: Database, source: Source) -> SourceState:
-    row = d.conn.execute(
-        "select s.last_modified, s.last_checked, s.last_error, s.error_at, "
-        "(select count(*) from snapshots where source_id = s.id) from sources s where key = ?",
-        (source.key,)).fetchone()
-    if row is None:
-        return SourceState(None, None, None, None, 0)
-    return SourceState(row[0], when(row[1]), row[2], when(row[3]), int(row[4]))
-
-
-def record_checked(d: Database, source: Source, now: datetime) -> None:
-    with d.conn:
-        d.conn.execute("update sources set last_checked = ?, last_error = null, error_at = null where id = ?",
-                       (iso(now), _source_id(d, source)))
-
-
-def record_error(d: Database, source: Source, message: str, now: datetime) -> None:
-    """Remember the failure; the last good data is not touched."""
-    with d.conn:
-        d.conn.execute("update sources set last_checked = ?, last_error = ?, error_at = ? where id = ?",
-                       (iso(now), message, iso(now), _source_id(d, source)))
 
 
 # -- snapshots -----------------------------------------------------------------------------------------

@@ -45,7 +45,8 @@ def realms(d: Database, region: str, flavor: str = "retail") -> list[RealmInfo]:
     rows = d.conn.execute("select region, connected_realm_id, realm_id, name, slug, timezone, locale, names "
                           "from realms where region = ? and flavor = ? order by connected_realm_id, realm_id",
                           (region, str(flavor)))
-    return [RealmInfo(*row[:7], tuple(json.loads(row[7])) if row[7] else (row[3],)) for row in rows]
+    return [RealmInfo(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+                      tuple(json.loads(row[7])) if row[7] else (row[3],)) for row in rows]
 
 
 def index_age(d: Database, region: str, flavor: str = "retail") -> datetime | None:

@@ -86,19 +86,22 @@ def _migration_4(db: sqlite_utils.Database) -> None:
     """The daemon's state: targets (one TSM profile in one account's file) with their mode, realm and state;
     the plans waiting for the game to close; history; and every localized name of a realm."""
     # Realms get every localized name, and a flavor: Classic realms have their own index.
-    db["realms"].add_column("names", str)
-    db["realms"].add_column("flavor", str, not_null_default="retail")
-    db["realms"].transform(pk=("region", "flavor", "realm_id"))
-    db["targets"].create({"id": str, "install": str, "flavor": str, "folder": str, "account": str, "profile": str,
-                          "file": str, "characters": str, "realm": str, "mode": str, "state": str, "reason": str,
-                          "last_apply": str, "adopt_root": int, "present": int, "seen_at": str, "updated_at": str},
-                         pk="id", not_null={"file", "profile", "mode", "state"})
-    db["pending"].create({"target_id": str, "groupset_hash": str, "groupset_version": int, "realm": str,
-                          "planned_at": str, "file_identity": str, "report": str, "reason": str},
-                         pk="target_id", foreign_keys=[("target_id", "targets", "id")])
-    db["history"].create({"id": int, "at": str, "kind": str, "target_id": str, "message": str, "data": str}, pk="id")
-    db["history"].create_index(["at"])
-    db["history"].create_index(["target_id", "at"])
+    _table(db, "realms").add_column("names", str)
+    _table(db, "realms").add_column("flavor", str, not_null_default="retail")
+    _table(db, "realms").transform(pk=("region", "flavor", "realm_id"))
+    _table(db, "targets").create(
+        {"id": str, "install": str, "flavor": str, "folder": str, "account": str, "profile": str, "file": str,
+         "characters": str, "realm": str, "mode": str, "state": str, "reason": str, "last_apply": str,
+         "adopt_root": int, "present": int, "seen_at": str, "updated_at": str},
+        pk="id", not_null={"file", "profile", "mode", "state"})
+    _table(db, "pending").create(
+        {"target_id": str, "groupset_hash": str, "groupset_version": int, "realm": str, "planned_at": str,
+         "file_identity": str, "report": str, "reason": str},
+        pk="target_id", foreign_keys=[("target_id", "targets", "id")])
+    _table(db, "history").create({"id": int, "at": str, "kind": str, "target_id": str, "message": str,
+                                  "data": str}, pk="id")
+    _table(db, "history").create_index(["at"])
+    _table(db, "history").create_index(["target_id", "at"])
 
 
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (

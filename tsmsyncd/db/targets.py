@@ -9,7 +9,7 @@ the same transaction that records the apply, so a restart finds it still pending
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -78,7 +78,7 @@ def save_found(d: Database, found: Iterable[Target], now: datetime) -> None:
 def update_target(d: Database, target_id: str, now: datetime, **changes: Any) -> Target:
     """Change the given fields of one target (``mode``, ``realm``, ``state``, ``reason``, ``last_apply``,
     ``adopt_root``); KeyError if there is no such target."""
-    encoders = {"mode": str, "state": str, "reason": lambda v: v,
+    encoders: dict[str, Callable[[Any], object]] = {"mode": str, "state": str, "reason": lambda v: v,
                 "realm": lambda v: json.dumps(v.as_json()) if v else None,
                 "last_apply": lambda v: json.dumps(dict(v)) if v else None, "adopt_root": int}
     unknown = set(changes) - set(encoders)

@@ -36,16 +36,16 @@ class DbWriter:
             raise
         self.notices = self._db.notices
 
-    async def __call__(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self._call, fn, args)
+    async def __call__(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._call, fn, args, kwargs)
 
-    def run(self, fn: Callable[..., T], *args: Any) -> T:
+    def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """The same, for code that is not async."""
-        return self._pool.submit(self._call, fn, args).result()
+        return self._pool.submit(self._call, fn, args, kwargs).result()
 
-    def _call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    def _call(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
         try:
-            return fn(self._db, *args)
+            return fn(self._db, *args, **kwargs)
         except sqlite3.DatabaseError as exc:
             raise _state_error(self.path, exc) from exc
 

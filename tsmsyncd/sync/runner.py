@@ -48,7 +48,7 @@ def _error(error: Mapping[str, Any]) -> errors.TsmSyncError:
         return JobError(kind, message, int(error.get("exit_code", 1)))
     rebuilt = cls.__new__(cls)
     Exception.__init__(rebuilt, message)
-    if issubclass(cls, errors.FieldError):
+    if isinstance(rebuilt, errors.FieldError):
         rebuilt.field, rebuilt.reason = str(error.get("field") or ""), message
     return rebuilt
 
