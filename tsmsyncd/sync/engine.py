@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from tsmsyncd.config import Settings
@@ -31,7 +32,8 @@ from tsmsyncd.db.history import Kind
 from tsmsyncd.errors import GameRunningError, InputError, TsmSyncError
 from tsmsyncd.events import EventBus, EventType
 from tsmsyncd.market.sources import RealmKey
-from tsmsyncd.store.playerfile import identity
+from tsmsyncd.store.backups import BackupStore
+from tsmsyncd.store.playerfile import PlayerFile, identity
 from tsmsyncd.store.writer import DbWriter
 from tsmsyncd.sync.runner import WorkerRunner
 from tsmsyncd.sync.targets import TargetService
@@ -59,8 +61,19 @@ class Engine:
         self.last_refresh: dict[str, Any] | None = None
         self.last_error: str | None = None
         self.refreshing = False
+        self._kicked = False
+        self._kick_task: asyncio.Task[None] | None = None
 
     # -- the cycle -------------------------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        """At start: find the targets and settle each one's state (a daemon killed mid-apply left it
+        "applying"; a pending plan from before the restart is still pending)."""
+        await self._targets.discover(self._now())
+        for target in await self._targets.all():
+            if target.state in (State.APPLYING, State.REFRESHING):
+                await self._set_state(target, State.IDLE, None)
+        await self.check()
 
     async def cycle(self, why: str = "scheduled") -> dict[str, Any]:
         """Discover, refresh what the merge/string targets need, generate, then plan or apply each."""
@@ -264,6 +277,69 @@ class Engine:
 
     def pause(self, paused: bool) -> None:
         self.paused = paused
+
+    def kick(self) -> None:
+        """Check every target soon, in the background (a changed mode, a finished refresh): the caller does
+        not wait for an apply. Runs once at a time; a kick during a check asks for one more."""
+        self._kicked = True
+        if self._kick_task is None or self._kick_task.done():
+            self._kick_task = asyncio.get_running_loop().create_task(self._kick_loop())
+
+    async def _kick_loop(self) -> None:
+        while self._kicked:
+            self._kicked = False
+            try:
+                await self.check()
+            except Exception:  # the tick will try again; never an unhandled task error
+                log.exception("checking the targets failed")
+
+    # -- housekeeping ----------------------------------------------------------------------------------
+
+    async def next_refresh(self) -> datetime:
+        """When any source's next snapshot is due (``market/cadence.py``); now when none is known yet."""
+        from tsmsyncd.db import sources as sources_db
+        from tsmsyncd.market.cadence import next_check
+
+        now = self._now()
+        sources = await self._db(sources_db.known_sources)
+        if not sources:
+            return now
+        times = []
+        for source in sources:
+            published = await self._db(sources_db.snapshot_times, source)
+            state = await self._db(sources_db.source_state, source)
+            times.append(next_check(published, state.last_checked, now))
+        return min(times)
+
+    async def backup_changed(self, backups: BackupStore) -> int:
+        """An hourly backup of every target's file that changed since its newest backup."""
+        made = 0
+        for file in sorted({t.file for t in await self._targets.all() if t.present}):
+            try:
+                data = (await asyncio.to_thread(PlayerFile.read, Path(file))).data
+                if await asyncio.to_thread(backups.create_if_changed, Path(file), data) is not None:
+                    made += 1
+            except TsmSyncError as exc:
+                await self._history(Kind.BACKUP, f"scheduled backup of {file} failed: {exc}")
+        if made:
+            self._bus.publish(EventType.BACKUP_CREATED, {"scheduled": made})
+        return made
+
+    async def daily(self, backups: BackupStore) -> None:
+        """Retention prune and compaction of every target's backups, history prune, a fresh discovery."""
+        for file in sorted({t.file for t in await self._targets.all()}):
+            try:
+                await asyncio.to_thread(backups.prune, Path(file))
+                await asyncio.to_thread(backups.compact, Path(file), 0)
+            except TsmSyncError as exc:
+                await self._history(Kind.BACKUP, f"backup housekeeping of {file} failed: {exc}")
+        await self._db(history_db.prune, self._now())
+        await self._targets.discover(self._now())
+
+    async def report(self, job: str, problem: str) -> None:
+        """A scheduled job that failed, timed out or was missed: history, and an event."""
+        await self._history(Kind.JOB_FAILED, f"the {job} job {problem}")
+        self._bus.publish(EventType.JOB_FAILED, {"job": job, "problem": problem})
 
     # -- state and events ------------------------------------------------------------------------------
 
