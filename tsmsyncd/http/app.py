@@ -21,6 +21,7 @@ from pathlib import Path
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.typedefs import Middleware
 
 from tsmsyncd import __version__
 from tsmsyncd.errors import SettingsError
@@ -100,7 +101,7 @@ def builtin_routes(logins: Logins, csrf_token: str) -> list[Route]:
     ]
 
 
-def middlewares(config: HttpConfig, route_of: security.RouteOf) -> list[security.Middleware]:
+def middlewares(config: HttpConfig, route_of: security.RouteOf) -> list[Middleware]:
     """The order matters; aiohttp runs the first one outermost."""
     return [
         # 0. The envelope: every refusal and exception below, and aiohttp's own 404/405/413, becomes the

@@ -20,9 +20,9 @@ from tsmsyncd.http.security import COOKIE, CSRF_HEADER, KEY_HEADER, is_api
 __all__ = ["OPENAPI_PATH", "document"]
 
 OPENAPI_PATH = "/api/v1/openapi.json"
-_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?\}")  # aiohttp's {name} and {name:regex}
+_PARAM = re.compile(r"\{([A-Za-z_]\w*)(?::(?:[^{}]|\{[^{}]*\})*)?\}")  # aiohttp's {name}, {name:re{2}}
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
-_SECURITY = [{"apiKey": []}, {"csrfCookie": [], "csrfHeader": []}]
+_SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}, {"csrfCookie": [], "csrfHeader": []}]
 _REASONS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 101: "Switching Protocols"}
 
 
@@ -31,8 +31,8 @@ def _path(route_path: str) -> tuple[str, list[str]]:
     return _PARAM.sub(r"{\1}", route_path), _PARAM.findall(route_path)
 
 
-def _operation(route: Route, params: list[str]) -> dict[str, Any]:
-    op: dict[str, Any] = {"operationId": route.operation_id, "summary": route.summary or route.operation_id}
+def _operation(route: Route, params: list[str], operation_id: str) -> dict[str, Any]:
+    op: dict[str, Any] = {"operationId": operation_id, "summary": route.summary or operation_id}
     if params:
         op["parameters"] = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                             for name in params]
@@ -53,11 +53,16 @@ def _operation(route: Route, params: list[str]) -> dict[str, Any]:
 
 def document(routes: Sequence[Route], *, title: str = "tsmsyncd", version: str = "0") -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
+    taken: set[str] = set()
     for route in routes:
         if not is_api(route.path):
             continue
         path, params = _path(route.path)
-        paths.setdefault(path, {})[route.method.lower()] = _operation(route, params)
+        operation_id = route.operation_id
+        if operation_id in taken:  # one handler behind two routes: ids must be unique, so say where
+            operation_id = re.sub(r"\W+", "_", f"{route.method.lower()}{path}").strip("_")
+        taken.add(operation_id)
+        paths.setdefault(path, {})[route.method.lower()] = _operation(route, params, operation_id)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version,

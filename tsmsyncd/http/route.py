@@ -36,4 +36,4 @@ class Route:
 
     @property
     def operation_id(self) -> str:
-        return self.name or getattr(self.handler, "__name__", f"{self.method.lower()}_{self.path}")
+        return self.name or str(getattr(self.handler, "__name__", f"{self.method.lower()}_{self.path}"))

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import hdrs, web
+from aiohttp.typedefs import Middleware
 
 from tsmsyncd.http.errors import Refusal
 from tsmsyncd.http.route import Handler, Route
@@ -41,7 +42,6 @@ COOKIE = "tsmsyncd-csrf"
 CSRF_HEADER = "X-CSRF-Token"
 KEY_HEADER = "X-API-Key"
 
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 RouteOf = Callable[[web.Request], Route | None]
 
 
