@@ -9,7 +9,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # httpkit
+# httpkit; appended, not first: other tests import the root conftest by its name
+sys.path.append(str(Path(__file__).resolve().parent))
 
 from httpkit import SAMPLE_ROUTES, Api  # noqa: E402
 

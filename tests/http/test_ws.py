@@ -131,6 +131,20 @@ async def test_the_status_says_missed_when_since_is_older_than_the_buffer_or_fro
     await ws.close()
 
 
+async def test_an_event_that_is_not_valid_json_is_logged_and_skipped_never_sent_broken(
+        serve, caplog: pytest.LogCaptureFixture) -> None:
+    bus = EventBus()
+    api = await events_api(serve, bus)
+    ws = await connect(api)
+    await receive(ws)
+    bus.publish(EventType.PROGRESS, {"ratio": float("nan")})
+    bus.publish(EventType.PROGRESS, {"ratio": 0.5})
+    got = await receive(ws)
+    assert (got["id"], got["data"]) == (2, {"ratio": 0.5})
+    assert "event 1 (progress) is not valid JSON; not sent" in caplog.text
+    await ws.close()
+
+
 @pytest.mark.parametrize("since", ["abc", "-1", "1.5", "", "%C2%B2", "1&since=2", "9" * 19])
 async def test_a_since_that_is_not_a_non_negative_integer_is_400_before_the_upgrade(serve, since: str) -> None:
     api = await events_api(serve, EventBus())

@@ -68,6 +68,7 @@ class HttpConfig:
             raise SettingsError("max_body", "must be a positive number of bytes")
 
     def bind(self, port: int) -> None:
+        """Allow exactly this port's three loopback names as Host, and their origins as Origin."""
         self.port = port
         self.hosts = frozenset({f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"})
         self.origins = frozenset(f"http://{host}" for host in self.hosts)
@@ -86,7 +87,7 @@ def builtin_routes(logins: Logins, csrf_token: str) -> list[Route]:
     async def login(request: web.Request) -> web.StreamResponse:
         if not logins.redeem(request.match_info["token"]):
             raise Refusal(403, "login_refused", "this login link was used already or has expired: "
-                          "open tsmsyncd again from the tray or with `tsmsyncd open`")
+                          "open the UI from tsmsyncd again")
         response = web.HTTPFound("/")
         response.set_cookie(security.COOKIE, csrf_token, path="/", samesite="Strict", httponly=False)
         raise response
@@ -131,6 +132,9 @@ def _bound(route: Route, config: HttpConfig) -> Handler:
 
 def build_app(config: HttpConfig, routes: Sequence[Route], *, static_dir: Path | None = None,
               logins: Logins | None = None) -> web.Application:
+    """The app for ``routes`` plus the framework's own (OpenAPI, logins, and the UI's files when
+    ``static_dir`` is given). ``logins`` is the one-time login store the launcher issues from (a fresh one
+    by default; tests pass one with their own clock). Serve it with ``start_server``."""
     if config.server_mode:
         raise SettingsError("server_mode", "the group server mode is not available yet")
     logins = logins if logins is not None else Logins()
