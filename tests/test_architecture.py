@@ -1,13 +1,15 @@
 """The shape of the package: dependencies point inward and modules stay small.
 
-    edges (cli, http, tray, daemon, scheduler)  →  app (the composition root)
-      →  flows (sync, watch, demo)  →  adapters (db, store, blizzard, config, logs, autostart)
-      →  core (tsm, groups, market, wow; and the leaf modules errors, jsondoc)
+    edges (cli, http, tray, daemon, scheduler, worker, demo)  →  app (the composition root)
+      →  flows (sync, watch)  →  adapters (db, store, blizzard, config, logs, autostart)
+      →  core (tsm, groups, market, wow; and the leaf modules errors, jsondoc, events)
 
 Each layer may import the layers below it, never above. Edges never import each other, except where one
-starts another: ``cli`` starts the ``daemon`` (``tsmsyncd run``), and the daemon, which owns threads and
-lifecycle, starts the ``http`` server, the ``scheduler`` and the ``tray``. Any edge may import ``app``. Core imports no adapter library with a process-wide side (``aiohttp.web``,
-``pystray``, ``apscheduler``) either.
+starts another: ``cli`` starts the ``daemon`` (``tsmsyncd run``) and the ``demo`` (which runs the
+daemon on a sandbox), and the daemon, which owns threads and
+lifecycle, starts the ``http`` server, the ``scheduler`` and the ``tray``. Any edge may import ``app``.
+Core imports no adapter library with a process-wide side (``aiohttp.web``, ``pystray``, ``apscheduler``)
+either.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ PACKAGE = Path(__file__).resolve().parent.parent / "tsmsyncd"
 LAYERS: dict[str, tuple[str, ...]] = {
     "core": ("tsm", "groups", "market", "wow", "errors", "jsondoc", "events"),
     "adapters": ("db", "store", "blizzard", "config", "logs", "autostart"),
-    "flows": ("sync", "watch", "demo"),
+    "flows": ("sync", "watch"),
     "root": ("app",),
-    "edges": ("cli", "http", "tray", "daemon", "scheduler", "worker"),
+    "edges": ("cli", "http", "tray", "daemon", "scheduler", "worker", "demo"),
 }
 ORDER = list(LAYERS)
 FOREIGN_FORBIDDEN_IN_CORE = ("aiohttp.web", "pystray", "apscheduler")
-EDGE_EXCEPTIONS = {("cli", "daemon"), ("daemon", "http"), ("daemon", "scheduler"), ("daemon", "tray")}
+EDGE_EXCEPTIONS = {("cli", "daemon"), ("cli", "demo"), ("demo", "daemon"), ("daemon", "http"),
+                   ("daemon", "scheduler"), ("daemon", "tray")}
 
 
 def imports_of(path: Path) -> set[str]:

@@ -102,6 +102,8 @@ class Schedule:
     async def _guarded(self, name: str, work: Work) -> None:
         try:
             await asyncio.wait_for(work(), self._timeouts[name])
+        except asyncio.CancelledError:
+            log.debug("job %s stopped: the schedule is shutting down", name)  # not a failure
         except TimeoutError:
             log.warning("job %s timed out", name)
             await self._report(name, f"did not finish within {self._timeouts[name]:.0f} s and was stopped")

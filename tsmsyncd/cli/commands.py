@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {  # name: (module in tsmsyncd.cli, one-l
     "market": ("market", "show stored market data"),
     "groups": ("groups", "preview, generate and diff groups; manage the rules"),
     "installs": ("installs", "show the WoW installs, accounts and TSM profiles tsmsyncd finds, and why"),
+    "demo": ("demo", "the whole product on a fake Blizzard server and a sandbox install, no credentials"),
     "run": ("daemon", "run the daemon: refresh, regenerate and merge on its own, with the web UI"),
     "status": ("daemon", "the running daemon's state, or the last one recorded"),
     "targets": ("daemon", "list the targets (TSM profiles) and set their mode or realm"),

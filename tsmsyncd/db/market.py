@@ -170,8 +170,10 @@ def data_status(d: Database, realm: RealmKey) -> DataStatus:
                              "where src.key = ?", (source.key,)).fetchone()
         return when(row[0]) if row else None
 
-    return DataStatus(realm, is_listed(d, realm.region, realm.connected_realm_id), newest(realm.auctions()),
-                      newest(realm.commodities()))
+    own = [t for t in (newest(s) for s in realm.own()) if t is not None]
+    commodities = newest(realm.commodities()) if realm.flavor.has_commodities else None
+    return DataStatus(realm, is_listed(d, realm.region, realm.connected_realm_id, str(realm.flavor)),
+                      max(own) if own else None, commodities)
 
 
 # -- reading market data -------------------------------------------------------------------------------
@@ -180,7 +182,7 @@ def data_status(d: Database, realm: RealmKey) -> DataStatus:
 def item_market(d: Database, item: str, realm: RealmKey, now: datetime) -> ItemMarket | None:
     """One item on one realm: the realm's own auctions if it is listed there, else the region's
     commodities."""
-    for source in (realm.auctions(), realm.commodities()):
+    for source in realm.sources():
         frame = latest_metrics(d, [source], now, items=[item])
         if len(frame):
             row = frame.iloc[0]

@@ -30,7 +30,7 @@ def metrics_frame(own: pd.DataFrame, others: pd.DataFrame | None, info: Mapping[
     frame = frame.astype({c: "Float64" for c in ("min_buyout", "market_value", "market_value_14d")})
     frame["region_market"] = frame["market_value_14d"]  # commodities are region-wide already
     if others is not None and len(others):  # the median over the player's realms of each realm item's 14-day value
-        mine = own[own["source"] == realm.auctions().key]
+        mine = own[own["source"].isin([s.key for s in realm.own()])]
         everywhere = pd.concat([mine, others])
         median = everywhere.groupby("item")["market_value_14d"].median()
         realm_items = frame.index.intersection(median.index)

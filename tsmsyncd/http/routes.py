@@ -21,7 +21,10 @@ from tsmsyncd.http.route import Route
 from tsmsyncd.http.views import status, targets
 from tsmsyncd.http.views.context import CONTEXT, ApiContext
 from tsmsyncd.http.ws import events_route
-from tsmsyncd.scheduler import Schedule
+
+TYPE_CHECKING = False  # the schedule is the daemon's; views only call what it is handed
+if TYPE_CHECKING:
+    from tsmsyncd.scheduler import Schedule
 
 __all__ = ["build_api", "routes"]
 

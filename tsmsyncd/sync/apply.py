@@ -128,10 +128,13 @@ class Merger:
 
     def merge(
         self, path: Path, groupset: GroupSet, profiles: Sequence[str] = (), *, dry_run: bool = False,
-        adopt_root: bool = False,
+        adopt_root: bool = False, plan_while_playing: bool = False,
     ) -> MergeOutcome:
+        """Merge (or with ``dry_run`` only plan). ``plan_while_playing``: a dry run may read the file while the
+        game runs (the daemon plans what will wait); the CLI's dry run refuses like a merge (exit 3)."""
         clock = _Clock()
-        self._check_game(path)
+        if not (dry_run and plan_while_playing):
+            self._check_game(path)
         original = PlayerFile.read(path)  # devices, FIFOs, huge or re-encoded files are refused unread
         remove_stale_temps(original.real)
         record = RootRecord(self.backups, path, original.real)

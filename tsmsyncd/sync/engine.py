@@ -43,6 +43,11 @@ from tsmsyncd.wow.targets import Mode, State, Target
 
 __all__ = ["Engine"]
 
+
+def _realm_key(target: Target) -> RealmKey:
+    assert target.realm is not None
+    return RealmKey(target.realm.region, target.realm.connected_realm_id, target.flavor)
+
 log = logging.getLogger(__name__)
 INDEX_MAX_AGE = 7 * 86400.0  # realm lists change with new realms and merges, rarely
 
@@ -56,6 +61,7 @@ class Engine:
         self._settings, self._quiet, self._processes, self._now = settings, quiet_seconds, processes, now
         self.paused = False
         self._cycle_lock = asyncio.Lock()
+        self._check_lock = asyncio.Lock()
         self._apply_lock = asyncio.Lock()
         self._busy: set[str] = set()  # targets with a job running
         self.last_refresh: dict[str, Any] | None = None
@@ -146,18 +152,18 @@ class Engine:
     async def check(self, targets: Sequence[Target] | None = None) -> None:
         """One pass over every target: the game-watch tick, and the end of every cycle. One process-table
         read for all installs."""
-        games = list(self._processes())
-        for target in targets if targets is not None else await self._targets.all():
-            if target.id in self._busy or not target.present:
-                continue
-            try:
-                await self._step(target, games)
-            except TsmSyncError as exc:  # one target's trouble never stops the others
-                await self._set_state(target, State.ERROR, str(exc))
+        async with self._check_lock:  # the watch tick, a kick and a cycle's end never decide twice at once
+            games = list(self._processes())
+            for target in targets if targets is not None else await self._targets.all():
+                if target.id in self._busy or not target.present:
+                    continue
+                try:
+                    await self._step(target, games)
+                except TsmSyncError as exc:  # one target's trouble never stops the others
+                    await self._set_state(target, State.ERROR, str(exc))
 
     async def _situation(self, target: Target, games: Sequence[GameProcess]) -> Situation:
-        stored = await self._db(groups_db.groupset_row, RealmKey(target.realm.region, target.realm.connected_realm_id)
-                                ) if target.realm else None
+        stored = await self._db(groups_db.groupset_row, _realm_key(target)) if target.realm else None
         pending = (await self._db(targets_db.pending)).get(target.id)
         path = target.path
         running = bool(games_blocking(path, games)) if games else False
@@ -199,9 +205,8 @@ class Engine:
             return
         reason = "World of Warcraft is running; the groups are applied once it is closed"
         pending = targets_db.Pending(target.id, result["groupset_hash"], result["groupset_version"],
-                                     str(RealmKey(target.realm.region, target.realm.connected_realm_id))
-                                     if target.realm else "", self._now(), tuple(result["file_identity"]),
-                                     result.get("report") or {}, reason)
+                                     str(_realm_key(target)) if target.realm else "", self._now(),
+                                     tuple(result["file_identity"]), result.get("report") or {}, reason)
         await self._db(targets_db.set_pending, pending)
         await self._history(Kind.PENDING, f"{target.file} ({target.profile}): {reason}", target.id,
                             {"groupset_version": result["groupset_version"]})
@@ -239,7 +244,7 @@ class Engine:
     def _merge_payload(self, target: Target, *, apply: bool) -> dict[str, Any]:
         assert target.realm is not None
         return {"target_id": target.id, "file": target.file, "profile": target.profile, "apply": apply,
-                "realm": str(RealmKey(target.realm.region, target.realm.connected_realm_id)),
+                "realm": str(_realm_key(target)),
                 "adopt_root": target.adopt_root}
 
     # -- what the player asks for ----------------------------------------------------------------------

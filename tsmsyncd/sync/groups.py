@@ -122,10 +122,11 @@ class GroupService:
         status = await self._db(market_db.data_status, realm)
         if status.listed is False:  # commodities are region-wide, but the realm itself must exist
             raise InputError(status.missing("any item"))
-        own = await self._db(market_db.latest_metrics, [realm.auctions(), realm.commodities()], now)
+        own = await self._db(market_db.latest_metrics, list(realm.sources()), now)
         if own.empty:
             raise InputError(status.missing("any item"))
-        others = [RealmKey(realm.region, r).auctions() for r in sorted(set(self.realms) - {realm.connected_realm_id})]
+        others = [s for r in sorted(set(self.realms) - {realm.connected_realm_id})
+                  for s in RealmKey(realm.region, r, realm.flavor).own()]
         other = await self._db(market_db.latest_metrics, others, now) if others else None
         info = await self._db(items_db.item_info, item_ids(own))
         previous = _membership(await self._db(groups_db.membership, realm))

@@ -27,6 +27,7 @@ from tsmsyncd.market.sources import RealmKey
 from tsmsyncd.store.locks import FileLock, LockTimeout
 from tsmsyncd.store.playerfile import identity
 from tsmsyncd.tsm.groupset import GroupSet
+from tsmsyncd.wow.flavor import Flavor
 from tsmsyncd.wow.targets import State
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["JOBS", "run_job"]
 
-Job = Callable[[Services, Mapping[str, Any]], Awaitable[dict[str, Any]]]
+Job = Callable[["Services", Mapping[str, Any]], Awaitable[dict[str, Any]]]
 
 
 def _now() -> datetime:
@@ -56,7 +57,7 @@ async def cycle_job(services: Services, payload: Mapping[str, Any]) -> dict[str,
     named, failed = await refresher.fill_item_info(region, flavor=str(payload.get("flavor", "retail")))
     generated = {}
     for number in payload.get("generate", realms):
-        realm = RealmKey(region, int(number))
+        realm = RealmKey(region, int(number), Flavor.parse(str(payload.get("flavor", "retail"))))
         try:
             stored = await services.groups.generate(realm, _now())
             generated[str(realm)] = {"version": stored.version, "new": stored.new,
@@ -85,7 +86,7 @@ async def merge_job(services: Services, payload: Mapping[str, Any]) -> dict[str,
     except LockTimeout as exc:
         raise StateError("another tsmsyncd process is applying to this file right now") from exc
     try:
-        outcome = services.merger.merge(file, groupset, [profile], dry_run=not apply,
+        outcome = services.merger.merge(file, groupset, [profile], dry_run=not apply, plan_while_playing=True,
                                         adopt_root=bool(payload.get("adopt_root")))
         result = {**outcome.as_json(), "groupset_version": version, "groupset_hash": content_hash,
                   "file_identity": list(identity(file.stat()))}

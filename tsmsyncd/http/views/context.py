@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from tsmsyncd.app import Services
-from tsmsyncd.scheduler import Schedule
+
+TYPE_CHECKING = False  # the schedule is the daemon's; views only call what it is handed
+if TYPE_CHECKING:
+    from tsmsyncd.scheduler import Schedule
 
 __all__ = ["CONTEXT", "ApiContext", "context"]
 
