@@ -36,6 +36,7 @@ DEFAULT_API_URL = "https://{region}.api.blizzard.com"
 DEFAULT_OAUTH_URL = "https://oauth.battle.net/token"  # one token works on every regional API host
 REGIONS = ("us", "eu", "kr", "tw")
 _LISTS = {"realms": "a list of realm ids", "wow_roots": "a list of folders"}
+_NUMBERS = ("quiet_seconds", "watch_seconds")
 _ENV = {
     "api_url": "TSMSYNCD_BLIZZARD_API_URL",
     "oauth_url": "TSMSYNCD_BLIZZARD_OAUTH_URL",
@@ -82,6 +83,8 @@ class Settings:
     client_secret: str = field(default="", repr=False)
     api_url: str = DEFAULT_API_URL
     oauth_url: str = DEFAULT_OAUTH_URL
+    quiet_seconds: float = 5.0  # how long a file must stay unchanged before a pending plan is applied
+    watch_seconds: float = 2.5  # how often the daemon looks whether the game is still running
 
     def __post_init__(self) -> None:
         check_region(self.region)
@@ -99,6 +102,8 @@ class Settings:
                 raise SettingsError(name, "must be one word of at most 256 characters")
         _check_url("api_url", self.api_url)
         _check_url("oauth_url", self.oauth_url)
+        _check_number("quiet_seconds", self.quiet_seconds, 0, 600)
+        _check_number("watch_seconds", self.watch_seconds, 0.2, 60)
 
     @property
     def has_credentials(self) -> bool:
@@ -139,6 +144,8 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         if environ.get(var):
             stored[name] = environ[var]
     for name, value in stored.items():
+        if name in _NUMBERS:
+            continue  # checked with its range by Settings itself
         expected = tuple if name in _LISTS else str
         if not isinstance(value, expected):
             raise SettingsError(name, f"must be {_LISTS.get(name, 'text')}")
@@ -156,6 +163,11 @@ def save_settings(settings: Settings, environ: Mapping[str, str] = os.environ) -
     path = folder / "settings.json"
     write_atomic(path, json.dumps(data, indent=2).encode() + b"\n", mode=0o600)
     return path
+
+
+def _check_number(name: str, value: object, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise SettingsError(name, f"must be a number of seconds from {low:g} to {high:g}")
 
 
 def _check_url(name: str, url: str) -> None:

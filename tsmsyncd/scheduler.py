@@ -48,6 +48,8 @@ class Schedule:
         self._watch_every, self._jitter = watch_every, jitter
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self.next_refresh_at: datetime | None = None
+        self._refreshing = False
+        self._again = False  # a refresh was asked for while one ran
 
     def start(self) -> None:
         """Needs a running loop (APScheduler 3 on Python 3.11+)."""
@@ -72,29 +74,42 @@ class Schedule:
         else:
             self._scheduler.resume_job("backups")
 
-    def plan_refresh(self, when: datetime) -> None:
-        """Run the refresh at ``when`` (plus jitter when it lies ahead: many daemons, one Blizzard)."""
+    def plan_refresh(self, when: datetime, *, jitter: bool = True) -> None:
+        """Run the refresh at ``when`` (plus jitter when it lies ahead: many daemons, one Blizzard). A
+        refresh running now is never interrupted: the new run waits for it (``max_instances=1`` would
+        otherwise drop a run that falls due while one is still going)."""
         now = datetime.now(UTC)
-        if when > now:
+        if self._refreshing:
+            self._again = self._again or when <= now
+            if when <= now:
+                return  # runs as soon as the current one ends
+        if when > now and jitter:
             when += timedelta(seconds=random.uniform(0, self._jitter))
         self.next_refresh_at = max(when, now)
         self._scheduler.add_job(self._refresh_and_replan, DateTrigger(run_date=self.next_refresh_at), id="refresh",
                                 replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=3600)
 
     async def refresh_now(self) -> None:
-        """A manual refresh: runs at once (and the next scheduled one is computed again after it)."""
+        """A manual refresh: runs at once, or right after the one running now."""
         self.plan_refresh(datetime.now(UTC))
 
     async def _refresh_and_replan(self) -> None:
+        self._refreshing = True
         try:
             await self._guarded("refresh", self._refresh)
         finally:
+            self._refreshing = False
+            # This run is still "running" for APScheduler until it returns: a next run is always at least
+            # a second away, or it would be dropped as a second instance.
+            soon = datetime.now(UTC) + timedelta(seconds=1)
             try:
-                self.plan_refresh(await self._next_refresh())
+                when = soon if self._again else max(await self._next_refresh(), soon)
             except Exception as exc:  # never lose the schedule: fall back to an hour from now
                 log.exception("planning the next refresh failed")
                 await self._report("refresh", f"planning the next refresh failed: {exc}")
-                self.plan_refresh(datetime.now(UTC) + timedelta(hours=1))
+                when = datetime.now(UTC) + timedelta(hours=1)
+            self._again = False
+            self.plan_refresh(when, jitter=when > soon)
 
     async def _run(self, name: str) -> None:
         await self._guarded(name, self._work[name])

@@ -61,8 +61,10 @@ def run_daemon(args: argparse.Namespace) -> int:
         from tsmsyncd.errors import InputError
 
         raise InputError(f"--port {args.port}: a port is a number from 0 to 65535")
-    options = DaemonOptions(host=args.host, port=args.port, headless=args.headless, minimized=args.minimized)
-    return run(load_settings(), data_dir(), options)
+    settings = load_settings()
+    options = DaemonOptions(host=args.host, port=args.port, headless=args.headless, minimized=args.minimized,
+                            quiet_seconds=settings.quiet_seconds, watch_every=settings.watch_seconds)
+    return run(settings, data_dir(), options)
 
 
 def api(info: DaemonInfo, method: str, path: str, body: object = None) -> Any:
