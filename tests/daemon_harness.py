@@ -128,3 +128,22 @@ def changed_keys(before: bytes, after: bytes) -> set[str]:
     spans_old = {f.key: before[f.start:f.value_end] for f in old.fields}
     spans_new = {f.key: after[f.start:f.value_end] for f in new.fields}
     return {k for k in spans_old.keys() | spans_new.keys() if spans_old.get(k) != spans_new.get(k)}
+
+
+async def warm(daemon: Daemon, hours: int = 3) -> None:
+    """Hourly snapshots, so the rules have sales to make groups from: refresh, and wait until that refresh
+    is done (its summary differs from the one before) before the fake market moves on an hour. The market
+    does not move after the last one, so later scheduled refreshes find nothing new."""
+    for hour in range(hours):
+        _, before = await daemon.api("GET", "/api/v1/status")
+        status, _ = await daemon.api("POST", "/api/v1/refresh")
+        assert status == 202
+
+        async def refreshed(seen: object = before.get("last_refresh")) -> bool:
+            _, now = await daemon.api("GET", "/api/v1/status")
+            return now.get("last_refresh") not in (None, seen) and not now["jobs_running"] and \
+                now["state"] != "refreshing"
+
+        await wait_for(refreshed, 90, "a refresh")
+        if hour < hours - 1:
+            daemon.fake.advance()

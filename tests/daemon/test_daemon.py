@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from daemon_harness import SECRET, Daemon, Game, changed_keys, wait_for
+from daemon_harness import SECRET, Daemon, Game, changed_keys, wait_for, warm
 
 from tsmsyncd.blizzard.fake import FakeBlizzard
 from tsmsyncd.tsm.savedvars import parse_savedvars
@@ -32,23 +32,6 @@ async def daemon(tmp_path: Path, fake: FakeBlizzard) -> AsyncIterator[Daemon]:
         d.proc.kill()
         await d.proc.wait()
     await d.close_session()
-
-
-async def warm(daemon: Daemon, hours: int = 3) -> None:
-    """Hourly snapshots, so the rules have sales to make groups from: refresh, and wait until that refresh
-    is done (its summary differs from the one before) before the fake market moves on an hour."""
-    for _ in range(hours):
-        _, before = await daemon.api("GET", "/api/v1/status")
-        status, _ = await daemon.api("POST", "/api/v1/refresh")
-        assert status == 202
-
-        async def refreshed(seen: object = before.get("last_refresh")) -> bool:
-            _, now = await daemon.api("GET", "/api/v1/status")
-            return now.get("last_refresh") not in (None, seen) and not now["jobs_running"] and \
-                now["state"] != "refreshing"
-
-        await wait_for(refreshed, 90, "a refresh")
-        daemon.fake.advance()
 
 
 def retail_targets(targets: list[dict]) -> list[dict]:

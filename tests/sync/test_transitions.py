@@ -60,3 +60,12 @@ def test_no_realm_or_no_groups_rest_with_the_reason() -> None:
     assert resting_state(replace(NEW, has_realm=False)) == (State.IDLE, "no realm: set it by hand or log in a "
                                                                         "character on this profile")
     assert decide(replace(NEW, groups_hash=None)) is Action.NOTHING
+
+
+def test_a_file_rewritten_since_it_held_the_groups_is_checked_again() -> None:
+    """The game rewrites the file at every logout, and a player may restore a backup: up to date is only
+    true of the file as it was when it was last found holding the groups."""
+    done = replace(NEW, groups_hash="v1", rewritten=True)
+    assert decide(done) is Action.APPLY  # the merger finds "unchanged", or puts the groups back
+    assert decide(replace(done, game_running=True)) is Action.PLAN
+    assert resting_state(done)[0] is State.PLANNED

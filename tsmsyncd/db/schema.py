@@ -91,7 +91,8 @@ def _migration_4(db: sqlite_utils.Database) -> None:
     _table(db, "realms").transform(pk=("region", "flavor", "realm_id"))
     _table(db, "targets").create(
         {"id": str, "install": str, "flavor": str, "folder": str, "account": str, "profile": str, "file": str,
-         "characters": str, "realm": str, "mode": str, "state": str, "reason": str, "last_apply": str,
+         "characters": str, "realm": str, "realm_reason": str, "mode": str, "state": str, "reason": str,
+         "last_apply": str,
          "adopt_root": int, "present": int, "seen_at": str, "updated_at": str},
         pk="id", not_null={"file", "profile", "mode", "state"})
     _table(db, "pending").create(

@@ -20,8 +20,8 @@ from tsmsyncd.wow.targets import Mode, State, Target, TargetRealm
 
 __all__ = ["Pending", "clear_pending", "load_targets", "pending", "save_found", "set_pending", "update_target"]
 
-_COLUMNS = ("id", "install", "flavor", "folder", "account", "profile", "file", "characters", "realm", "mode",
-            "state", "reason", "last_apply", "adopt_root", "present")
+_COLUMNS = ("id", "install", "flavor", "folder", "account", "profile", "file", "characters", "realm",
+            "realm_reason", "mode", "state", "reason", "last_apply", "adopt_root", "present")
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,9 @@ def _target(row: tuple[Any, ...]) -> Target:
     r = dict(zip(_COLUMNS, row, strict=True))
     realm = TargetRealm.from_json(json.loads(r["realm"])) if r["realm"] else None
     return Target(r["id"], r["install"], Flavor.parse(r["flavor"]), r["folder"], r["account"], r["profile"],
-                  r["file"], tuple(json.loads(r["characters"] or "[]")), realm, "", Mode(r["mode"]),
-                  State(r["state"]), r["reason"], json.loads(r["last_apply"]) if r["last_apply"] else None,
-                  bool(r["adopt_root"]), bool(r["present"]))
+                  r["file"], tuple(json.loads(r["characters"] or "[]")), realm, r["realm_reason"] or "",
+                  Mode(r["mode"]), State(r["state"]), r["reason"],
+                  json.loads(r["last_apply"]) if r["last_apply"] else None, bool(r["adopt_root"]), bool(r["present"]))
 
 
 def load_targets(d: Database) -> dict[str, Target]:
@@ -57,8 +57,9 @@ def load_targets(d: Database) -> dict[str, Target]:
 def _row(t: Target, now: datetime) -> tuple[Any, ...]:
     return (t.id, t.install, str(t.flavor), t.folder, t.account, t.profile, t.file,
             json.dumps(list(t.characters), ensure_ascii=False), json.dumps(t.realm.as_json()) if t.realm else None,
-            str(t.mode), str(t.state), t.reason, json.dumps(dict(t.last_apply)) if t.last_apply else None,
-            int(t.adopt_root), int(t.present), iso(now), iso(now))
+            t.realm_reason, str(t.mode), str(t.state), t.reason,
+            json.dumps(dict(t.last_apply)) if t.last_apply else None, int(t.adopt_root), int(t.present), iso(now),
+            iso(now))
 
 
 def save_found(d: Database, found: Iterable[Target], now: datetime) -> None:
@@ -71,7 +72,8 @@ def save_found(d: Database, found: Iterable[Target], now: datetime) -> None:
             f"insert into targets ({', '.join(_COLUMNS)}, seen_at, updated_at) values "
             f"({', '.join('?' * (len(_COLUMNS) + 2))}) on conflict (id) do update set install = excluded.install, "
             "flavor = excluded.flavor, folder = excluded.folder, account = excluded.account, file = excluded.file, "
-            "characters = excluded.characters, realm = excluded.realm, present = 1, seen_at = excluded.seen_at",
+            "characters = excluded.characters, realm = excluded.realm, realm_reason = excluded.realm_reason, "
+            "present = 1, seen_at = excluded.seen_at",
             rows)
 
 

@@ -167,16 +167,18 @@ class Engine:
         pending = (await self._db(targets_db.pending)).get(target.id)
         path = target.path
         running = bool(games_blocking(path, games)) if games else False
+        held = (target.last_apply or {}).get("file_identity")
         try:
             st = path.stat()
             quiet = time.time() - st.st_mtime >= self._quiet
             changed = pending is not None and tuple(pending.file_identity) != identity(st)
+            rewritten = held is not None and tuple(held) != identity(st)
         except OSError:
-            quiet, changed = False, False
+            quiet, changed, rewritten = False, False, False
         return Situation(
             target.mode, target.realm is not None, stored[3] if stored else None,
             (target.last_apply or {}).get("groupset_hash"), pending.groupset_hash if pending else None,
-            running, quiet, self.paused, changed)
+            running, quiet, self.paused, changed, rewritten)
 
     async def _step(self, target: Target, games: Sequence[GameProcess]) -> None:
         situation = await self._situation(target, games)

@@ -90,7 +90,7 @@ async def merge_job(services: Services, payload: Mapping[str, Any]) -> dict[str,
                                         adopt_root=bool(payload.get("adopt_root")))
         result = {**outcome.as_json(), "groupset_version": version, "groupset_hash": content_hash,
                   "file_identity": list(identity(file.stat()))}
-        if apply:
+        if apply or result["status"] == "unchanged":
             await services.db(_record_apply, target_id, result)
         return result
     finally:
@@ -98,16 +98,24 @@ async def merge_job(services: Services, payload: Mapping[str, Any]) -> dict[str,
 
 
 def _record_apply(d: Any, target_id: str, result: dict[str, Any]) -> None:
-    """After the replace: the target's last apply, the end of its pending plan and a history entry, in
-    the one writer's thread (each a transaction of its own; a kill between them only repeats a no-op)."""
+    """After the replace (or a check that found the file already holding the groups): the target's last
+    apply with the identity of the file that holds them, the end of its pending plan and a history entry,
+    in the one writer's thread (each a transaction of its own; a kill between them only repeats a no-op).
+    The identity lets the engine notice when something else wrote the file since (the game at logout, a
+    restored backup) and check it again."""
     now = _now()
     applied = result["status"] == "applied"
+    previous = targets_db.load_targets(d).get(target_id)
     last = {"at": now.isoformat(timespec="seconds"), "status": result["status"],
             "backup_id": (result.get("backup") or {}).get("id"), "groupset_version": result["groupset_version"],
-            "groupset_hash": result["groupset_hash"], "report": result.get("report")}
-    changes: dict[str, Any] = {"state": State.APPLIED, "reason": None}
-    if applied:
-        changes["last_apply"] = last
+            "groupset_hash": result["groupset_hash"], "report": result.get("report"),
+            "file_identity": result["file_identity"]}
+    if not applied and previous is not None and previous.last_apply:
+        last = {**dict(previous.last_apply), "groupset_hash": result["groupset_hash"],
+                "groupset_version": result["groupset_version"], "file_identity": result["file_identity"],
+                "checked_at": now.isoformat(timespec="seconds")}
+    changes: dict[str, Any] = {"state": State.APPLIED, "reason": "up to date" if not applied else None,
+                               "last_apply": last}
     targets_db.update_target(d, target_id, now, **changes)
     targets_db.clear_pending(d, target_id)
     if applied:

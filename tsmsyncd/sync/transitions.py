@@ -39,6 +39,7 @@ class Situation:
     file_quiet: bool  # unchanged for the quiet period: no program is writing it right now
     paused: bool = False
     file_changed: bool = False  # the file is not the one the pending plan was made from
+    rewritten: bool = False  # something wrote the file since it was last found holding the groups
 
 
 def decide(s: Situation) -> Action:
@@ -47,7 +48,7 @@ def decide(s: Situation) -> Action:
         return Action.FORGET if s.pending_hash else Action.NOTHING
     if s.pending_hash is not None and s.pending_hash != s.groups_hash:
         return Action.PLAN if s.game_running else (Action.APPLY if s.file_quiet and not s.paused else Action.NOTHING)
-    if s.pending_hash is None and s.applied_hash == s.groups_hash:
+    if s.pending_hash is None and s.applied_hash == s.groups_hash and not s.rewritten:
         return Action.NOTHING  # up to date
     if s.game_running:
         return Action.PLAN if s.pending_hash is None or s.file_changed else Action.NOTHING
@@ -72,6 +73,6 @@ def resting_state(s: Situation) -> tuple[State, str | None]:
         if s.paused:
             return State.PENDING, "paused: the groups are applied when you resume"
         return State.PENDING, "waiting for the file to stay unchanged for a few seconds"
-    if s.applied_hash == s.groups_hash:
+    if s.applied_hash == s.groups_hash and not s.rewritten:
         return State.APPLIED, "up to date"
     return State.PLANNED, "new groups: applied at the next check"
