@@ -72,7 +72,17 @@ async def test_pending_while_the_game_runs_applied_after_it_exits(daemon: Daemon
     assert last["backup_id"] and last["status"] == "applied"
     backups = list((daemon.home / "backups").glob(f"*/{last['backup_id']}.lua*"))
     assert backups, "the apply's backup exists"
+    assert not heavy_libraries(daemon.proc.pid), "the daemon leaves pandas and numpy to its job processes"
     assert await daemon.stop() == 0
+
+
+def heavy_libraries(pid: int) -> set[str]:
+    """pandas or numpy loaded in the process: each would cost the resting daemon tens of MB (its budget is
+    80 MB); the refreshes and merges that need them run in short-lived job processes."""
+    maps = Path(f"/proc/{pid}/maps")
+    if not maps.exists():
+        pytest.skip("needs /proc")
+    return {name for name in ("/numpy/", "/pandas/") if name in maps.read_text()}
 
 
 async def _state_is(daemon: Daemon, target_id: str, state: str) -> bool:

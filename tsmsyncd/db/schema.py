@@ -20,98 +20,101 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlite_utils
-from sqlite_utils.db import Table
-
 from tsmsyncd.errors import StateError
 from tsmsyncd.jsondoc import JsonDocError, parse
 
 __all__ = ["DAMAGED_MARK", "MIGRATIONS", "RULES_MIRROR", "Database", "iso", "mark_damaged", "when"]
 
+# Plain SQL, not sqlite-utils: sqlite-utils imports pandas and numpy when it is imported, which alone
+# would put the resting daemon over its memory budget (bench/daemon.py). The column types are the ones
+# sqlite-utils gave the first databases (TEXT, INTEGER, FLOAT, BLOB), and so are the index names.
 
-def _table(db: sqlite_utils.Database, name: str) -> Table:
-    table = db[name]
-    assert isinstance(table, Table)  # the migrations create tables, never views
-    return table
+_MIGRATION_1 = """
+create table realms (region text, connected_realm_id integer, realm_id integer, name text, slug text,
+    timezone text, locale text, updated_at text, primary key (region, realm_id));
+create table sources (id integer primary key, key text not null, region text not null, kind text not null,
+    connected_realm_id integer, house_id integer, last_modified text, last_checked text, last_error text,
+    error_at text);
+create unique index idx_sources_key on sources (key);
+create table snapshots (id integer primary key, source_id integer references sources(id), at text,
+    fetched_at text, auctions integer, items integer, sold_units integer, sold_hours float);
+create unique index idx_snapshots_source_id_at on snapshots (source_id, at);
+create table hourly (source_id integer, snapshot_id integer, item text, at text, min_buyout integer,
+    market_value integer, quantity integer, auctions integer, sold integer, primary key (source_id, item, at));
+create index idx_hourly_source_id_at on hourly (source_id, at);
+create index idx_hourly_snapshot_id on hourly (snapshot_id);
+create table daily (source_id integer, item text, day text, value_sum float, value_count integer,
+    min_buyout integer, quantity_sum integer, scans integer, sold integer, primary key (source_id, item, day));
+create index idx_daily_source_id_day on daily (source_id, day);
+create table auction_index (source_id integer primary key, snapshot_id integer, at text, data blob);
+create table items (item_id integer primary key, name text, quality text, item_class integer,
+    item_subclass integer, vendor_sell integer, fetched_at text);
+"""
 
+_MIGRATION_2 = """
+create table rules (name text primary key, position integer, doc text, enabled integer, updated_at text);
+create table groupsets (id integer primary key, target text, version integer, hash text, doc text,
+    created_at text);
+create unique index idx_groupsets_target_version on groupsets (target, version);
+create table memberships (target text primary key, data text);
+create table app_state (key text primary key, value text);
+"""
 
-def _migration_1(db: sqlite_utils.Database) -> None:
-    _table(db, "realms").create({"region": str, "connected_realm_id": int, "realm_id": int, "name": str, "slug": str,
-                                 "timezone": str, "locale": str, "updated_at": str}, pk=("region", "realm_id"))
-    _table(db, "sources").create({"id": int, "key": str, "region": str, "kind": str, "connected_realm_id": int,
-                                  "house_id": int, "last_modified": str, "last_checked": str, "last_error": str,
-                                  "error_at": str}, pk="id", not_null={"key", "region", "kind"})
-    _table(db, "sources").create_index(["key"], unique=True)
-    _table(db, "snapshots").create({"id": int, "source_id": int, "at": str, "fetched_at": str, "auctions": int,
-                                    "items": int, "sold_units": int, "sold_hours": float}, pk="id",
-                                   foreign_keys=[("source_id", "sources", "id")])
-    _table(db, "snapshots").create_index(["source_id", "at"], unique=True)
-    _table(db, "hourly").create({"source_id": int, "snapshot_id": int, "item": str, "at": str, "min_buyout": int,
-                                 "market_value": int, "quantity": int, "auctions": int, "sold": int},
-                                pk=("source_id", "item", "at"))
-    _table(db, "hourly").create_index(["source_id", "at"])
-    _table(db, "hourly").create_index(["snapshot_id"])
-    _table(db, "daily").create({"source_id": int, "item": str, "day": str, "value_sum": float, "value_count": int,
-                                "min_buyout": int, "quantity_sum": int, "scans": int, "sold": int},
-                               pk=("source_id", "item", "day"))
-    _table(db, "daily").create_index(["source_id", "day"])
-    _table(db, "auction_index").create({"source_id": int, "snapshot_id": int, "at": str, "data": bytes}, pk="source_id")
-    _table(db, "items").create({"item_id": int, "name": str, "quality": str, "item_class": int, "item_subclass": int,
-                                "vendor_sell": int, "fetched_at": str}, pk="item_id")
+# The newest listing of every item per source, kept up to date by record_snapshot, so reading a realm's
+# metrics does not scan 48 hours of rows; and an index over the hours that had sales.
+_MIGRATION_3 = """
+create table latest (source_id integer, item text, at text, min_buyout integer, market_value integer,
+    quantity integer, auctions integer, first_seen text, snapshots integer, primary key (source_id, item));
+insert into latest select source_id, item, max(at), min_buyout, market_value, quantity, auctions, null, 0
+    from hourly where quantity > 0 group by source_id, item;
+update latest set (first_seen, snapshots) = (select min(at), count(*) from hourly h
+    where h.source_id = latest.source_id and h.item = latest.item and h.quantity > 0);
+create index hourly_sales on hourly (source_id, at) where sold > 0;
+"""
 
-
-def _migration_2(db: sqlite_utils.Database) -> None:
-    _table(db, "rules").create({"name": str, "position": int, "doc": str, "enabled": int, "updated_at": str}, pk="name")
-    _table(db, "groupsets").create({"id": int, "target": str, "version": int, "hash": str, "doc": str,
-                                    "created_at": str}, pk="id")
-    _table(db, "groupsets").create_index(["target", "version"], unique=True)
-    _table(db, "memberships").create({"target": str, "data": str}, pk="target")
-    _table(db, "app_state").create({"key": str, "value": str}, pk="key")
-
-
-def _migration_3(db: sqlite_utils.Database) -> None:
-    """The newest listing of every item per source, kept up to date by record_snapshot, so reading a realm's
-    metrics does not scan 48 hours of rows; and an index over the hours that had sales."""
-    _table(db, "latest").create({"source_id": int, "item": str, "at": str, "min_buyout": int, "market_value": int,
-                                 "quantity": int, "auctions": int, "first_seen": str, "snapshots": int},
-                                pk=("source_id", "item"))
-    db.execute("insert into latest select source_id, item, max(at), min_buyout, market_value, quantity, auctions, "
-               "null, 0 from hourly where quantity > 0 group by source_id, item")
-    db.execute("update latest set (first_seen, snapshots) = (select min(at), count(*) from hourly h "
-               "where h.source_id = latest.source_id and h.item = latest.item and h.quantity > 0)")
-    db.execute("create index hourly_sales on hourly (source_id, at) where sold > 0")
-
-
-def _migration_4(db: sqlite_utils.Database) -> None:
-    """The daemon's state: targets (one TSM profile in one account's file) with their mode, realm and state;
-    the plans waiting for the game to close; history; and every localized name of a realm."""
-    # Realms get every localized name, and a flavor: Classic realms have their own index.
-    _table(db, "realms").add_column("names", str)
-    _table(db, "realms").add_column("flavor", str, not_null_default="retail")
-    _table(db, "realms").transform(pk=("region", "flavor", "realm_id"))
-    _table(db, "targets").create(
-        {"id": str, "install": str, "flavor": str, "folder": str, "account": str, "profile": str, "file": str,
-         "characters": str, "realm": str, "realm_reason": str, "mode": str, "state": str, "reason": str,
-         "last_apply": str,
-         "adopt_root": int, "present": int, "seen_at": str, "updated_at": str},
-        pk="id", not_null={"file", "profile", "mode", "state"})
-    _table(db, "pending").create(
-        {"target_id": str, "groupset_hash": str, "groupset_version": int, "realm": str, "planned_at": str,
-         "file_identity": str, "report": str, "reason": str},
-        pk="target_id", foreign_keys=[("target_id", "targets", "id")])
-    _table(db, "history").create({"id": int, "at": str, "kind": str, "target_id": str, "message": str,
-                                  "data": str}, pk="id")
-    _table(db, "history").create_index(["at"])
-    _table(db, "history").create_index(["target_id", "at"])
+# The daemon's state: targets (one TSM profile in one account's file) with their mode, realm and state;
+# the plans waiting for the game to close; history; and every localized name of a realm. Realms get a
+# flavor in their key (Classic realms have their own index): SQLite cannot change a primary key, so the
+# table is rebuilt.
+_MIGRATION_4 = """
+create table realms_new (region text, connected_realm_id integer, realm_id integer, name text, slug text,
+    timezone text, locale text, updated_at text, names text, flavor text not null default 'retail',
+    primary key (region, flavor, realm_id));
+insert into realms_new (region, connected_realm_id, realm_id, name, slug, timezone, locale, updated_at)
+    select region, connected_realm_id, realm_id, name, slug, timezone, locale, updated_at from realms;
+drop table realms;
+alter table realms_new rename to realms;
+create table targets (id text primary key, install text, flavor text, folder text, account text,
+    profile text not null, file text not null, characters text, realm text, realm_reason text,
+    mode text not null, state text not null, reason text, last_apply text, adopt_root integer,
+    present integer, seen_at text, updated_at text);
+create table pending (target_id text primary key references targets(id), groupset_hash text,
+    groupset_version integer, realm text, planned_at text, file_identity text, report text, reason text);
+create table history (id integer primary key, at text, kind text, target_id text, message text, data text);
+create index idx_history_at on history (at);
+create index idx_history_target_id_at on history (target_id, at);
+"""
 
 
-MIGRATIONS: tuple[tuple[str, Callable[[sqlite_utils.Database], None]], ...] = (
-    ("0001_market_data", _migration_1),
-    ("0002_group_rules", _migration_2),
-    ("0003_latest_listing", _migration_3),
-    ("0004_daemon_state", _migration_4),
+def _statements(script: str) -> list[str]:
+    """The statements of a migration script (none of them holds a ';' inside a string)."""
+    return [part.strip() for part in script.split(";") if part.strip()]
+
+
+def _sql(script: str) -> Callable[[sqlite3.Connection], None]:
+    def migrate(conn: sqlite3.Connection) -> None:
+        # One statement at a time: executescript() would commit the transaction the migration runs in.
+        for statement in _statements(script):
+            conn.execute(statement)
+    return migrate
+
+
+MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
+    ("0001_market_data", _sql(_MIGRATION_1)),
+    ("0002_group_rules", _sql(_MIGRATION_2)),
+    ("0003_latest_listing", _sql(_MIGRATION_3)),
+    ("0004_daemon_state", _sql(_MIGRATION_4)),
 )
-
 
 
 RULES_MIRROR = "rules.json"
@@ -142,13 +145,13 @@ class Database:
             marked.unlink(missing_ok=True)
 
     def _open(self, path: Path) -> None:
-        self.db = sqlite_utils.Database(path)
-        self.conn: sqlite3.Connection = self.db.conn
+        self.conn: sqlite3.Connection = sqlite3.connect(path)
         try:
             # The daemon and its short-lived worker processes share the file: wait for each other's writes.
-            self.db.execute("pragma busy_timeout = 15000")
-            self.db.execute("pragma foreign_keys = on")
-            self.db.enable_wal()  # type: ignore[no-untyped-call]  # sqlite_utils leaves enable_wal unannotated
+            self.conn.execute("pragma busy_timeout = 15000")
+            self.conn.execute("pragma foreign_keys = on")
+            if self.conn.execute("pragma journal_mode").fetchone()[0] != "wal":
+                self.conn.execute("pragma journal_mode = wal")
             self._migrate()
         except sqlite3.DatabaseError:
             self.conn.close()
@@ -190,7 +193,7 @@ class Database:
             self.conn.execute("begin immediate")
             try:
                 if not self.conn.execute("select 1 from _migrations where name = ?", (name,)).fetchone():
-                    migration(self.db)
+                    migration(self.conn)
                     self.conn.execute("insert into _migrations values (?, ?)", (name, iso(datetime.now(UTC))))
                 self.conn.commit()
             except BaseException:
