@@ -15,7 +15,9 @@ def test_demo_once_refreshes_goes_pending_applies_and_backs_up(tmp_path: Path) -
                           text=True, timeout=300)
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
-    assert "event refresh.finished" in out and "groups.generated" in out
+    assert "refresh (us): 4 auction houses — 4 updated" in out and "new groups for " in out
+    assert "DEMOACCOUNT1 · Default (retail): pending — World of Warcraft is running" in out
+    assert "DEMOACCOUNT1 · Default (retail): applied (+" in out
     assert "fake game started: Wow.exe is running in the retail install" in out
     assert "3 target(s) pending while the game runs" in out
     assert "4 target(s) applied" in out

@@ -14,7 +14,6 @@ market moves on every two minutes, and the web UI is there to look at until Ctrl
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 import subprocess
 import sys
@@ -127,13 +126,13 @@ class Story:
     async def _cycle(self, info: DaemonInfo, services: Services) -> None:
         say, engine = self.say, services.engine
         self.say(f"daemon listening at {info.url}")
-        listener = asyncio.get_running_loop().create_task(self._narrate(services))
         targets = await services.targets.discover()
         say(f"{len(targets)} targets found (new targets start in string mode: import strings only)")
         for hour in range(WARM_UP):  # a few hourly snapshots, so there are sales to make groups from
             await engine.cycle("demo")
             self.fake.advance()
-            say(f"market data: snapshot {hour + 1} of {WARM_UP} stored")
+            say(f"market data: hour {hour + 1} of {WARM_UP} fetched (commodities and every realm's auctions)")
+        listener = asyncio.get_running_loop().create_task(self._narrate(services))
         playing = self.game.start()
         say("fake game started: Wow.exe is running in the retail install" if playing else
             "fake game skipped on this system: retail targets are applied at once")
@@ -172,11 +171,17 @@ class Story:
 
     async def _narrate(self, services: Services) -> None:
         sub = services.bus.subscribe()
-        shown = {EventType.REFRESH_FINISHED, EventType.REFRESH_FAILED, EventType.GROUPS_GENERATED,
-                 EventType.APPLY_APPLIED, EventType.APPLY_FAILED}
+        told: dict[str, tuple[object, object]] = {}  # target → the state and reason last shown
         while (event := await sub.get()) is not None:
-            if event.type in shown:
-                self.say(f"  event {event.type}: {_brief(event.data)}")
+            if event.type is EventType.TARGET_STATE:
+                now = (event.data.get("state"), event.data.get("reason"))
+                if now[0] != str(State.PENDING) or told.get(str(event.data.get("id"))) == now:
+                    continue
+                told[str(event.data.get("id"))] = now
+            names = {t.id: t for t in await services.targets.all()}
+            line = describe(event.type, event.data, names)
+            if line:
+                self.say(f"  {line}")
 
     async def _keep_going(self, info: DaemonInfo) -> None:
         self.say(f"the daemon keeps running; web UI: {info.url} (open it with `tsmsyncd open`); Ctrl-C stops")
@@ -186,9 +191,48 @@ class Story:
             self.say("the fake market moved on an hour")
 
 
-def _brief(data: Any) -> str:
-    if "sources" in data:
-        return ", ".join(f"{s['source']} {s['status']}" for s in data["sources"])
-    if "status" in data:
-        return f"{data.get('target')} {data['status']}"
-    return json.dumps(data, default=str)[:160]
+def describe(kind: EventType, data: dict[str, Any], targets: dict[str, Any]) -> str | None:
+    """One line a player can read for an event the demo shows; None for the rest."""
+    if kind in (EventType.REFRESH_FINISHED, EventType.REFRESH_FAILED):
+        sources = data.get("sources") or []
+        counts: dict[str, int] = {}
+        for s in sources:
+            counts[s["status"]] = counts.get(s["status"], 0) + 1
+        told = ", ".join(f"{n} {status.replace('-', ' ')}" for status, n in sorted(counts.items()))
+        return f"refresh ({data.get('region')}): {len(sources)} auction houses — {told}"
+    if kind is EventType.GROUPS_GENERATED:
+        realm = _realm_name(str(data.get("realm")), targets)
+        return f"new groups for {realm}: version {data.get('version')}, {data.get('items')} items"
+    if kind is EventType.TARGET_STATE:
+        return f"{_target_name(targets.get(str(data.get('id'))))}: pending — {data.get('reason')}"
+    if kind in (EventType.APPLY_APPLIED, EventType.APPLY_FAILED):
+        who = _target_name(targets.get(str(data.get("target"))))
+        if kind is EventType.APPLY_FAILED:
+            return f"{who}: the apply failed — {data.get('error')}"
+        if data.get("status") == "unchanged":
+            return f"{who}: already up to date"
+        profiles = ((data.get("report") or {}).get("profiles") or [{}])
+        added = sum(len(p.get("items_added", ())) for p in profiles)
+        removed = sum(len(p.get("items_removed", ())) for p in profiles)
+        backup = (data.get("backup") or {}).get("id", "none")
+        return f"{who}: applied (+{added} -{removed} items), backup {backup}"
+    return None
+
+
+def _target_name(target: Any) -> str:
+    if target is None:
+        return "a target"
+    return f"{target.account} · {target.profile} ({target.flavor})"
+
+
+def _realm_name(key: str, targets: dict[str, Any]) -> str:
+    for t in targets.values():
+        if t.realm is not None and str(_key_of(t)) == key:
+            return f"{t.realm.name} ({key})"
+    return key
+
+
+def _key_of(target: Any) -> object:
+    from tsmsyncd.market.sources import RealmKey
+
+    return RealmKey(target.realm.region, target.realm.connected_realm_id, target.flavor)
