@@ -17,7 +17,7 @@ import asyncio
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -191,7 +191,7 @@ class Story:
             self.say("the fake market moved on an hour")
 
 
-def describe(kind: EventType, data: dict[str, Any], targets: dict[str, Any]) -> str | None:
+def describe(kind: EventType, data: Mapping[str, Any], targets: Mapping[str, Any]) -> str | None:
     """One line a player can read for an event the demo shows; None for the rest."""
     if kind in (EventType.REFRESH_FINISHED, EventType.REFRESH_FAILED):
         sources = data.get("sources") or []
@@ -225,7 +225,7 @@ def _target_name(target: Any) -> str:
     return f"{target.account} · {target.profile} ({target.flavor})"
 
 
-def _realm_name(key: str, targets: dict[str, Any]) -> str:
+def _realm_name(key: str, targets: Mapping[str, Any]) -> str:
     for t in targets.values():
         if t.realm is not None and str(_key_of(t)) == key:
             return f"{t.realm.name} ({key})"
