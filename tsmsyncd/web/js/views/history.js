@@ -1,0 +1,59 @@
+// History: what tsmsyncd did, newest first, a page at a time (GET /history?before=), filtered by target
+// or kind. The first page follows new events live.
+import { h, button, busy, replace } from "../dom.js";
+import { api, qs } from "../api.js";
+import { dateTime, ago } from "../format.js";
+import { errorNotice, loading, pageHeader, empty } from "../ui.js";
+import { setParams } from "../router.js";
+
+const PAGE = 50;
+const KINDS = ["", "refresh", "groups", "apply", "backup", "restore", "settings", "error"];
+
+export default {
+  title: "History",
+  mount(root, ctx) {
+    const target = h("select", { "aria-label": "Target" }, h("option", { value: "" }, "All targets"),
+      (ctx.store.targets || []).map((t) => h("option", { value: t.id, selected: t.id === ctx.params.target }, `${t.account} · ${t.profile}`)));
+    const kind = h("input", { type: "text", list: "history-kinds", placeholder: "Any kind", "aria-label": "Kind", value: ctx.params.kind || "" });
+    const kinds = h("datalist", { id: "history-kinds" }, KINDS.filter(Boolean).map((k) => h("option", { value: k })));
+    const rows = h("tbody");
+    const body = h("div", { class: "card" }, loading());
+    const more = button("Show older", () => busy(more, () => load(next)), { class: "small" });
+    root.append(pageHeader("History", "Everything tsmsyncd did, newest first."),
+      h("div", { class: "toolbar" }, target, kind, kinds), body);
+    let next = null, timer = null;
+    const names = new Map((ctx.store.targets || []).map((t) => [t.id, `${t.account} · ${t.profile}`]));
+    const row = (e) => h("tr", { dataset: { id: e.id, kind: e.kind } },
+      h("td", h("span", { title: dateTime(e.at) }, dateTime(e.at)), h("div", { class: "muted small" }, ago(e.at))),
+      h("td", h("span", { class: `chip kind-${String(e.kind).split(".")[0]}` }, e.kind)),
+      h("td", e.target_id ? names.get(e.target_id) || e.target_id : h("span", { class: "muted" }, "—")),
+      h("td", e.message));
+    const load = async (before = null) => {
+      try {
+        const answer = await api.get(`/history${qs({ limit: PAGE, before, target: target.value, kind: kind.value.trim() })}`, { signal: ctx.signal });
+        if (before === null) replace(rows);
+        rows.append(...(answer.entries || []).map(row));
+        next = answer.next_before;
+        replace(body, rows.children.length ? h("div", { class: "table-wrap" }, h("table", { class: "table history" },
+          h("thead", h("tr", h("th", "When"), h("th", "Kind"), h("th", "Target"), h("th", "What happened"))), rows)) :
+          empty("Nothing yet.", "Refreshes, applies and restores appear here."), next ? h("div", { class: "button-row" }, more) : null);
+      } catch (error) {
+        if (error.name !== "AbortError") replace(body, errorNotice(error, "history"));
+      }
+    };
+    const reset = () => {
+      setParams({ target: target.value, kind: kind.value.trim() });
+      load();
+    };
+    target.addEventListener("change", reset);
+    kind.addEventListener("change", reset);
+    ctx.on("*", (event) => {
+      if (event.type === "status" || event.type === "progress" || event.type.startsWith("watch.")) return;
+      if (rows.children.length > PAGE) return; // reading older pages: do not move them
+      clearTimeout(timer);
+      timer = setTimeout(() => load(), 500);
+    });
+    load();
+    return () => clearTimeout(timer);
+  },
+};
