@@ -80,8 +80,8 @@ def examples(target: dict[str, Any], backup: str) -> dict[tuple[str, str], list[
                                                  ("/api/v1/targets/nope/apply", None, 404)],
         ("post", "/api/v1/targets/{id}/undo"): [("/api/v1/targets/nope/undo", None, 404)],
         ("get", "/api/v1/installs"): [("/api/v1/installs", None, 200)],
-        ("post", "/api/v1/auth/token"): [("/api/v1/auth/token", {"client_id": "fake-client-id", "client_secret": SECRET},
-                                          200),
+        ("post", "/api/v1/auth/token"): [("/api/v1/auth/token",
+                                          {"client_id": "fake-client-id", "client_secret": SECRET}, 200),
                                          ("/api/v1/auth/token", {"client_id": "fake-client-id",
                                                                  "client_secret": "not-it"}, 400),
                                          ("/api/v1/auth/token", {"client_id": "x"}, 400)],
@@ -289,3 +289,28 @@ async def test_pause_holds_applies_and_resume_lets_them_through(daemon: Daemon) 
 
 async def _state(d: Daemon, target_id: str, state: str) -> bool:
     return bool((await d.state_of(target_id))["state"] == state)
+
+
+async def test_a_refresh_reports_its_progress_over_the_websocket(daemon: Daemon) -> None:
+    assert daemon.session is not None
+
+    async def quiet() -> bool:  # an earlier test's refresh must not be mistaken for this one
+        _, status, _ = await request(daemon, "GET", "/api/v1/status")
+        return bool(status["state"] != "refreshing" and not status["jobs_running"])
+
+    await wait_for(quiet, 120, "the refreshes before to end")
+    url = daemon.info["url"].replace("http://", "ws://") + "/api/v1/events"
+    async with daemon.session.ws_connect(url, headers={"X-API-Key": daemon.info["api_key"]}) as ws:
+        first = await ws.receive_json(timeout=10)
+        assert first["type"] == "status"
+        await request(daemon, "POST", "/api/v1/refresh")
+        steps: list[dict[str, Any]] = []
+        while not steps or steps[-1]["step"] != "done":  # one region and flavor's cycle, start to end
+            event = await ws.receive_json(timeout=120)
+            if event["type"] == "progress" and event["data"]["task"] == "refresh":
+                if steps and event["data"]["flavor"] != steps[0]["flavor"]:
+                    continue
+                steps.append(event["data"])
+    done = [s["done"] for s in steps]
+    assert done == sorted(done) and done[0] == 0 and steps[-1]["done"] == steps[-1]["total"]
+    assert any(s["step"].startswith("making the groups of ") for s in steps)

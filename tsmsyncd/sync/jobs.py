@@ -52,13 +52,23 @@ async def realms_job(services: Services, payload: Mapping[str, Any], progress: P
 async def cycle_job(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     """Refresh the region's commodities and these realms, then generate each realm's GroupSet."""
     region = str(payload["region"])
+    flavor = str(payload.get("flavor", "retail"))
     realms = [int(r) for r in payload.get("realms", [])]
+    wanted = [int(n) for n in payload.get("generate", realms)]
+    total = 2 + len(wanted)
+
+    def step(done: int, text: str) -> None:
+        progress({"task": "refresh", "region": region, "flavor": flavor, "step": text, "done": done, "total": total})
+
+    step(0, f"fetching the newest snapshots of {len(realms)} realm(s) and the region's commodities")
     refresher = await services.refresher()
-    outcomes = await refresher.refresh(region, realms, flavor=str(payload.get("flavor", "retail")))
-    named, failed = await refresher.fill_item_info(region, flavor=str(payload.get("flavor", "retail")))
+    outcomes = await refresher.refresh(region, realms, flavor=flavor)
+    step(1, "looking up the names of new items")
+    named, failed = await refresher.fill_item_info(region, flavor=flavor)
     generated = {}
-    for number in payload.get("generate", realms):
-        realm = RealmKey(region, int(number), Flavor.parse(str(payload.get("flavor", "retail"))))
+    for done, number in enumerate(wanted, 2):
+        realm = RealmKey(region, number, Flavor.parse(flavor))
+        step(done, f"making the groups of {realm}")
         try:
             stored = await services.groups.generate(realm, _now())
             generated[str(realm)] = {"version": stored.version, "new": stored.new,
@@ -66,6 +76,7 @@ async def cycle_job(services: Services, payload: Mapping[str, Any], progress: Pr
                                      "items": sum(len(g.items) for g in stored.generated.groupset.groups)}
         except InputError as exc:
             generated[str(realm)] = {"error": str(exc)}
+    step(total, "done")
     return {"sources": [o.as_json() for o in outcomes], "item_info": {"fetched": named, "failed": failed},
             "groups": generated}
 
@@ -80,6 +91,8 @@ async def merge_job(services: Services, payload: Mapping[str, Any], progress: Pr
     version, doc, _, content_hash = stored
     groupset = GroupSet.from_json(doc)
     apply = bool(payload.get("apply"))
+    progress({"task": "apply" if apply else "plan", "target": target_id, "step": "reading, planning"
+              + (", backing up, writing and verifying" if apply else ""), "done": 0, "total": 1})
     lock = FileLock(services.home / "locks" / f"apply-{target_id}.lock", timeout=0)
     lock.path.parent.mkdir(parents=True, exist_ok=True)
     try:
