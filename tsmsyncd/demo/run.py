@@ -121,7 +121,7 @@ class Story:
             assert self.daemon is not None
             self.daemon.stop()
         else:
-            await self._keep_going(info)
+            await self._keep_going(info, services)
 
     async def _cycle(self, info: DaemonInfo, services: Services) -> None:
         say, engine = self.say, services.engine
@@ -183,12 +183,27 @@ class Story:
             if line:
                 self.say(f"  {line}")
 
-    async def _keep_going(self, info: DaemonInfo) -> None:
-        self.say(f"the daemon keeps running; web UI: {info.url} (open it with `tsmsyncd open`); Ctrl-C stops")
+    async def _keep_going(self, info: DaemonInfo, services: Services) -> None:
+        self.say(f"the daemon keeps running at {info.url}; Ctrl-C stops it")
+        await self._open_ui(info, services)
         while True:
             await asyncio.sleep(120)
             self.fake.advance()
             self.say("the fake market moved on an hour")
+
+    async def _open_ui(self, info: DaemonInfo, services: Services) -> None:
+        """Log the browser in with a one-time link (as ``tsmsyncd open`` does) and open the web UI."""
+        import webbrowser
+
+        from tsmsyncd.http.launch import write_redirect_file
+
+        session = await services.session()
+        async with session.post(info.url + "/api/v1/logins", headers={"X-API-Key": info.api_key}) as resp:
+            login = await resp.json()
+        page = write_redirect_file(services.home, info.url + str(login["path"]))
+        opened = await asyncio.to_thread(webbrowser.open, page.as_uri())
+        where = "opened in your browser" if opened else f"open {page.as_uri()} in a browser (works once, 2 minutes)"
+        self.say(f"web UI: {where}; later, `TSMSYNCD_HOME={services.home} tsmsyncd open` opens it again")
 
 
 def describe(kind: EventType, data: Mapping[str, Any], targets: Mapping[str, Any]) -> str | None:
