@@ -17,7 +17,8 @@ export function realmSearch({ region, flavor = "retail", onpick, pickLabel = "Ch
     try {
       const answer = await api.get(`/realms/${encodeURIComponent(region())}${qs({ flavor: flavor(), q })}`, { signal });
       if (mine !== seq) return;
-      const realms = answer.realms || [];
+      // main answers connected_realms (each with its realms); the contract said realms
+      const realms = answer.connected_realms || answer.realms || [];
       if (!realms.length) {
         replace(results, h("p", { class: "muted" }, q ? `No realm matches “${q}”.` : "No realms known for this region."));
         return;

@@ -3,7 +3,7 @@
 // undo for the targets on that realm.
 import { h, button, busy, replace } from "../dom.js";
 import { api, qs, missingRoute } from "../api.js";
-import { ago, groupPath, int, plural } from "../format.js";
+import { ago, groupPath, int, moneyText, num, plural } from "../format.js";
 import { notice, errorNotice, loading, pageHeader, empty, segmented, copyButton, section, badge } from "../ui.js";
 import { realmChoices, pickRealm, realmSelect, realmQuery, rememberRealm } from "../realms.js";
 import { setParams, href } from "../router.js";
@@ -56,27 +56,44 @@ function findNode(root, path) {
   return node;
 }
 
-function detail(node, rootName, whyByGroup) {
+const MONEY = new Set(["min_buyout", "market_value", "market_value_14d", "region_market", "vendor_sell"]);
+
+/** The metrics that made an item match, as a line ("sold_per_day 24 · min_buyout 21g 56s 76c"). main
+ * sends them as an object; the contract said a sentence: either is shown. */
+export function whyText(why) {
+  if (!why || typeof why !== "object") return why || "";
+  return Object.entries(why).map(([name, value]) => {
+    if (MONEY.has(name) && Number.isFinite(value)) return `${name} ${moneyText(value)}`;
+    if (name === "discount" && Number.isFinite(value)) return `discount ${Math.round(value * 100)}%`;
+    return `${name} ${typeof value === "number" ? num(value, 2) : value}`;
+  }).join(" · ");
+}
+
+function detail(node, rootName, whyByGroup, rules) {
   if (!node) return empty("Choose a group.");
   const why = whyByGroup.get(key(node.path));
+  const rule = rules.get(key(node.path));
+  const ruleName = (why && why.rule) || (node.path.length ? node.path[0] : null);
   const reasons = new Map((why ? why.items : []).map((i) => [i.item, i]));
   const ops = Object.entries(node.operations || {}).map(([module, names]) => `${module}: ${[].concat(names).join(", ")}`);
   return h("div", { class: "group-detail" },
     h("h3", groupPath([rootName, ...node.path])),
-    why && why.rule ? h("p", { class: "muted" }, "Made by the rule ", h("a", { href: href("rules", { rule: why.rule }) }, why.rule)) : null,
+    ruleName ? h("p", { class: "muted" }, "Made by the rule ", h("a", { href: href("rules", { rule: ruleName }) }, ruleName),
+      rule && rule.where ? [": ", h("code", rule.where)] : null,
+      rule && Number.isFinite(rule.matched) ? ` · ${int(rule.matched)} matched now` : null) : null,
     ops.length ? h("p", { class: "muted small" }, `TSM operations: ${ops.join(" · ")}`) : null,
     node.items.length ? h("table", { class: "table items" },
       h("thead", h("tr", h("th", "Item"), h("th", "Why it is here"))),
       h("tbody", node.items.map((item) => {
         const r = reasons.get(item);
         return h("tr", h("td", h("span", { class: "item-name" }, (r && r.name) || item), " ", h("code", { class: "muted" }, item)),
-          h("td", r ? r.why : h("span", { class: "muted" }, "kept from the last version (an item leaves after two misses)")));
+          h("td", r ? whyText(r.why) : h("span", { class: "muted" }, "kept from the last version (an item leaves after two misses)")));
       }))) : h("p", { class: "muted" }, node.children.size ? "No items directly here; see the subgroups." : "No items matched this group's rule right now."));
 }
 
 function diffView(diff) {
   if (!diff) return null;
-  const changed = (diff.groups || []).filter((g) => (g.added || []).length || (g.removed || []).length);
+  const changed = (diff.changes || diff.groups || []).filter((g) => (g.added || []).length || (g.removed || []).length);
   return section(`Changes since version ${diff.previous ?? "—"}`,
     !changed.length ? h("p", { class: "muted" }, diff.previous ? "No item changed." : "This is the first version.") :
       h("ul", { class: "diff" }, changed.map((g) => h("li", h("strong", groupPath(g.path)), " ",
@@ -157,6 +174,7 @@ export default {
         api.get(`/groups/${choice.id}/preview${q}`, { signal: ctx.signal }).catch(() => null),
         api.get(`/groups/${choice.id}/diff${q}`, { signal: ctx.signal }).catch(() => null)]);
       const whyByGroup = new Map(((preview && preview.groups) || []).map((g) => [key(g.path), g]));
+      const rules = new Map(((preview && preview.report && preview.report.groups) || []).map((g) => [key(g.path), g]));
       const tree = buildTree(groupset.groups);
       const rootName = groupset.root || "TSM Sync";
       const meta = groupset.meta || {};
@@ -165,7 +183,7 @@ export default {
       const select = (path) => {
         selected = path;
         replace(treeBox, treeView(tree, rootName, selected, select));
-        replace(detailBox, detail(findNode(tree, selected), rootName, whyByGroup));
+        replace(detailBox, detail(findNode(tree, selected), rootName, whyByGroup, rules));
       };
       replace(body,
         h("p", { class: "muted" }, `Version ${meta.version ?? "?"} of ${meta.versions ?? "?"} · made `, ago(groupset.generated_at),

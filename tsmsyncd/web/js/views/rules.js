@@ -20,6 +20,14 @@ export function pointAt(text, position) {
     " ".repeat(col), h("span", { class: "caret" }, "^"), ` character ${at + 1}`);
 }
 
+/** The form field an error names. main says "where" (for {where}) or "rule.criteria.where"; the contract
+ * said "criteria.where"; a save may say "doc.…". */
+export function fieldName(field) {
+  if (!field) return null;
+  const bare = field.replace(/^(rule|doc)\./, "");
+  return bare === "where" ? "criteria.where" : bare;
+}
+
 function jsonArea(value, rows = 6) {
   return h("textarea", { class: "code", rows, spellcheck: "false", value: JSON.stringify(value ?? {}, null, 2) });
 }
@@ -66,11 +74,12 @@ function editor(ctx, rule, { isNew, onsaved, ondeleted }) {
     }
     const nodes = [];
     for (const error of errors) {
-      if (error.field === "criteria.where" && typeof error.position === "number") {
+      const at = fieldName(error.field);
+      if (at === "criteria.where" && typeof error.position === "number") {
         nodes.push(h("div", { class: "where-error", dataset: { position: error.position } },
           h("p", { class: "error-text" }, error.message), pointAt(where.value, error.position)));
       } else nodes.push(h("p", { class: "error-text" }, error.field ? h("code", error.field) : null, error.field ? ": " : "", error.message));
-      const box = form.querySelector(`.field[data-field="${error.field}"]`);
+      const box = form.querySelector(`.field[data-field="${CSS.escape(at || "")}"]`);
       if (box) box.classList.add("invalid");
     }
     replace(check, ...nodes);
@@ -118,7 +127,7 @@ function editor(ctx, rule, { isNew, onsaved, ondeleted }) {
         replace(out, notice("ok", "Saved. The groups are made again at the next refresh (or press Refresh now)."));
         onsaved((saved && saved.name) || built.name);
       } catch (error) {
-        if (!error.field || !setFieldError(form, error.field, error.message)) replace(out, errorNotice(error, "rules"));
+        if (!error.field || !setFieldError(form, fieldName(error.field), error.message)) replace(out, errorNotice(error, "rules"));
         validate();
       }
     });

@@ -114,16 +114,28 @@ function installsStep(ctx, installs) {
   if (!installs) return step(3, "World of Warcraft installs", false, loading("Looking for installs…"));
   if (installs.error) return step(3, "World of Warcraft installs", false, errorNotice(installs.error, "install discovery"));
   const found = installs.installs || [];
+  const note = installs.source_note || (installs.replaced_by ? `Only the folders named by ${installs.replaced_by} are used.` : null);
   return step(3, "World of Warcraft installs", found.length > 0,
-    installs.source_note ? h("p", { class: "muted" }, installs.source_note) : null,
+    note ? h("p", { class: "muted" }, note) : null,
     found.length ? h("ul", { class: "installs" }, found.map((inst) => h("li",
-      h("p", h("strong", inst.path), h("span", { class: "muted small" }, ` · found by ${(inst.sources || []).join(", ")}`)),
-      h("ul", (inst.flavors || []).map((fl) => h("li", `${flavorName(fl.flavor)} (${fl.folder}): `,
-        (fl.accounts || []).map((acc) => `${acc.name}${acc.file ? "" : " (no TSM file yet)"}` +
-          ` [${(acc.profiles || []).map((p) => p.name).join(", ") || "no profiles"}]`).join("; "))))))) :
+      h("p", h("strong", inst.root || inst.path), h("span", { class: "muted small" },
+        ` · found by ${inst.origin || inst.source || (inst.sources || []).join(", ")}`)),
+      h("ul", (inst.flavors || []).map((fl) => h("li", h("strong", `${flavorName(fl.flavor)}`), ` (${fl.name || fl.folder}): `,
+        (fl.accounts || []).map(accountText).join("; ") || "no accounts")))))) :
       empty("No install found.", "Add your World of Warcraft folder under Settings → Install folders."),
     (installs.rejected || []).length ? h("details", h("summary", `${plural(installs.rejected.length, "folder")} looked at and skipped`),
-      h("ul", installs.rejected.map((r) => h("li", h("code", r.path), ` — ${r.reason}`)))) : null);
+      h("ul", installs.rejected.map((r) => h("li", h("code", r.path || r.root || r.folder || "?"), ` — ${r.reason || r.why || ""}`)))) : null);
+}
+
+/** One account: its name and TSM profiles. (main nests them: profiles.profiles[].profile; the contract
+said profiles[].name.) */
+function accountText(acc) {
+  const list = Array.isArray(acc.profiles) ? acc.profiles : (acc.profiles && acc.profiles.profiles) || [];
+  const names = list.map((p) => p.profile || p.name).filter(Boolean);
+  const file = acc.tsm_file !== undefined ? acc.tsm_file : acc.file;
+  if (!file) return `${acc.name} (no TradeSkillMaster file yet)`;
+  if (acc.profiles_error) return `${acc.name} (${acc.profiles_error})`;
+  return `${acc.name}: ${names.length ? `profile ${names.join(", ")}` : "no profiles"}`;
 }
 
 function mergingStep(ctx, rerender) {

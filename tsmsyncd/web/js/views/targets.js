@@ -76,7 +76,10 @@ export function applyButtons(target, ctx) {
     }
   }), { dataset: { action: "undo", targetId: target.id } });
   ctx.on("apply.applied", (event) => {
-    if (event.data.target === target.id) replace(out, notice("ok", `Applied. Backup before it: ${event.data.backup || "—"}.`));
+    if (event.data.target !== target.id) return;
+    const unchanged = event.data.status && event.data.status !== "applied";
+    replace(out, unchanged ? notice("ok", "Already up to date: nothing to change.") :
+      notice("ok", `Applied. Backup before it: ${event.data.backup || "—"}.`));
   });
   ctx.on("apply.failed", (event) => {
     if (event.data.target === target.id) replace(out, notice("error", `Apply failed: ${event.data.error}`));
