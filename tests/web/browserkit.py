@@ -55,9 +55,12 @@ async def login(page: Page, daemon: Daemon, hash_route: str = "") -> None:
         await page.goto(f"{url}/#/{hash_route}")
 
 
-async def shot(page: Page, name: str) -> Path:
-    """docs/screenshots/<name>.png of what the viewport shows now."""
+async def shot(page: Page, name: str, *, top: bool = True) -> Path:
+    """docs/screenshots/<name>.png of what the viewport shows now (scrolled to the top unless ``top`` is
+    false: a click may have scrolled the page)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    if top:
+        await page.evaluate("window.scrollTo(0, 0)")
     path = SCREENSHOTS / f"{name}.png"
     await page.screenshot(path=str(path), animations="disabled", caret="hide")
     return path

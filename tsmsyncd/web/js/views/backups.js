@@ -5,10 +5,11 @@ import { api, qs } from "../api.js";
 import { ago, bytes, dateTime, fileLabel, plural } from "../format.js";
 import { notice, errorNotice, loading, pageHeader, empty, confirmDialog, toast } from "../ui.js";
 import { setParams } from "../router.js";
+import { stopMergingBox } from "./targets.js";
 
 const REASONS = { "before-merge": "Before a merge", scheduled: "Scheduled", manual: "By hand", "before-restore": "Before a restore" };
 
-function restoreDialog(file, backup) {
+function restoreDialog(file, backup, stop) {
   return confirmDialog({
     title: "Restore this backup?",
     confirm: "Restore",
@@ -20,6 +21,7 @@ function restoreDialog(file, backup) {
       h("p", "First, tsmsyncd backs up the file as it is now. To undo, restore that backup: it is the newest one in this list, " +
         "marked “Before a restore”."),
       h("p", "This is refused while World of Warcraft runs (the game would overwrite it when you log out)."),
+      stop.node,
     ],
   });
 }
@@ -47,9 +49,11 @@ function backupRow(file, backup, ctx, reload, out) {
     }
   }), { class: "small", title: "A pinned backup is never pruned", dataset: { action: "pin" } });
   const restore = button("Restore…", async () => {
-    if (!(await restoreDialog(file, backup))) return;
+    const stop = stopMergingBox((ctx.store.targets || []).filter((t) => t.file === file));
+    if (!(await restoreDialog(file, backup, stop))) return;
     await busy(restore, async () => {
       try {
+        await stop.apply(ctx);
         const answer = await api.post(`/backups/${encodeURIComponent(backup.id)}/restore`, { file });
         reload(notice("ok", h("strong", "Restored. "), `The file is now the backup from ${dateTime(backup.created)}. `,
           answer.backup_before_restore ? ["The file as it was is kept as backup ", h("code", answer.backup_before_restore), ": restore it to undo."] : ""));
@@ -59,19 +63,22 @@ function backupRow(file, backup, ctx, reload, out) {
     });
   }, { class: "small", dataset: { action: "restore" } });
   return h("tr", { dataset: { backup: backup.id } },
-    h("td", h("span", { title: backup.id }, dateTime(backup.created)), h("div", { class: "muted small" }, ago(backup.created))),
+    h("td", { class: "when" }, h("span", { title: backup.id }, dateTime(backup.created)), h("div", { class: "muted small" }, ago(backup.created))),
     h("td", REASONS[backup.reason] || backup.reason),
     h("td", { class: "num" }, bytes(backup.size), backup.compressed ? h("span", { class: "muted small" }, " zstd") : ""),
     h("td", backup.pinned ? h("span", { class: "chip ok" }, "Pinned") : ""),
     h("td", note),
-    h("td", { class: "row-actions" }, restore, pin));
+    h("td", h("div", { class: "row-actions" }, restore, pin)));
 }
 
-async function fileView(box, file, ctx, message = null) {
+async function fileView(box, file, ctx, message = null, refreshList = () => {}) {
   if (!message) replace(box, loading("Loading backups…"));
   const out = h("div", { "aria-live": "polite" }, message);
   const prune = h("div");
-  const reload = (next = null) => fileView(box, file, ctx, next);
+  const reload = (next = null) => {
+    refreshList();
+    return fileView(box, file, ctx, next, refreshList);
+  };
   let answer;
   try {
     answer = await api.get(`/backups${qs({ file })}`, { signal: ctx.signal });
@@ -127,7 +134,7 @@ export default {
     const detail = h("div", { class: "card" }, empty("Choose a file."));
     root.append(pageHeader("Backups", "tsmsyncd keeps a copy of your file before every change it makes."), h("div", { class: "split backups" }, files, detail));
     let current = ctx.params.file || null;
-    const load = async () => {
+    const load = async (withDetail = true) => {
       let answer;
       try {
         answer = await api.get("/backups", { signal: ctx.signal });
@@ -145,7 +152,7 @@ export default {
         h("strong", fileLabel(f.file)), h("span", { class: "muted small" }, names.join(", ") || "no target"),
         h("span", { class: "muted small" }, `${plural(f.count, "backup")} · newest `, ago(f.newest))));
       })) : empty("No backups yet.", "The first one is made before the first merge."));
-      if (current) fileView(detail, current, ctx);
+      if (current && withDetail) fileView(detail, current, ctx, null, () => load(false));
     };
     load();
     ctx.on("backup.created", () => load());

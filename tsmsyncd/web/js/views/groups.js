@@ -82,13 +82,13 @@ function detail(node, rootName, whyByGroup, rules) {
       rule && rule.where ? [": ", h("code", rule.where)] : null,
       rule && Number.isFinite(rule.matched) ? ` · ${int(rule.matched)} matched now` : null) : null,
     ops.length ? h("p", { class: "muted small" }, `TSM operations: ${ops.join(" · ")}`) : null,
-    node.items.length ? h("table", { class: "table items" },
+    node.items.length ? h("div", { class: "table-scroll" }, h("table", { class: "table items" },
       h("thead", h("tr", h("th", "Item"), h("th", "Why it is here"))),
       h("tbody", node.items.map((item) => {
         const r = reasons.get(item);
         return h("tr", h("td", h("span", { class: "item-name" }, (r && r.name) || item), " ", h("code", { class: "muted" }, item)),
           h("td", r ? whyText(r.why) : h("span", { class: "muted" }, "kept from the last version (an item leaves after two misses)")));
-      }))) : h("p", { class: "muted" }, node.children.size ? "No items directly here; see the subgroups." : "No items matched this group's rule right now."));
+      })))) : h("p", { class: "muted" }, node.children.size ? "No items directly here; see the subgroups." : "No items matched this group's rule right now."));
 }
 
 function diffView(diff) {

@@ -2,7 +2,12 @@
 // or kind. The first page follows new events live.
 import { h, button, busy, replace } from "../dom.js";
 import { api, qs } from "../api.js";
-import { dateTime, ago } from "../format.js";
+import { ago, fileLabel, parseTime } from "../format.js";
+
+function shortDate(value) {
+  const when = parseTime(value);
+  return when ? when.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }) : "—";
+}
 import { errorNotice, loading, pageHeader, empty } from "../ui.js";
 import { setParams } from "../router.js";
 
@@ -22,12 +27,17 @@ export default {
     root.append(pageHeader("History", "Everything tsmsyncd did, newest first."),
       h("div", { class: "toolbar" }, target, kind, kinds), body);
     let next = null, timer = null;
-    const names = new Map((ctx.store.targets || []).map((t) => [t.id, `${t.account} · ${t.profile}`]));
+    const targets = ctx.store.targets || [];
+    const names = new Map(targets.map((t) => [t.id, `${t.account} · ${t.profile}`]));
+    // the daemon names files by their full path: say whose file it is instead
+    const files = [...new Map(targets.map((t) => [t.file, `${fileLabel(t.file)}'s TradeSkillMaster.lua`])).entries()]
+      .sort((a, b) => b[0].length - a[0].length);
+    const shorten = (text) => files.reduce((acc, [path, label]) => acc.split(path).join(label), String(text || ""));
     const row = (e) => h("tr", { dataset: { id: e.id, kind: e.kind } },
-      h("td", h("span", { title: dateTime(e.at) }, dateTime(e.at)), h("div", { class: "muted small" }, ago(e.at))),
+      h("td", { class: "when" }, shortDate(e.at), h("div", { class: "muted small" }, ago(e.at))),
       h("td", h("span", { class: `chip kind-${String(e.kind).split(".")[0]}` }, e.kind)),
       h("td", e.target_id ? names.get(e.target_id) || e.target_id : h("span", { class: "muted" }, "—")),
-      h("td", e.message));
+      h("td", { title: e.message }, shorten(e.message)));
     const load = async (before = null) => {
       try {
         const answer = await api.get(`/history${qs({ limit: PAGE, before, target: target.value, kind: kind.value.trim() })}`, { signal: ctx.signal });

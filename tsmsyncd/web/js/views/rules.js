@@ -13,8 +13,10 @@ export function pointAt(text, position) {
   const at = Math.max(0, Math.min(position, text.length));
   const lineStart = text.lastIndexOf("\n", at - 1) + 1;
   const lineEnd = text.indexOf("\n", at) === -1 ? text.length : text.indexOf("\n", at);
-  const line = text.slice(lineStart, lineEnd);
-  const col = at - lineStart;
+  // a window around the position, so the mark is in view however long the line is
+  const from = Math.max(lineStart, at - 40), to = Math.min(lineEnd, at + 30);
+  const line = `${from > lineStart ? "…" : ""}${text.slice(from, to)}${to < lineEnd ? "…" : ""}`;
+  const col = at - from + (from > lineStart ? 1 : 0);
   return h("pre", { class: "pointer", "aria-label": `error at character ${at + 1}` },
     line.slice(0, col), h("mark", line.slice(col, col + 1) || " "), line.slice(col + 1), "\n",
     " ".repeat(col), h("span", { class: "caret" }, "^"), ` character ${at + 1}`);
@@ -32,7 +34,7 @@ function jsonArea(value, rows = 6) {
   return h("textarea", { class: "code", rows, spellcheck: "false", value: JSON.stringify(value ?? {}, null, 2) });
 }
 
-function editor(ctx, rule, { isNew, onsaved, ondeleted }) {
+function editor(ctx, rule, { isNew, onsaved, ondeleted, message = null }) {
   const doc = rule.doc || rule;
   const criteria = doc.criteria || {};
   const name = h("input", { type: "text", value: doc.name || "", readOnly: !isNew });
@@ -45,7 +47,7 @@ function editor(ctx, rule, { isNew, onsaved, ondeleted }) {
   const operations = jsonArea(doc.operations || {}, 3);
   const settings = jsonArea(doc.operation_settings || {}, 6);
   const check = h("div", { class: "check-result", "aria-live": "polite" });
-  const out = h("div", { "aria-live": "polite" });
+  const out = h("div", { "aria-live": "polite" }, message);
   const form = h("form", { class: "form rule-editor", novalidate: true });
 
   const readJson = (area, label) => {
@@ -124,8 +126,8 @@ function editor(ctx, rule, { isNew, onsaved, ondeleted }) {
         const saved = isNew ? await api.post("/rules", built) : await api.put(`/rules/${encodeURIComponent(doc.name)}`,
           { doc: built, enabled: enabled.checked });
         if (isNew && !enabled.checked) await api.put(`/rules/${encodeURIComponent(built.name)}`, { enabled: false });
-        replace(out, notice("ok", "Saved. The groups are made again at the next refresh (or press Refresh now)."));
-        onsaved((saved && saved.name) || built.name);
+        onsaved((saved && saved.name) || built.name,
+          notice("ok", "Saved. The groups are made again at the next refresh (or press Refresh now)."));
       } catch (error) {
         if (!error.field || !setFieldError(form, fieldName(error.field), error.message)) replace(out, errorNotice(error, "rules"));
         validate();
@@ -209,9 +211,10 @@ export default {
     root.append(pageHeader("Rules", "Which items go into which group. Earlier rules win when an item matches several.", newButton),
       h("div", { class: "split rules" }, list, edit));
     let answer = null, current = ctx.params.rule || null;
-    const drawEditor = (rule, isNew = false) => {
+    const drawEditor = (rule, isNew = false, message = null) => {
       replace(edit, h("h2", isNew ? "New rule" : rule.name),
-        editor(ctx, rule, { isNew, onsaved: (name) => { current = name; load(); }, ondeleted: () => { current = null; load(); } }));
+        editor(ctx, rule, { isNew, message, onsaved: (name, saved) => { current = name; load(saved); },
+          ondeleted: () => { current = null; load(); } }));
     };
     const drawList = () => {
       replace(list, h("h2", "Your rules"), ruleList(answer, current, {
@@ -222,7 +225,7 @@ export default {
           button("Use", () => { current = null; drawList(); drawEditor({ ...t, name: answer.rules.some((r) => r.name === t.name) ? `${t.name} 2` : t.name }, true); },
             { class: "small", label: `Use the template ${t.name}` }))))) : null);
     };
-    const load = async () => {
+    const load = async (message = null) => {
       try {
         answer = await api.get("/rules", { signal: ctx.signal });
       } catch (error) {
@@ -234,7 +237,7 @@ export default {
       if (rule) {
         current = rule.name;
         drawList();
-        drawEditor(rule);
+        drawEditor(rule, false, message);
       } else replace(edit, empty("No rules.", "Start from a template, or make a new rule."));
     };
     load();

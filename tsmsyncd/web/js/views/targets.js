@@ -25,14 +25,21 @@ export function modeHelp() {
 }
 
 /** The mode control of one target: PATCH /targets/{id} {mode}; the store updates from the answer. */
+const MODE_HINTS = {
+  merge: "Merging on: applied by itself whenever the game is closed.",
+  string: "Import strings only: nothing is written.",
+  off: "Off: left alone.",
+};
+
 export function modeControl(target, ctx, onchanged) {
-  const status = h("span", { class: "mode-status muted small", "aria-live": "polite" });
+  // the hint follows the mode, so a redraw (the store changed) keeps saying what was chosen
+  const status = h("span", { class: "mode-status muted small", "aria-live": "polite" }, MODE_HINTS[target.mode] || "");
   const control = segmented(`mode-${target.id}`, MODE_OPTIONS, target.mode, async (mode) => {
     status.textContent = "Saving…";
     try {
       const changed = await api.patch(`/targets/${encodeURIComponent(target.id)}`, { mode });
       ctx.store.patchTarget(target.id, changed);
-      status.textContent = mode === "merge" ? "Merging on: tsmsyncd applies the groups when it is safe." : "Saved.";
+      status.textContent = MODE_HINTS[mode] || "Saved.";
       if (onchanged) onchanged(changed);
     } catch (error) {
       status.textContent = error.message;
@@ -41,6 +48,26 @@ export function modeControl(target, ctx, onchanged) {
   }, { label: `Mode for ${target.account} ${target.profile}` });
   control.dataset.targetId = target.id;
   return h("div", { class: "mode-control" }, control, status);
+}
+
+/** For an undo or a restore: while a profile stays in merge mode, tsmsyncd merges its groups into the
+ * put-back file again at once. A checkbox (on by default) switches such profiles to import strings first. */
+export function stopMergingBox(targets) {
+  const merging = targets.filter((t) => t && t.mode === "merge");
+  if (!merging.length) return { node: null, apply: async () => {} };
+  const box = h("input", { type: "checkbox", checked: true, id: "stop-merging" });
+  const names = merging.map((t) => `${t.account} · ${t.profile}`).join(", ");
+  return {
+    node: h("div", { class: "notice warn" },
+      h("p", `Merging is on for ${names}: tsmsyncd would merge its groups into the file again right away.`),
+      h("label", { class: "check", for: "stop-merging" }, box, " Stop merging there (switch to Import string), so the file stays as restored")),
+    async apply(ctx) {
+      if (!box.checked) return;
+      for (const t of merging) {
+        ctx.store.patchTarget(t.id, await api.patch(`/targets/${encodeURIComponent(t.id)}`, { mode: "string" }));
+      }
+    },
+  };
 }
 
 /** "Apply now" and "Undo last apply", each showing the daemon's refusal (game running, no realm…). */
@@ -58,15 +85,18 @@ export function applyButtons(target, ctx) {
   }), { class: "primary", dataset: { action: "apply", targetId: target.id } });
   const undo = button("Undo last apply", () => busy(undo, async () => {
     replace(out);
+    const live = ctx.store.target(target.id) || target;
+    const stop = stopMergingBox([live]);
     const ok = await confirmDialog({
       title: "Undo the last apply?",
       body: [h("p", `tsmsyncd puts back ${target.account} · ${target.profile}'s TradeSkillMaster.lua as it was ` +
         "just before the last apply (from the backup it made then)."),
-      h("p", "The file as it is now is backed up first, so this can be undone too, from Backups.")],
+      h("p", "The file as it is now is backed up first, so this can be undone too, from Backups."), stop.node],
       confirm: "Undo last apply",
     });
     if (!ok) return;
     try {
+      await stop.apply(ctx);
       const answer = await api.post(`/targets/${id}/undo`);
       replace(out, notice("ok", `Restored the backup ${answer.restored}. `,
         answer.backup_before_restore ? `The file as it was is kept as backup ${answer.backup_before_restore}.` : ""));
