@@ -16,12 +16,12 @@ function regionSelect(value) {
 }
 
 /** Client id + secret + region, checked against Blizzard before they are saved. Shared with Settings. */
-export function credentialsForm(settings, { onsaved } = {}) {
+export function credentialsForm(settings, { onsaved, message = null } = {}) {
   const id = h("input", { type: "text", autocomplete: "off", spellcheck: "false", value: (settings && settings.client_id) || "" });
   const secret = h("input", { type: "password", autocomplete: "off", spellcheck: "false",
     placeholder: settings && settings.client_secret ? "(saved: type a new one to change it)" : "" });
   const region = regionSelect((settings && settings.region) || "us");
-  const out = h("div", { "aria-live": "polite" });
+  const out = h("div", { "aria-live": "polite" }, message);
   const save = button("Check and save", null, { class: "primary" });
   const form = h("form", { class: "form credentials", novalidate: true },
     h("div", { class: "form-grid" },
@@ -42,10 +42,11 @@ export function credentialsForm(settings, { onsaved } = {}) {
         const answer = await api.post("/auth/token", { client_id: id.value.trim(), client_secret: secret.value.trim(), region: region.value });
         secret.value = "";
         secret.placeholder = "(saved: type a new one to change it)";
-        replace(out, notice("ok", h("strong", "Blizzard accepted these credentials. "),
+        const ok = notice("ok", h("strong", "Blizzard accepted these credentials. "),
           `They are saved for ${String(answer.region || region.value).toUpperCase()}`,
-          answer.expires_at ? ` (this token lasts until ${dateTime(answer.expires_at)}; tsmsyncd renews it by itself).` : "."));
-        if (onsaved) onsaved(answer);
+          answer.expires_at ? ` (this token lasts until ${dateTime(answer.expires_at)}; tsmsyncd renews it by itself).` : ".");
+        replace(out, ok);
+        if (onsaved) onsaved(answer, ok);
       } catch (error) {
         replace(out);
         if (error.field && setFieldError(form, error.field, error.message)) return;
@@ -64,13 +65,15 @@ function step(number, title, done, ...children) {
     ...children);
 }
 
-function credentialsStep(ctx, settings, done, rerender) {
+function credentialsStep(ctx, settings, done, rerender, message) {
   return step(1, "Blizzard API credentials", done,
     h("p", "tsmsyncd reads auction data from Blizzard's official API with your own API client. Create one (free) at ",
       h("code", "develop.battle.net"), " → API Access → Create Client, then paste its ID and secret here. " +
       "They are checked with Blizzard right away."),
-    credentialsForm(settings, { onsaved: rerender }));
+    credentialsForm(settings, { onsaved: rerender, message }));
 }
+
+const realmNames = new Map(); // connected realm id → name, of the realms picked in this page
 
 function realmsStep(ctx, settings, rerender) {
   const followed = new Set((settings && settings.realms) || []);
@@ -80,11 +83,13 @@ function realmsStep(ctx, settings, rerender) {
       h("option", { value: key, selected: settings && settings.flavor === key }, label)));
   const chosen = h("ul", { class: "chips" });
   const out = h("div", { "aria-live": "polite" });
-  const drawChosen = () => replace(chosen, followed.size ? [...followed].map((id) => h("li", { class: "chip" }, `realm ${id}`)) :
+  const drawChosen = () => replace(chosen, followed.size ? [...followed].map((id) => h("li", { class: "chip" },
+    realmNames.has(id) ? `${realmNames.get(id)} · connected realm ${id}` : `connected realm ${id}`)) :
     h("li", { class: "muted" }, "None added by hand (the realms of your targets are followed anyway)."));
   drawChosen();
   const search = realmSearch({ region: () => region, flavor: () => flavor.value, signal: ctx.signal, pickLabel: "Follow",
     onpick: async (realm) => {
+      realmNames.set(realm.connected_realm_id, realm.name);
       followed.add(realm.connected_realm_id);
       try {
         const saved = await api.patch("/settings", { realms: [...followed] });
@@ -155,16 +160,27 @@ export default {
   mount(root, ctx) {
     const body = h("div", { class: "setup" }, loading());
     root.append(pageHeader("Set up tsmsyncd", "Four steps. You can come back here any time."), body);
-    let settings = null, installs = null;
+    let settings = null, installs = null, saved = null;
     const draw = () => {
       const status = ctx.store.status || {};
       const setup = status.setup || {};
       const credentials = setup.credentials ?? !!(settings && settings.client_secret);
       replace(body,
-        credentialsStep(ctx, settings, credentials, load),
+        credentialsStep(ctx, settings, credentials, afterCredentials, saved),
         realmsStep(ctx, settings, load),
         installsStep(ctx, installs),
         mergingStep(ctx, () => ctx.store.reload(0)));
+    };
+    // with credentials the daemon can fetch realms and prices: start a refresh at once, not in 30 minutes
+    const afterCredentials = async (answer, message) => {
+      saved = message;
+      try {
+        await api.post("/refresh");
+        message.append(" Fetching market data now.");
+      } catch {
+        // the scheduled refresh comes anyway
+      }
+      await load();
     };
     const load = async () => {
       try {
@@ -196,7 +212,6 @@ export default {
         if (again) again.focus();
       }
     });
-    draw();
-    load();
+    load(); // drawn once loaded: a form drawn earlier would be replaced while being typed into
   },
 };
