@@ -66,7 +66,8 @@ async def test_first_run_setup_to_applied(daemon: Daemon, tmp_path: Path) -> Non
         row = page.locator(f'.setup-target[data-target-id="{target["id"]}"]')
         await row.locator("label", has_text="Merge").click()
         await expect(row.locator(".mode-status")).to_contain_text("Merging on")
-        await expect(page.locator('.step[data-step="4"]')).to_contain_text("Nothing is ever written while World of Warcraft runs")
+        step4 = page.locator('.step[data-step="4"]')
+        await expect(step4).to_contain_text("Nothing is ever written while World of Warcraft runs")
         await shot(page, "setup-merging", top=False)
         await page.get_by_role("link", name="Done: go to the Overview").click()
 

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from daemon_harness import Daemon
 from browserkit import chromium, expect, login, shot
+from daemon_harness import Daemon
 
 from tsmsyncd.blizzard.fake import FakeBlizzard
 
