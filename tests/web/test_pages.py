@@ -246,3 +246,21 @@ async def test_keyboard_reaches_the_pages(world: World) -> None:
     await page.keyboard.press("Enter")
     await expect(page.locator("h1")).to_have_text("Groups")
     await page.close()
+
+
+async def test_no_page_breaks_the_content_security_policy(world: World) -> None:
+    """Every page drawn in turn on one page load: no script error, and no CSP refusal (an inline style or
+    handler would be one: the policy is default-src 'self')."""
+    page = await world.context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await login(page, world.daemon, "overview")
+    for name in ("overview", "targets", "groups", "rules", "market", "backups", "history", "settings", "setup"):
+        await page.goto(f"{world.url}/#/{name}")
+        await expect(page.locator(f'#nav a[data-view="{name}"]')).to_have_attribute("aria-current", "page")
+        await expect(page.locator("#main .loading")).to_have_count(0)
+    _, doc = await world.daemon.api("GET", "/api/v1/openapi.json")
+    missing = "/api/v1/market-data/{realm_id}" not in doc["paths"]  # not served yet: its 404s are expected
+    assert not [e for e in errors if not (missing and "404" in e)], errors
+    await page.close()

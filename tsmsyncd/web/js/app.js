@@ -3,7 +3,7 @@
 // function that is called when the view is left.
 import { api, onAuthLost, csrfToken } from "./api.js";
 import { Events } from "./events.js";
-import { Router, parseHash, go } from "./router.js";
+import { Router, go } from "./router.js";
 import { store } from "./store.js";
 import { h, button, busy, replace, $ } from "./dom.js";
 import { relative } from "./format.js";
@@ -123,14 +123,17 @@ function renderProgress(event) {
     meter.removeAttribute("value");
   } else if (event.type === "progress") {
     bar.hidden = false;
-    const what = data.task === "apply" ? "Applying" : "Refreshing";
+    const where = data.region ? ` ${String(data.region).toUpperCase()} ${data.flavor || ""}`.trimEnd() : "";
+    const what = data.task === "apply" ? `Applying to ${targetName(data.target)}` :
+      data.task === "plan" ? `Planning ${targetName(data.target)}` : `Refreshing${where}`;
     const total = Number(data.total) || 0;
     label.textContent = `${what}: ${data.step || "working"}${total ? ` (${data.done} of ${total})` : ""}`;
     if (total) {
       meter.max = total;
       meter.value = Math.min(Number(data.done) || 0, total);
     } else meter.removeAttribute("value");
-    if (total && data.done >= total && data.task === "apply") setTimeout(() => { bar.hidden = true; }, 800);
+    // a refresh ends with refresh.finished; an apply or a plan with its last step
+    if (data.task !== "refresh" && (!total || data.done >= total)) setTimeout(() => { bar.hidden = true; }, 1500);
   } else {
     bar.hidden = true;
     if (event.type === "refresh.failed") toast(`Refresh failed: ${data.error || data.message || "see History"}`, "error");
@@ -210,7 +213,6 @@ async function start() {
     fallback: () => (needsSetup(store.status) ? "setup" : "overview"),
   });
   router.show();
-  if (parseHash().name === "") go(needsSetup(store.status) ? "setup" : "overview");
 }
 
 function targetName(id) {
