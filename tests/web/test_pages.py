@@ -166,6 +166,8 @@ async def test_edit_a_rule_with_an_error_then_fix_it(world: World) -> None:
     position = next(e["position"] for e in check["errors"] if e.get("position") is not None)
     await expect(error).to_have_attribute("data-position", str(position))
     await expect(error.locator("mark")).to_be_visible()
+    await error.get_by_role("button", name="Show it in the text").click()
+    assert await where.evaluate("(el) => [document.activeElement === el, el.selectionStart]") == [True, position]
     await shot(page, "rules-error")
     await where.fill(good + " and sold_per_day >= 1")
     await expect(page.locator(".check-result .valid")).to_have_text("✓ Valid")
@@ -222,6 +224,13 @@ async def test_narrow_and_dark(world: World) -> None:
     assert nav and main and nav["y"] < main["y"], "the navigation sits above the page"
     assert await page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"], "nothing overflows sideways"
     await shot(page, "overview-narrow")
+    pages = ("targets", f"groups?realm={realm_key(world.target)}", "rules", "backups", "history", "settings", "setup")
+    for name in pages:
+        await page.goto(f"{world.url}/#/{name}")
+        await expect(page.locator("#main .loading")).to_have_count(0)
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= NARROW["width"], f"{name} is {width} px wide at {NARROW['width']} px"
+    await page.goto(f"{world.url}/#/overview")
     await page.set_viewport_size(WIDE)
     await page.emulate_media(color_scheme="dark")
     await expect(page.locator(".target-card").first).to_be_visible()

@@ -39,8 +39,8 @@ function treeView(root, rootName, selected, onselect) {
     const label = h("button", { type: "button", class: `tree-node ${isSelected ? "selected" : ""}`,
       "aria-current": isSelected ? "true" : null, dataset: { path: key(node.path) }, onclick: () => onselect(key(node.path)) },
     h("span", { class: "tree-name" }, node.name || rootName),
-    h("span", { class: "count", title: `${node.items.length} here, ${node.total} with subgroups` },
-      node.total === node.items.length ? int(node.total) : `${int(node.items.length)} / ${int(node.total)}`));
+    h("span", { class: "count", title: `${plural(node.items.length, "item")} here, ${int(node.total)} with its subgroups` },
+      int(node.total)));
     const kids = [...node.children.values()];
     return h("li", label, kids.length ? h("ul", kids.map((c) => item(c, depth + 1))) : null);
   };
@@ -56,6 +56,10 @@ function findNode(root, path) {
   return node;
 }
 
+const METRIC_LABELS = {
+  min_buyout: "min buyout", market_value: "market value", market_value_14d: "14-day value", sold_per_day: "sold/day",
+  region_market: "region market", vendor_sell: "vendor price", item_class: "class", item_subclass: "subclass",
+};
 const MONEY = new Set(["min_buyout", "market_value", "market_value_14d", "region_market", "vendor_sell"]);
 
 /** The metrics that made an item match, as a line ("sold_per_day 24 · min_buyout 21g 56s 76c"). main
@@ -63,9 +67,10 @@ const MONEY = new Set(["min_buyout", "market_value", "market_value_14d", "region
 export function whyText(why) {
   if (!why || typeof why !== "object") return why || "";
   return Object.entries(why).map(([name, value]) => {
-    if (MONEY.has(name) && Number.isFinite(value)) return `${name} ${moneyText(value)}`;
-    if (name === "discount" && Number.isFinite(value)) return `discount ${Math.round(value * 100)}%`;
-    return `${name} ${typeof value === "number" ? num(value, 2) : value}`;
+    const label = METRIC_LABELS[name] || name.replaceAll("_", " ");
+    if (MONEY.has(name) && Number.isFinite(value)) return `${label} ${moneyText(value)}`;
+    if (name === "discount" && Number.isFinite(value)) return `${label} ${Math.round(value * 100)}%`;
+    return `${label} ${typeof value === "number" ? num(value, 2) : value}`;
   }).join(" · ");
 }
 

@@ -76,12 +76,17 @@ function editor(ctx, rule, { isNew, onsaved, ondeleted, message = null }) {
     }
     const nodes = [];
     for (const error of errors) {
-      const at = fieldName(error.field);
-      if (at === "criteria.where" && typeof error.position === "number") {
-        nodes.push(h("div", { class: "where-error", dataset: { position: error.position } },
-          h("p", { class: "error-text" }, error.message), pointAt(where.value, error.position)));
+      const name = fieldName(error.field);
+      if (name === "criteria.where" && typeof error.position === "number") {
+        const at = error.position;
+        const show = button("Show it in the text", () => {
+          where.focus();
+          where.setSelectionRange(at, Math.min(at + 1, where.value.length));
+        }, { class: "small" });
+        nodes.push(h("div", { class: "where-error", dataset: { position: at } },
+          h("p", { class: "error-text" }, error.message), pointAt(where.value, at), show));
       } else nodes.push(h("p", { class: "error-text" }, error.field ? h("code", error.field) : null, error.field ? ": " : "", error.message));
-      const box = form.querySelector(`.field[data-field="${CSS.escape(at || "")}"]`);
+      const box = form.querySelector(`.field[data-field="${CSS.escape(name || "")}"]`);
       if (box) box.classList.add("invalid");
     }
     replace(check, ...nodes);
