@@ -4,6 +4,7 @@ import { h } from "./dom.js";
 import { flavorName } from "./format.js";
 
 const KEY = "tsmsyncd.realm";
+const FLAVOR_ORDER = ["retail", "classic", "classic-era"]; // retail first, and realms with merging on first
 
 export function realmKey(region, flavor, id) {
   return `${region}/${flavor}/${id}`;
@@ -28,7 +29,11 @@ export function realmChoices(targets) {
     }
     byKey.get(key).targets.push(target);
   }
-  return [...byKey.values()].sort((a, b) => a.flavor.localeCompare(b.flavor) || a.name.localeCompare(b.name));
+  const order = (c) => [FLAVOR_ORDER.indexOf(c.flavor), c.targets.some((t) => t.mode === "merge") ? 0 : 1];
+  return [...byKey.values()].sort((a, b) => {
+    const [fa, ma] = order(a), [fb, mb] = order(b);
+    return fa - fb || ma - mb || a.name.localeCompare(b.name);
+  });
 }
 
 export function realmLabel(choice) {
