@@ -12,20 +12,24 @@ import { errorNotice, loading, pageHeader, empty } from "../ui.js";
 import { setParams } from "../router.js";
 
 const PAGE = 50;
-const KINDS = ["", "refresh", "groups", "apply", "backup", "restore", "settings", "error"];
+// db/history.py Kind
+const KINDS = [["refresh", "Refreshes"], ["refresh.failed", "Failed refreshes"], ["groups", "New groups"],
+  ["planned", "Planned"], ["pending", "Pending"], ["applied", "Applied"], ["apply.failed", "Failed applies"],
+  ["undone", "Undone"], ["backup", "Backups"], ["job.failed", "Failed jobs"], ["job.missed", "Missed jobs"],
+  ["daemon", "Daemon"], ["watch.alert", "Watch alerts"]];
 
 export default {
   title: "History",
   mount(root, ctx) {
     const target = h("select", { "aria-label": "Target" }, h("option", { value: "" }, "All targets"),
       (ctx.store.targets || []).map((t) => h("option", { value: t.id, selected: t.id === ctx.params.target }, `${t.account} · ${t.profile}`)));
-    const kind = h("input", { type: "text", list: "history-kinds", placeholder: "Any kind", "aria-label": "Kind", value: ctx.params.kind || "" });
-    const kinds = h("datalist", { id: "history-kinds" }, KINDS.filter(Boolean).map((k) => h("option", { value: k })));
+    const kind = h("select", { "aria-label": "Kind" }, h("option", { value: "" }, "Everything"),
+      KINDS.map(([k, label]) => h("option", { value: k, selected: k === ctx.params.kind }, label)));
     const rows = h("tbody");
     const body = h("div", { class: "card" }, loading());
     const more = button("Show older", () => busy(more, () => load(next)), { class: "small" });
     root.append(pageHeader("History", "Everything tsmsyncd did, newest first."),
-      h("div", { class: "toolbar" }, target, kind, kinds), body);
+      h("div", { class: "toolbar" }, target, kind), body);
     let next = null, timer = null;
     const targets = ctx.store.targets || [];
     const names = new Map(targets.map((t) => [t.id, `${t.account} · ${t.profile}`]));
@@ -35,12 +39,12 @@ export default {
     const shorten = (text) => files.reduce((acc, [path, label]) => acc.split(path).join(label), String(text || ""));
     const row = (e) => h("tr", { dataset: { id: e.id, kind: e.kind } },
       h("td", { class: "when" }, shortDate(e.at), h("div", { class: "muted small" }, ago(e.at))),
-      h("td", h("span", { class: `chip kind-${String(e.kind).split(".")[0]}` }, e.kind)),
+      h("td", h("span", { class: `chip kind-${String(e.kind).replace(".", "-")}` }, e.kind)),
       h("td", e.target_id ? names.get(e.target_id) || e.target_id : h("span", { class: "muted" }, "—")),
       h("td", { title: e.message }, shorten(e.message)));
     const load = async (before = null) => {
       try {
-        const answer = await api.get(`/history${qs({ limit: PAGE, before, target: target.value, kind: kind.value.trim() })}`, { signal: ctx.signal });
+        const answer = await api.get(`/history${qs({ limit: PAGE, before, target: target.value, kind: kind.value })}`, { signal: ctx.signal });
         if (before === null) replace(rows);
         rows.append(...(answer.entries || []).map(row));
         next = answer.next_before;
@@ -52,7 +56,7 @@ export default {
       }
     };
     const reset = () => {
-      setParams({ target: target.value, kind: kind.value.trim() });
+      setParams({ target: target.value, kind: kind.value });
       load();
     };
     target.addEventListener("change", reset);
