@@ -15,7 +15,7 @@ from tsmsyncd.db import items as idb
 from tsmsyncd.db import market as mdb
 from tsmsyncd.db import realms as rdb
 from tsmsyncd.db.realms import RealmInfo
-from tsmsyncd.db.schema import Database
+from tsmsyncd.db.schema import MIGRATIONS, Database
 from tsmsyncd.market.ingest import Snapshot, item_code, item_key
 from tsmsyncd.market.items import ItemInfo
 from tsmsyncd.market.metrics import WEIGHTS, AuctionIndex, sales_between
@@ -61,7 +61,7 @@ def test_migrations_run_once_and_reopening_keeps_the_data(tmp_path: Path) -> Non
     first.close()
     again = Database(tmp_path / "x.db")
     names = [r[0] for r in again.conn.execute("select name from _migrations order by name")]
-    assert names == ["0001_market_data", "0002_group_rules", "0003_latest_listing", "0004_daemon_state"]
+    assert names == sorted(name for name, _ in MIGRATIONS)
     assert mdb.source_state(again, REALM).snapshots == 1
     again.close()
 
