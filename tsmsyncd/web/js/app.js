@@ -5,8 +5,9 @@ import { api, onAuthLost, csrfToken } from "./api.js";
 import { Events } from "./events.js";
 import { Router, go } from "./router.js";
 import { store } from "./store.js";
+import { watch } from "./watch.js";
 import { h, button, busy, replace, $ } from "./dom.js";
-import { relative } from "./format.js";
+import { moneyText, relative } from "./format.js";
 import { badge, toast } from "./ui.js";
 import overview from "./views/overview.js";
 import setup from "./views/setup.js";
@@ -14,12 +15,13 @@ import targets from "./views/targets.js";
 import groups from "./views/groups.js";
 import rules from "./views/rules.js";
 import market from "./views/market.js";
+import watchlist from "./views/watchlist.js";
 import backups from "./views/backups.js";
 import history from "./views/history.js";
 import settings from "./views/settings.js";
 
-const VIEWS = { overview, setup, targets, groups, rules, market, backups, history, settings };
-const NAV = ["overview", "targets", "groups", "rules", "market", "backups", "history", "settings", "setup"];
+const VIEWS = { overview, setup, targets, groups, rules, market, watchlist, backups, history, settings };
+const NAV = ["overview", "targets", "groups", "rules", "market", "watchlist", "backups", "history", "settings", "setup"];
 
 const events = new Events({ onDown: () => checkReachable() });
 let current = null; // {name, cleanup, controller}
@@ -197,22 +199,45 @@ async function start() {
     if (error.auth) return;
     setBanner(`tsmsyncd did not answer: ${error.message}`);
   }
+  watch.load().catch(() => {}); // the names of watched items, for the alerts' toasts; the Watchlist page says why if it fails
   store.subscribe((what) => { if (what === "status") renderStatus(); });
   renderStatus();
   setInterval(renderStatus, 30000); // "next refresh in …" stays true
   store.follow(events);
+  watch.follow(events);
   for (const type of ["refresh.started", "refresh.finished", "refresh.failed", "progress", "apply.applied", "apply.failed"]) {
     events.on(type, renderProgress);
   }
   events.on("connection", (event) => setBanner(event.up ? null : "Lost the connection to tsmsyncd. Reconnecting…"));
   events.on("apply.applied", (event) => toast(`Applied to ${targetName(event.data.target)}`));
   events.on("apply.failed", (event) => toast(`Apply failed for ${targetName(event.data.target)}: ${event.data.error}`, "error"));
+  events.on("watch.alert", (event) => alertToast(alertMessage(event.data || {})));
   events.start();
   const router = new Router(VIEWS, {
     mount,
     fallback: () => (needsSetup(store.status) ? "setup" : "overview"),
   });
   router.show();
+}
+
+/** A watch alert in words, with the names the page knows (the daemon's message has ids). */
+function alertMessage(data) {
+  const item = (watch.items || []).find((i) => i.id === data.id);
+  if (!item || !item.name) return data.message || `${data.item} is up for your price`;
+  const target = (store.targets || []).find((t) => t.realm && t.realm.connected_realm_id === data.realm);
+  const where = data.realm === 0 ? "the commodity market" : target ? target.realm.name : `realm ${data.realm}`;
+  return `${item.name}: ${moneyText(data.cheapest)} on ${where} (your price ${moneyText(data.max_price)})`;
+}
+
+let alerts = null; // the toast of the alerts that came together: one box, a line each, not a pile
+
+function alertToast(text) {
+  if (alerts && alerts.isConnected) {
+    alerts.append(h("div", text));
+    alerts.hideAfter(8);
+    return;
+  }
+  alerts = toast(h("div", h("strong", "Up for your price"), h("div", text)), "alert", { seconds: 8 });
 }
 
 function targetName(id) {

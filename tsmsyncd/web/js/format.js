@@ -111,3 +111,24 @@ export const FLAVORS = { retail: "Retail", classic: "Classic", "classic-era": "C
 export function flavorName(flavor) {
   return FLAVORS[flavor] || flavor || "";
 }
+
+// Blizzard's quality names as the daemon stores them, and their numbers (the item colours of the game)
+const QUALITY_NUMBERS = { POOR: 0, COMMON: 1, UNCOMMON: 2, RARE: 3, EPIC: 4, LEGENDARY: 5, ARTIFACT: 6, HEIRLOOM: 7 };
+
+/** "EPIC" or 4 → "quality-4" (the class that colours an item's name); "" when unknown. */
+export function qualityClass(quality) {
+  const number = typeof quality === "number" ? quality : QUALITY_NUMBERS[String(quality || "").toUpperCase()];
+  return Number.isInteger(number) ? `quality-${number}` : "";
+}
+
+/** gold, silver, copper → copper (blank counts as 0). */
+export function toCopper(gold, silver, copper) {
+  const part = (v) => (v === "" || v === null || v === undefined ? 0 : Number(v));
+  return Math.round(part(gold) * 10000 + part(silver) * 100 + part(copper));
+}
+
+/** copper → [gold, silver, copper]. */
+export function fromCopper(total) {
+  const value = Math.max(0, Math.round(Number(total) || 0));
+  return [Math.floor(value / 10000), Math.floor((value % 10000) / 100), value % 100];
+}

@@ -128,13 +128,22 @@ export function confirmDialog({ title, body, confirm = "OK", cancel = "Cancel", 
   });
 }
 
-export function toast(message, kind = "ok") {
+/** A message in the corner for a few seconds (a click dismisses it). Returns its node. */
+export function toast(message, kind = "ok", { seconds = 5 } = {}) {
   const region = document.getElementById("toasts");
-  if (!region) return;
-  const node = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" }, message);
+  if (!region) return null;
+  const node = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status", title: "Click to dismiss",
+    onclick: () => node.remove() }, message);
   region.append(node);
-  setTimeout(() => node.classList.add("leaving"), 5000);
-  setTimeout(() => node.remove(), 5600);
+  node.hideAfter = (after) => {
+    clearTimeout(node.leaving);
+    clearTimeout(node.gone);
+    node.classList.remove("leaving");
+    node.leaving = setTimeout(() => node.classList.add("leaving"), after * 1000);
+    node.gone = setTimeout(() => node.remove(), after * 1000 + 600);
+  };
+  node.hideAfter(seconds);
+  return node;
 }
 
 export async function copyText(text) {
