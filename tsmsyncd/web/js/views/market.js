@@ -1,14 +1,24 @@
-// Market: find an item by name or id, see its prices (min buyout, market value, 14-day value) over the
-// last 48 hours and 60 days, its quantity, and the sales estimate with its caveats.
-import { h, button, replace } from "../dom.js";
+// Market: one realm's items (GET /market-data/{realm}: search, sort by any column, a page at a time) with
+// min buyout, market value, quantity and sales per day with its likely range; an item's prices over the
+// last 48 hours and 60 days (GET /items/{item}/history, the hand-drawn chart), its sales estimate with its
+// caveats, and the stored snapshot rows behind them (GET /market-data/{realm}/raw).
+import { h, button, busy, replace } from "../dom.js";
 import { api, qs } from "../api.js";
-import { money, int, num, ago } from "../format.js";
+import { money, int, num, ago, dateTime, qualityClass } from "../format.js";
 import { errorNotice, loading, pageHeader, empty, notice } from "../ui.js";
 import { realmChoices, pickRealm, realmSelect, realmQuery } from "../realms.js";
 import { setParams } from "../router.js";
 import { lineChart } from "../chart.js";
 
-const SORTS = [["-sold_per_day", "Most sold"], ["-market_value", "Highest value"], ["min_buyout", "Cheapest"], ["-quantity", "Most listed"]];
+const PAGE = 50;
+// column → its sort key; the first click sorts the way a player most often wants (most sold, cheapest…)
+const COLUMNS = [
+  { key: "name", label: "Item", first: "name" },
+  { key: "min_buyout", label: "Min buyout", first: "min_buyout", num: true },
+  { key: "market_value", label: "Market value", first: "-market_value", num: true },
+  { key: "sold_per_day", label: "Sold / day", first: "-sold_per_day", num: true },
+  { key: "quantity", label: "Quantity", first: "-quantity", num: true },
+];
 
 function hourLabel(t, long) {
   return long ? t.toLocaleString(undefined, { weekday: "short", hour: "2-digit", minute: "2-digit" }) :
@@ -19,14 +29,22 @@ function dayLabel(t) {
   return t.toLocaleDateString(undefined, { month: "short", day: "numeric" });
 }
 
+/** "12.5 a day" with its likely range under it, or a dash when there is no estimate yet. */
+export function perDay(sales) {
+  if (!sales || sales.per_day === null || sales.per_day === undefined) return h("span", { class: "muted" }, "—");
+  const range = sales.range ? h("div", { class: "muted small range", title: "likely range" },
+    `${num(sales.range[0], 1)}–${num(sales.range[1], 1)}`) : null;
+  return h("span", { class: `per-day conf-${sales.confidence || "unknown"}` }, num(sales.per_day, 1), range);
+}
+
 function salesBox(sales) {
-  if (!sales) return notice("info", "No sales estimate yet: it needs two snapshots in a row.");
+  if (!sales) return notice("info", "No sales estimate yet: it needs a few hourly snapshots in a row.");
   return h("div", { class: "sales" },
     h("p", h("strong", `${num(sales.per_day, 1)} sold per day`),
       sales.range ? h("span", { class: "muted" }, ` (likely ${num(sales.range[0], 1)}–${num(sales.range[1], 1)})`) : null,
-      h("span", { class: "muted" }, ` · ${int(sales.sold)} over ${num(sales.window_hours, 1)} h`),
+      Number.isFinite(sales.sold) ? h("span", { class: "muted" }, ` · ${int(sales.sold)} over ${num(sales.window_hours, 1)} h`) : null,
       sales.confidence ? h("span", { class: `chip conf-${sales.confidence}` }, `${sales.confidence} confidence`) : null),
-    h("p", { class: "muted small" }, "An estimate: auctions that vanished between snapshots count as sold."),
+    h("p", { class: "muted small" }, "An estimate: auctions that vanished between snapshots before they ran out count as sold."),
     (sales.caveats || []).length ? h("ul", { class: "caveats" }, sales.caveats.map((c) => h("li", c))) : null);
 }
 
@@ -36,6 +54,38 @@ function stats(m, value14) {
     h("div", h("dt", "Market value"), h("dd", money(m && m.market_value))),
     h("div", h("dt", "14-day value"), h("dd", money(value14 ?? (m && m.market_value_14d)))),
     h("div", h("dt", "Quantity"), h("dd", m ? `${int(m.quantity)} in ${int(m.auctions)} auctions` : "—")));
+}
+
+/** The stored snapshot rows of one item, newest first, older ones a page at a time. */
+function rawRows(choice, item, ctx) {
+  const body = h("tbody");
+  const box = h("div", { class: "raw-rows" });
+  const more = button("Older rows", () => busy(more, () => load(next)), { class: "small" });
+  let next = null, started = false;
+  const load = async (before) => {
+    try {
+      const answer = await api.get(`/market-data/${choice.id}/raw${qs({ ...realmQuery(choice), item, limit: 48, before })}`, { signal: ctx.signal });
+      body.append(...(answer.rows || []).map((r) => h("tr",
+        h("td", { class: "when" }, dateTime(r.at)), h("td", { class: "num" }, money(r.min_buyout)),
+        h("td", { class: "num" }, money(r.market_value)), h("td", { class: "num" }, int(r.quantity)),
+        h("td", { class: "num" }, int(r.auctions)), h("td", { class: "num" }, r.sold === null || r.sold === undefined ? "—" : int(r.sold)))));
+      next = answer.next_before;
+      replace(box, body.children.length ? h("div", { class: "table-wrap" }, h("table", { class: "table raw-table" },
+        h("thead", h("tr", h("th", "Snapshot"), h("th", { class: "num" }, "Min buyout"), h("th", { class: "num" }, "Market value"),
+          h("th", { class: "num" }, "Quantity"), h("th", { class: "num" }, "Auctions"), h("th", { class: "num" }, "Sold"))), body)) :
+        h("p", { class: "muted" }, "No stored rows for this item."), next ? h("div", { class: "button-row" }, more) : null);
+    } catch (error) {
+      if (error.name !== "AbortError") replace(box, errorNotice(error, "snapshot rows"));
+    }
+  };
+  const details = h("details", { class: "raw" }, h("summary", "Snapshot rows"), box);
+  details.addEventListener("toggle", () => {
+    if (!details.open || started) return;
+    started = true;
+    replace(box, loading("Loading rows…"));
+    load(null);
+  });
+  return details;
 }
 
 async function itemDetail(box, choice, item, ctx) {
@@ -51,29 +101,33 @@ async function itemDetail(box, choice, item, ctx) {
   const hourly = (hist.hourly || []).map((r) => ({ ...r, t: new Date(r.at) }));
   const daily = (hist.daily || []).map((r) => ({ ...r, t: new Date(`${r.day}T12:00:00Z`) }));
   const value14 = hist.value_14d ?? (m && m.market_value_14d);
+  const lines = [{ key: "min_buyout", label: "Min buyout", cls: "s-buyout" }, { key: "market_value", label: "Market value", cls: "s-value" }];
+  const constant = Number.isFinite(value14) ? { value: value14, label: "14-day value", cls: "s-14d" } : null;
   replace(box,
-    h("div", { class: "item-head" }, h("h2", { class: `quality-${m ? m.quality : ""}` }, hist.name || item),
+    h("div", { class: "item-head" }, h("h2", { class: qualityClass(m && m.quality) }, hist.name || (m && m.name) || item),
       h("p", { class: "muted" }, h("code", item), m && m.item_class ? ` · ${m.item_class}` : "", m && m.source ? ` · ${m.source}` : "")),
     stats(m, value14),
     h("h3", "Sales"), salesBox(m && m.sales),
-    lineChart({ title: "Last 48 hours (hourly)", rows: hourly, xLabel: hourLabel,
-      lines: [{ key: "min_buyout", label: "Min buyout", cls: "s-buyout" }, { key: "market_value", label: "Market value", cls: "s-value" }],
-      constant: Number.isFinite(value14) ? { value: value14, label: "14-day value", cls: "s-14d" } : null,
-      bars: { key: "quantity", label: "Quantity" } }),
-    lineChart({ title: "Last 60 days (daily)", rows: daily, xLabel: dayLabel,
-      lines: [{ key: "min_buyout", label: "Min buyout", cls: "s-buyout" }, { key: "market_value", label: "Market value", cls: "s-value" }],
-      constant: Number.isFinite(value14) ? { value: value14, label: "14-day value", cls: "s-14d" } : null,
-      bars: { key: "quantity", label: "Quantity" } }));
+    lineChart({ title: "Last 48 hours (hourly)", rows: hourly, xLabel: hourLabel, lines, constant, bars: { key: "quantity", label: "Quantity" } }),
+    lineChart({ title: "Last 60 days (daily)", rows: daily, xLabel: dayLabel, lines, constant, bars: { key: "quantity", label: "Quantity" } }),
+    rawRows(choice, item, ctx));
 }
 
-function table(items, onpick) {
-  return h("table", { class: "table market-table" },
-    h("thead", h("tr", h("th", "Item"), h("th", { class: "num" }, "Min buyout"), h("th", { class: "num" }, "Market value"),
-      h("th", { class: "num" }, "Quantity"), h("th", { class: "num" }, "Sold / day"))),
-    h("tbody", items.map((it) => h("tr", { dataset: { item: it.item } },
-      h("td", h("button", { type: "button", class: `link quality-${it.quality}`, onclick: () => onpick(it.item) }, it.name || it.item)),
-      h("td", { class: "num" }, money(it.min_buyout)), h("td", { class: "num" }, money(it.market_value)),
-      h("td", { class: "num" }, int(it.quantity)), h("td", { class: "num" }, it.sales ? num(it.sales.per_day, 1) : "—")))));
+function headerCell(column, sort, onsort) {
+  const active = sort.replace(/^-/, "") === column.key;
+  const descending = sort.startsWith("-");
+  const next = active ? (descending ? column.key : `-${column.key}`) : column.first;
+  return h("th", { class: column.num ? "num" : "", "aria-sort": active ? (descending ? "descending" : "ascending") : null },
+    h("button", { type: "button", class: "sort", onclick: () => onsort(next), dataset: { sort: column.key } },
+      column.label, active ? h("span", { class: "sort-mark", "aria-hidden": "true" }, descending ? " ▼" : " ▲") : null));
+}
+
+function itemRow(it, onpick) {
+  return h("tr", { dataset: { item: it.item } },
+    h("td", h("button", { type: "button", class: `link ${qualityClass(it.quality)}`, onclick: () => onpick(it.item) }, it.name || it.item),
+      it.item_class ? h("div", { class: "muted small" }, it.item_class) : null),
+    h("td", { class: "num" }, money(it.min_buyout)), h("td", { class: "num" }, money(it.market_value)),
+    h("td", { class: "num" }, perDay(it.sales)), h("td", { class: "num" }, int(it.quantity)));
 }
 
 export default {
@@ -81,49 +135,69 @@ export default {
   mount(root, ctx) {
     const head = h("div");
     const query = h("input", { type: "search", placeholder: "Item name or id (e.g. Peacebloom or 2447)", "aria-label": "Find an item", value: ctx.params.q || "" });
-    const sort = h("select", { "aria-label": "Sort" }, SORTS.map(([k, l]) => h("option", { value: k }, l)));
     const listBox = h("div", { class: "card market-list" });
     const detailBox = h("div", { class: "card market-detail" }, empty("Choose an item.", "Search by name or id, or pick one from the list."));
-    root.append(head, h("div", { class: "toolbar" }, query, sort), h("div", { class: "split market" }, listBox, detailBox));
-    let choice = null, timer = null, item = ctx.params.item || null;
+    root.append(head, h("div", { class: "toolbar" }, query), h("div", { class: "split market" }, listBox, detailBox));
+    let choice = null, timer = null, item = ctx.params.item || null, sort = ctx.params.sort || "-sold_per_day";
+    let rows = null, shown = 0, total = 0;
+    const remember = () => setParams({ realm: choice && choice.key, q: query.value.trim(), sort, item });
     const pick = (it) => {
       item = it;
-      setParams({ realm: choice.key, item: it });
+      remember();
       for (const row of listBox.querySelectorAll("tr.selected")) row.classList.remove("selected");
       const row = listBox.querySelector(`tr[data-item="${CSS.escape(it)}"]`);
       if (row) row.classList.add("selected");
       itemDetail(detailBox, choice, it, ctx);
+      if (matchMedia("(max-width: 900px)").matches) detailBox.scrollIntoView({ block: "start" }); // the detail is below
+    };
+    const more = button("Show more", () => busy(more, () => loadPage(shown)), { class: "small" });
+    const loadPage = async (offset) => {
+      const answer = await api.get(`/market-data/${choice.id}${qs({ ...realmQuery(choice), q: query.value.trim(), sort, limit: PAGE, offset })}`,
+        { signal: ctx.signal });
+      total = answer.total ?? answer.items.length;
+      rows.append(...answer.items.map((it) => itemRow(it, pick)));
+      shown = offset + answer.items.length;
+      more.hidden = shown >= total;
+      return answer;
     };
     const loadList = async () => {
       if (!choice) return;
       replace(listBox, loading("Loading market data…"));
+      rows = h("tbody");
       try {
-        const answer = await api.get(`/market-data/${choice.id}${qs({ ...realmQuery(choice), q: query.value.trim(), sort: sort.value, limit: 50 })}`,
-          { signal: ctx.signal });
+        const answer = await loadPage(0);
+        const snapshot = answer.status && (answer.status.snapshot_time || answer.status.last_modified || answer.status.at);
+        const onsort = (next) => { sort = next; remember(); loadList(); };
         replace(listBox, h("h2", "Items"),
-          h("p", { class: "muted small" }, `${int(answer.total)} items on ${answer.realm || choice.name}`,
-            answer.status && answer.status.snapshot_time ? [" · snapshot ", ago(answer.status.snapshot_time)] : ""),
-          answer.items.length ? table(answer.items, pick) : empty(query.value ? `Nothing matches “${query.value}”.` : "No market data yet.",
-            "Market data arrives with the first refresh."));
+          h("p", { class: "muted small" }, `${int(total)} items on ${choice.name}`, snapshot ? [" · snapshot ", ago(snapshot)] : ""),
+          shown ? h("div", { class: "table-wrap" }, h("table", { class: "table market-table" },
+            h("thead", h("tr", COLUMNS.map((c) => headerCell(c, sort, onsort)))), rows)) :
+            empty(query.value ? `Nothing matches “${query.value}”.` : "No market data yet.", query.value ? "" : "Market data arrives with the first refresh."),
+          h("div", { class: "button-row" }, more));
         if (item) pick(item);
       } catch (error) {
         if (error.name !== "AbortError") replace(listBox, errorNotice(error, "market data"));
       }
     };
-    query.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(loadList, 300); });
+    query.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => { remember(); loadList(); }, 300); });
     query.addEventListener("keydown", (event) => {
       if (event.key !== "Enter") return;
       clearTimeout(timer);
       const text = query.value.trim();
       if (/^(i:)?\d+$/.test(text)) pick(text.startsWith("i:") ? text : `i:${text}`); // an id: straight to the item
-      else loadList();
+      else { remember(); loadList(); }
     });
-    sort.addEventListener("change", loadList);
     const draw = () => {
       const choices = realmChoices(ctx.store.targets);
       choice = pickRealm(choices, choice ? choice.key : ctx.params.realm);
       replace(head, pageHeader("Market", "Prices, quantities and sales on your realm.",
-        choices.length ? realmSelect(choices, choice, (c) => { choice = c; setParams({ realm: c.key }); loadList(); }) : null));
+        choices.length ? realmSelect(choices, choice, (c) => {
+          choice = c;
+          item = null;
+          remember();
+          replace(detailBox, empty("Choose an item.", "Search by name or id, or pick one from the list."));
+          loadList();
+        }) : null));
       if (!choice) replace(listBox, empty("No realm yet.", "Finish Setup first."));
       else loadList();
     };
