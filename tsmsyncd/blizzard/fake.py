@@ -52,6 +52,7 @@ from tsmsyncd.blizzard.catalog import (
     REGION_IDS,
     SYNTHETIC_BASE_ID,
     ConnectedRealm,
+    Realm,
     item_document,
     localized_text,
     realm_document,
@@ -126,6 +127,15 @@ def _api_error(status: int) -> _Reply:
     return _json(status, {"code": status, "type": f"BLZWEBAPI00000{status}", "detail": _REASONS.get(status, "")})
 
 
+def _extra_realms(count: int) -> tuple[ConnectedRealm, ...]:
+    """``count`` single-realm connected realms with ids from 20001 up, for tests that need many houses."""
+    if not 0 <= count <= 500:
+        raise ValueError(f"extra_realms must be 0..500, got {count!r}")
+    return tuple(ConnectedRealm(20_000 + n, "MEDIUM", (Realm(20_000 + n, f"Testrealm {n}", f"testrealm-{n}",
+                                                              "America/Chicago", "enUS", "United States"),))
+                 for n in range(1, count + 1))
+
+
 class FakeBlizzard:
     """Blizzard's OAuth and WoW Game Data API on a random loopback port, with a deterministic market."""
 
@@ -139,6 +149,7 @@ class FakeBlizzard:
         commodity_rows: int = 3000,
         realm_rows: int = 2000,
         regions: tuple[str, ...] = ("us", "eu"),
+        extra_realms: int = 0,
     ) -> None:
         unknown = [r for r in regions if r not in CONNECTED_REALMS]
         if unknown or not regions:
@@ -147,6 +158,9 @@ class FakeBlizzard:
             raise ValueError("start must be timezone-aware (UTC)")
         self.client_id, self.client_secret, self.seed = client_id, client_secret, seed
         self.commodity_rows, self.realm_rows, self.regions = commodity_rows, realm_rows, tuple(regions)
+        # The catalogue's real connected realms, and for load tests ``extra_realms`` made-up ones in the first region.
+        self.connected = {region: CONNECTED_REALMS[region] for region in regions}
+        self.connected[regions[0]] += _extra_realms(extra_realms)
         self.base_url = "http://127.0.0.1:0"  # the real port is known after start()
         self.requests: list[RecordedRequest] = []
         self._start = start.astimezone(UTC)
@@ -253,7 +267,7 @@ class FakeBlizzard:
 
     def realm_ids(self, region: str) -> list[int]:
         self._check_region(region)
-        return [cr.id for cr in CONNECTED_REALMS[region]]
+        return [cr.id for cr in self.connected[region]]
 
     def commodities_body(self, region: str = "us") -> bytes:
         """The exact (uncompressed) bytes the commodities endpoint serves now."""
@@ -271,7 +285,7 @@ class FakeBlizzard:
         keys = []
         for region in self.regions:
             keys.append(HouseKey("commodities", region))
-            for cr in CONNECTED_REALMS[region]:
+            for cr in self.connected[region]:
                 keys.append(HouseKey("realm", region, "retail", cr.id))
                 keys += [HouseKey("classic", region, f, cr.id, h) for f in _CLASSIC_FLAVORS for h in CLASSIC_HOUSES]
         return keys
@@ -441,7 +455,7 @@ class FakeBlizzard:
     async def _realm_index(self, request: web.Request, region: str, flavor: str, locale: str | None) -> _Reply:
         ns, base = namespace("dynamic", flavor, region), self._api(region)
         realms = [{"href": f"{base}/data/wow/connected-realm/{cr.id}?namespace={ns}"}
-                  for cr in CONNECTED_REALMS[region]]
+                  for cr in self.connected[region]]
         # The trailing slash in the self link is Blizzard's.
         return _json(200, {"_links": {"self": {"href": f"{base}/data/wow/connected-realm/?namespace={ns}"}},
                            "connected_realms": realms})
@@ -510,7 +524,7 @@ class FakeBlizzard:
         return _Reply(200, body, {"Last-Modified": last_modified}, gzip=gz, self_href=self_href)
 
     def _connected_realm(self, region: str, cr_id: str) -> ConnectedRealm | None:
-        return next((cr for cr in CONNECTED_REALMS[region] if cr.id == int(cr_id)), None)
+        return next((cr for cr in self.connected[region] if cr.id == int(cr_id)), None)
 
     _Handler = Callable[..., Awaitable[_Reply]]
     _DYNAMIC_ALL = ("dynamic-retail", "dynamic-classic", "dynamic-classic1x")
