@@ -21,6 +21,9 @@ served; a 200 then meets the first matching body fault:
 ``stale`` is not per request: while it is on (``count`` = number of ``advance()`` hours), ``advance()`` publishes
 nothing new for the houses whose path matches, so their ``Last-Modified`` stops moving.
 
+``truth(key, hour)`` exposes the market's ground truth (units sold, expired, cancelled per item and hour) to tests
+and benchmarks; it is a method, never a route.
+
 Links inside bodies use this server's own base URL, so two servers with the same seed produce the same bytes up to
 their port.
 """
@@ -59,6 +62,7 @@ from tsmsyncd.blizzard.catalog import (
 )
 from tsmsyncd.blizzard.fakemarket import (
     CLASSIC_HOUSES,
+    HourTruth,
     House,
     HouseKey,
     Slots,
@@ -139,6 +143,7 @@ class FakeBlizzard:
         commodity_rows: int = 3000,
         realm_rows: int = 2000,
         regions: tuple[str, ...] = ("us", "eu"),
+        same_hour_sales: bool = False,
     ) -> None:
         unknown = [r for r in regions if r not in CONNECTED_REALMS]
         if unknown or not regions:
@@ -147,6 +152,7 @@ class FakeBlizzard:
             raise ValueError("start must be timezone-aware (UTC)")
         self.client_id, self.client_secret, self.seed = client_id, client_secret, seed
         self.commodity_rows, self.realm_rows, self.regions = commodity_rows, realm_rows, tuple(regions)
+        self.same_hour_sales = same_hour_sales  # see fakemarket.House
         self.base_url = "http://127.0.0.1:0"  # the real port is known after start()
         self.requests: list[RecordedRequest] = []
         self._start = start.astimezone(UTC)
@@ -261,6 +267,15 @@ class FakeBlizzard:
         key = HouseKey("commodities", region)
         return self._snapshot(key, self._published[key], None, False)[0]
 
+    def truth(self, key: HouseKey, hour: int | None = None) -> HourTruth:
+        """What really happened in ``key``'s house in the hour that ended at snapshot ``hour`` (hours since start;
+        default: its newest published one). For tests and benchmarks only: no route serves it."""
+        self._check_region(key.region)
+        if key not in self._published:
+            raise ValueError(f"{key} is not an auction house of this fake")
+        with self._market_lock:
+            return self._house(key).truth(self._published[key] if hour is None else hour)
+
     def _check_region(self, region: str) -> None:
         if region not in self.regions:
             raise ValueError(f"region {region!r} is not served by this fake (regions={self.regions})")
@@ -291,7 +306,8 @@ class FakeBlizzard:
             slot_key = (key.kind, key.region, key.flavor)
             if slot_key not in self._slots:
                 self._slots[slot_key] = build_slots(self.seed, key, rows)
-            house = self._houses[key] = House(self.seed, key, rows, self._slots[slot_key])
+            house = self._houses[key] = House(self.seed, key, rows, self._slots[slot_key],
+                                              same_hour_sales=self.same_hour_sales)
         return house
 
     def _snapshot(self, key: HouseKey, hour: int, locale: str | None, want_gzip: bool) -> tuple[bytes, bytes | None]:
