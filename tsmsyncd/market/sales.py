@@ -291,20 +291,20 @@ _COMMON = (
     "An estimate from auctions that vanish between hourly snapshots, not recorded sales; the window says how many "
     "hours of consecutive snapshots it covers (gaps over 2 hours are skipped).",
     "Listings posted and bought out between two snapshots are invisible, so busy items read low: on the test "
-    "market by up to 40 % when new listings sell within minutes. The range's upper end allows for that.",
-    "A sale in an auction's last hour counts as expired, so slightly low.",
+    "market up to about half too low when new listings sell within minutes. The range's upper end allows for it.",
+    "A sale in an auction's last hour counts as expired, so a few percent low.",
 )
 CAVEATS: dict[str, tuple[str, ...]] = {
     "commodities": (*_COMMON,
                     "A listing dearer than one that stayed listed was cancelled, not bought; its repost counts as sold "
-                    "once gone. A listing cancelled for good reads as sold: slow items read high, by about 15 % on "
-                    "the test market."),
+                    "once gone. A listing cancelled for good reads as sold, so slow items read high: by about 15 % on "
+                    "the test market (where 1 cancel in 4 is for good), more where sellers withdraw more often."),
     "realm": (*_COMMON,
               "A listing that vanishes with time left counts as sold unless a cheaper listing of the same variant and "
               "quantity appears (a relist). A withdrawal reads as a sale and a sale undercut at once by an identical "
               "listing as a relist: busy items read low, by about 20 % on the test market."),
 }
-CAVEATS["house"] = CAVEATS["realm"][:-1] + (CAVEATS["realm"][-1].replace("about 20 %", "about 30 %"),)
+CAVEATS["house"] = (*_COMMON, CAVEATS["realm"][-1].replace("about 20 %", "about 30 %"))
 
 
 @dataclass(frozen=True)
