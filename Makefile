@@ -1,9 +1,10 @@
-# `make test` is the one test command (README, .ci/run). It builds .venv on first use.
+# The README's two commands: `make demo` (the whole product on a fake Blizzard and a sandbox install) and
+# `make test` (the one test command; .ci/run runs it). Both build .venv on first use.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test lint bench clean
+.PHONY: demo test lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,18 +12,24 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test,bench]'
 	touch $@
 
+demo: $(VENV)/.installed
+	$(PY) -m tsmsyncd demo
+
 lint: $(VENV)/.installed
 	$(PY) -m ruff check tsmsyncd tests bench
+	$(PY) -m mypy
 
 test: lint
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed
 	$(PY) bench/merge.py
+	$(PY) bench/cli_start.py
 	$(PY) bench/backup.py
 	$(PY) bench/process_poll.py
 	$(PY) bench/ingest.py
 	$(PY) bench/generate.py
+	$(PY) bench/daemon.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from sv_factory import accounting_heavy  # noqa: E402
 
-from tsmsyncd.sync.backups import BackupStore  # noqa: E402
+from tsmsyncd.store.backups import BackupStore  # noqa: E402
 from tsmsyncd.sync.restore import Restorer  # noqa: E402
 
 

@@ -23,12 +23,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tsmsyncd.db import Database, ItemInfo, Source
+from tsmsyncd.db import items as idb
+from tsmsyncd.db import market as mdb
+from tsmsyncd.db.schema import Database
+from tsmsyncd.groups.frame import item_ids, metrics_frame
 from tsmsyncd.groups.generate import generate
 from tsmsyncd.groups.rules import load_templates
+from tsmsyncd.market.auctions import AuctionIndex
 from tsmsyncd.market.ingest import Snapshot, item_key
-from tsmsyncd.market.metrics import AuctionIndex
-from tsmsyncd.sync.groups import metrics_frame
+from tsmsyncd.market.items import ItemInfo
+from tsmsyncd.market.sales import sales_since
+from tsmsyncd.market.sources import RealmKey, Source
 
 START = datetime(2026, 11, 23, 12, 26, tzinfo=UTC)
 
@@ -48,10 +53,14 @@ def fill(db: Database, items: int, hours: int, rng: np.random.Generator) -> date
                               "quantity": quantity, "auctions": np.ones(items, dtype=np.int64)}, index=keys)
         index = AuctionIndex(auction_ids.copy(), codes, quantity, np.zeros(items, dtype=bool))
         at = START + timedelta(hours=hour)
-        db.record_snapshot(Source("us", "realm", 4), at, at.strftime("%a, %d %b %Y %H:%M:%S GMT"), at,
-                           Snapshot(frame, index, items))
+        source = Source("us", "realm", 4)
+        previous = mdb.previous_index(db, source)
+        sales = sales_since(previous.index if previous else None, previous.at if previous else None, index, at,
+                            "realm")
+        mdb.record_snapshot(db, source, at, at.strftime("%a, %d %b %Y %H:%M:%S GMT"), at,
+                            Snapshot(frame, index, items), sales)
     classes = rng.choice([0, 4, 7, 7, 7], items)
-    db.save_item_info([ItemInfo(int(c), f"Item {c}", "COMMON", int(k), 1, int(b // 20), START)
+    idb.save_item_info(db, [ItemInfo(int(c), f"Item {c}", "COMMON", int(k), 1, int(b // 20), START)
                        for c, k, b in zip(codes, classes, base, strict=True)])
     return START + timedelta(hours=hours - 1)
 
@@ -90,7 +99,13 @@ def main() -> None:
         print(f"database: {args.items:,} items x {args.hours} hourly snapshots, built in "
               f"{time.perf_counter() - started:.1f} s")
         rules = load_templates()
-        frame_time, frame = timed(args.runs, lambda: metrics_frame(db, "us", 4, (), now))
+        realm = RealmKey("us", 4)
+
+        def frame_from_sqlite() -> pd.DataFrame:  # the reads GroupService.preview makes, then the pure frame
+            own = mdb.latest_metrics(db, [realm.auctions(), realm.commodities()], now)
+            return metrics_frame(own, None, idb.item_info(db, item_ids(own)), realm)
+
+        frame_time, frame = timed(args.runs, frame_from_sqlite)
         gen_time, generated = timed(args.runs, lambda: generate(rules, frame, root="TSM Sync", realm_id=4,
                                                                 generated_at="2026-11-25T00:00:00Z"))
         pandas_time, matches = timed(args.runs, lambda: plain_pandas(frame))

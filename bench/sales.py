@@ -4,8 +4,10 @@ Drives the fake market's houses directly (no HTTP): every hour's rows go through
 body would, and three estimators run on the same consecutive snapshot pairs:
 
   * new     — ``market.sales.estimate_sales`` (deadlines carried from one estimate to the next);
-  * current — ``estimate_sold``, the estimator the database uses today (vanished = sold unless it was SHORT);
-  * naive   — "vanished = sold" (``estimate_sold`` with every SHORT flag cleared).
+  * current — ``old_estimate_sold``, the estimator the database used before issue 14 (vanished = sold unless it
+              was SHORT), copied here from main's ``market/metrics.py`` (the same rules) as the baseline: the
+              package no longer has it;
+  * naive   — "vanished = sold" (``old_estimate_sold`` with every SHORT flag cleared).
 
 Each is compared per item with ``House.truth`` (units really sold, reposts bought before the next snapshot
 included). Per kind (commodities, realm items, Classic houses) it prints, over the measured hours:
@@ -41,13 +43,44 @@ import numpy as np
 
 from tsmsyncd.blizzard.catalog import CONNECTED_REALMS
 from tsmsyncd.blizzard.fakemarket import House, HouseKey, build_slots, envelope
+from tsmsyncd.market.auctions import AuctionIndex
 from tsmsyncd.market.ingest import Kind, ingest_snapshot
-from tsmsyncd.market.sales import AuctionIndex, estimate_sales, estimate_sold
+from tsmsyncd.market.sales import estimate_sales
 
 ESTIMATORS = ("new", "current", "naive")
 KINDS: dict[str, Kind] = {"commodities": "commodities", "realm": "realm", "classic": "house"}
 LABELS = {"commodities": "commodities", "realm": "realm items", "classic": "classic houses"}
 API = "http://127.0.0.1/api/us"
+
+
+def old_estimate_sold(previous: AuctionIndex, current: AuctionIndex) -> tuple[np.ndarray, np.ndarray]:
+    """The estimator before issue 14, as main had it: per auction of ``previous``, gone from ``current`` -> its
+    whole quantity sold unless it was SHORT (then expired); still there with less -> the difference sold. Returns
+    (items ascending, units), sold > 0 only."""
+    def by_id(index: AuctionIndex) -> tuple[np.ndarray, np.ndarray]:
+        order = np.argsort(index.auction_id, kind="stable")
+        return order, index.auction_id[order]
+
+    prev_order, prev_ids = by_id(previous)
+    cur_order, cur_ids = by_id(current)
+    if cur_ids.size:
+        pos = np.minimum(np.searchsorted(cur_ids, prev_ids), cur_ids.size - 1)
+        present = cur_ids[pos] == prev_ids
+        now = current.quantity[cur_order][pos]
+    else:
+        present = np.zeros(prev_ids.size, dtype=bool)
+        now = np.zeros(prev_ids.size, dtype=np.int64)
+    before = previous.quantity[prev_order]
+    vanished = np.where(previous.short[prev_order], 0, before)
+    sold = np.where(present, np.maximum(before - now, 0), vanished)
+    mask = sold > 0
+    items, sold = previous.item[prev_order][mask], sold[mask]
+    if items.size == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    order = np.argsort(items, kind="stable")
+    items, sold = items[order], sold[order]
+    first = np.flatnonzero(np.r_[True, items[1:] != items[:-1]])
+    return items[first], np.add.reduceat(sold, first).astype(np.int64, copy=False)
 
 
 @dataclass
@@ -102,10 +135,10 @@ def run(kind: str, args: argparse.Namespace, same_hour: bool) -> Tally:
                 for fate in ("expired", "cancelled"):
                     tally.add(f"truth {fate}", key, truth.item, getattr(truth, fate))
                     tally.add(f"new {fate}", key, estimate.items, getattr(estimate, fate))
-                tally.add("current", key, *estimate_sold(previous, index))
+                tally.add("current", key, *old_estimate_sold(previous, index))
                 blind = AuctionIndex(previous.auction_id, previous.item, previous.quantity,
                                      np.zeros(len(previous), dtype=bool))
-                tally.add("naive", key, *estimate_sold(blind, index))
+                tally.add("naive", key, *old_estimate_sold(blind, index))
                 for item, n in zip(truth.item.tolist(), truth.sold.tolist(), strict=True):
                     day["truth"][item] += n
                 for item, n in zip(estimate.items.tolist(), estimate.sold.tolist(), strict=True):

@@ -10,17 +10,16 @@ Blizzard client secret); environment variables override them:
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlsplit
-
-import platformdirs
 
 from tsmsyncd.errors import SettingsError
+from tsmsyncd.jsondoc import JsonDocError, parse
+from tsmsyncd.store.atomic import write_atomic
+from tsmsyncd.wow.flavor import Flavor
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -36,7 +35,8 @@ __all__ = [
 DEFAULT_API_URL = "https://{region}.api.blizzard.com"
 DEFAULT_OAUTH_URL = "https://oauth.battle.net/token"  # one token works on every regional API host
 REGIONS = ("us", "eu", "kr", "tw")
-FLAVORS = ("retail", "classic", "classic-era")
+_LISTS = {"realms": "a list of realm ids", "wow_roots": "a list of folders"}
+_NUMBERS = ("quiet_seconds", "watch_seconds")
 _ENV = {
     "api_url": "TSMSYNCD_BLIZZARD_API_URL",
     "oauth_url": "TSMSYNCD_BLIZZARD_OAUTH_URL",
@@ -46,10 +46,19 @@ _ENV = {
 
 
 def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """The data folder (settings, database, backups, logs). ``TSMSYNCD_HOME`` must name a folder, or a
+    path where one can be made; a file there is an error naming the variable."""
     home = environ.get("TSMSYNCD_HOME")
     if home:
-        return Path(home).expanduser()
-    return Path(platformdirs.user_data_dir("tsmsyncd", appauthor=False))
+        folder = Path(home).expanduser()
+    else:
+        import platformdirs  # only without TSMSYNCD_HOME: it costs start-up time
+
+        folder = Path(platformdirs.user_data_dir("tsmsyncd", appauthor=False))
+    if folder.exists() and not folder.is_dir():
+        name = "TSMSYNCD_HOME" if home else "data folder"
+        raise SettingsError(name, f"{folder} is a file, not a folder; point it at a folder (it is created if missing)")
+    return folder
 
 
 def check_region(region: str) -> str:
@@ -67,25 +76,34 @@ def database_path(environ: Mapping[str, str] = os.environ) -> Path:
 @dataclass(frozen=True)
 class Settings:
     region: str = "us"
-    flavor: str = "retail"
+    flavor: Flavor = Flavor.RETAIL
     realms: tuple[int, ...] = ()  # connected realm ids to refresh
+    wow_roots: tuple[str, ...] = ()  # install folders to add to discovery (TSMSYNCD_WOW_ROOTS replaces it)
     client_id: str = ""
     client_secret: str = field(default="", repr=False)
     api_url: str = DEFAULT_API_URL
     oauth_url: str = DEFAULT_OAUTH_URL
+    quiet_seconds: float = 5.0  # how long a file must stay unchanged before a pending plan is applied
+    watch_seconds: float = 2.5  # how often the daemon looks whether the game is still running
 
     def __post_init__(self) -> None:
         check_region(self.region)
-        if self.flavor not in FLAVORS:
-            raise SettingsError("flavor", f"{self.flavor!r} is not one of {', '.join(FLAVORS)}")
+        try:
+            object.__setattr__(self, "flavor", Flavor.parse(self.flavor))
+        except ValueError as exc:
+            raise SettingsError("flavor", str(exc).removeprefix("flavor: ")) from exc
+        if not all(isinstance(r, str) and r.strip() and len(r) < 4096 for r in self.wow_roots):
+            raise SettingsError("wow_roots", "must be a list of folders")
         if not all(type(r) is int and 0 < r < 2**31 for r in self.realms):
             raise SettingsError("realms", "must be a list of connected realm ids (whole numbers)")
         for name in ("client_id", "client_secret"):
             value = getattr(self, name)
             if not isinstance(value, str) or len(value) > 256 or any(c.isspace() for c in value):
-                raise SettingsError(f"blizzard.{name}", "must be one word of at most 256 characters")
+                raise SettingsError(name, "must be one word of at most 256 characters")
         _check_url("api_url", self.api_url)
         _check_url("oauth_url", self.oauth_url)
+        _check_number("quiet_seconds", self.quiet_seconds, 0, 600)
+        _check_number("watch_seconds", self.watch_seconds, 0.2, 60)
 
     @property
     def has_credentials(self) -> bool:
@@ -95,6 +113,8 @@ class Settings:
         """The settings as shown to anyone: the secret is only said to be set, never shown."""
         shown = asdict(self)
         shown["realms"] = list(self.realms)
+        shown["wow_roots"] = list(self.wow_roots)
+        shown["flavor"] = str(self.flavor)
         shown["client_secret"] = "(set)" if self.client_secret else ""
         return shown
 
@@ -105,43 +125,56 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     stored: dict[str, object] = {}
     if path.exists():
         try:
-            stored = json.loads(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise SettingsError("settings.json", f"cannot be read ({exc}); fix or delete {path}") from exc
+            stored = parse(path.read_bytes())
+        except OSError as exc:
+            reason = f"cannot be read ({exc.strerror or exc}); fix or delete {path}"
+            raise SettingsError("settings.json", reason) from exc
+        except JsonDocError as exc:
+            raise SettingsError("settings.json", f"{exc.reason}; fix or delete {path}") from exc
         if not isinstance(stored, dict):
             raise SettingsError("settings.json", "is not a JSON object")
     known = {f for f in Settings.__dataclass_fields__}
     unknown = sorted(set(stored) - known)
     if unknown:
         raise SettingsError(unknown[0], "is not a setting")
-    if isinstance(stored.get("realms"), list):
-        stored["realms"] = tuple(stored["realms"])  # type: ignore[arg-type]
+    for name in _LISTS:
+        if isinstance(stored.get(name), list):
+            stored[name] = tuple(stored[name])  # type: ignore[arg-type]  # JSON lists; validated below
     for name, var in _ENV.items():
         if environ.get(var):
             stored[name] = environ[var]
     for name, value in stored.items():
-        expected = tuple if name == "realms" else str
+        if name in _NUMBERS:
+            continue  # checked with its range by Settings itself
+        expected = tuple if name in _LISTS else str
         if not isinstance(value, expected):
-            raise SettingsError(name, f"must be {'a list of realm ids' if expected is tuple else 'text'}")
-    return Settings(**stored)  # type: ignore[arg-type]
+            raise SettingsError(name, f"must be {_LISTS.get(name, 'text')}")
+    return Settings(**stored)  # type: ignore[arg-type]  # every key is a field, every value checked above
 
 
 def save_settings(settings: Settings, environ: Mapping[str, str] = os.environ) -> Path:
     """Write the settings atomically, readable by the user only (it may hold the client secret)."""
-    from tsmsyncd.sync.atomic import write_atomic  # config sits below the services; import where used
-
     folder = data_dir(environ)
     folder.mkdir(parents=True, exist_ok=True)
     data = asdict(replace(settings))
     data["realms"] = list(settings.realms)
+    data["wow_roots"] = list(settings.wow_roots)
+    data["flavor"] = str(settings.flavor)
     path = folder / "settings.json"
     write_atomic(path, json.dumps(data, indent=2).encode() + b"\n", mode=0o600)
     return path
 
 
+def _check_number(name: str, value: object, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise SettingsError(name, f"must be a number of seconds from {low:g} to {high:g}")
+
+
 def _check_url(name: str, url: str) -> None:
     """https, or plain http only to this machine (tests, the demo): a secret must never cross a network
     unencrypted."""
+    from urllib.parse import urlsplit
+
     parts = urlsplit(url.replace("{region}", "us"))
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SettingsError(name, f"{url!r} is not an http(s) URL")
@@ -150,6 +183,8 @@ def _check_url(name: str, url: str) -> None:
 
 
 def _is_loopback(host: str) -> bool:
+    import ipaddress
+
     if host == "localhost":
         return True
     try:

@@ -6,13 +6,16 @@ Foreign errors (Lua, OSError, JSON) are translated once, where they cross into o
 
     TsmSyncError                     base; ``exit_code`` is what the CLI returns
     ├── InputError                   the input is wrong; nothing was changed            (exit 1)
-    │   ├── GroupSetError            a GroupSet document is invalid (names the field)
+    │   ├── FieldError               one named field is wrong (``field``, ``reason``): the API's 400 + field
+    │   │   ├── GroupSetError        a GroupSet document is invalid
+    │   │   ├── SettingsError        a setting (region, credentials, URL...) is missing or invalid
+    │   │   ├── RuleError            a group rule document is invalid
+    │   │   └── RootError            a GroupSet's root names a group of the player's that tsmsyncd did not create
     │   ├── SavedVariablesError      a SavedVariables file was refused (not TSM4, broken, hostile)
     │   │   └── LuaLimitError        loading it hit the instruction or memory limit
     │   ├── ProfileError             a TSM profile was asked for that the file does not have
-    │   ├── SettingsError            a setting (region, credentials, URL...) is missing or invalid
-    │   ├── CriteriaError            a rule's criteria text does not parse (position + what was expected)
-    │   └── RuleError                a group rule document is invalid (names the field)
+    │   └── CriteriaError            a rule's criteria text does not parse (position + what was expected)
+    ├── StateError                   tsmsyncd's own state (database, data folder) is damaged; says how to recover
     ├── GameRunningError             a WoW client is running; the file was left alone    (exit 3)
     ├── ApplyError                   writing failed; the original file is in place        (exit 1)
     │   ├── FileChangedError         the file changed on disk while we were working
@@ -35,8 +38,11 @@ __all__ = [
     "InputError",
     "LuaLimitError",
     "ProfileError",
+    "RootError",
     "SettingsError",
+    "StateError",
     "CriteriaError",
+    "FieldError",
     "RuleError",
     "BlizzardError",
     "CredentialsError",
@@ -58,13 +64,22 @@ class InputError(TsmSyncError):
     """The input (a file, a document, an argument) is wrong; nothing was changed."""
 
 
-class GroupSetError(InputError):
-    """A GroupSet document is invalid. ``field`` is a dotted path such as ``groups[2].path[0]``."""
+class FieldError(InputError):
+    """One named field of an input is wrong. ``field`` is a dotted path (``groups[2].path[0]``,
+    ``client_id``); ``reason`` says why; the message is ``"<what> <field>: <reason>"``."""
+
+    what = "field"
 
     def __init__(self, field: str, reason: str) -> None:
         self.field = field
         self.reason = reason
-        super().__init__(f"GroupSet {field}: {reason}")
+        super().__init__(f"{self.what} {field}: {reason}")
+
+
+class GroupSetError(FieldError):
+    """A GroupSet document is invalid. ``field`` is a dotted path such as ``groups[2].path[0]``."""
+
+    what = "GroupSet"
 
 
 class SavedVariablesError(InputError):
@@ -77,6 +92,21 @@ class LuaLimitError(SavedVariablesError):
 
 class ProfileError(InputError):
     """A TSM profile was requested that the file does not have."""
+
+
+class RootError(FieldError):
+    """The GroupSet's root already exists in the file and tsmsyncd did not create it: merging would
+    replace the player's own groups. ``group`` names it; the message is the whole ``reason``."""
+
+    def __init__(self, group: str, message: str) -> None:
+        self.group = group
+        self.field, self.reason = "root", message
+        InputError.__init__(self, message)
+
+
+class StateError(TsmSyncError):
+    """tsmsyncd's own files (``tsmsyncd.db``, the data folder) are damaged or unusable; the message names
+    the file and how to recover. The player's files are not involved."""
 
 
 class GameRunningError(TsmSyncError):
@@ -102,13 +132,10 @@ class BackupError(ApplyError):
     """The backup of the original could not be written, so nothing was changed."""
 
 
-class SettingsError(InputError):
-    """A setting is missing or invalid. ``field`` names it (``region``, ``blizzard.client_id``...)."""
+class SettingsError(FieldError):
+    """A setting is missing or invalid. ``field`` names it (``region``, ``client_id``...: the key in settings.json)."""
 
-    def __init__(self, field: str, reason: str) -> None:
-        self.field = field
-        self.reason = reason
-        super().__init__(f"setting {field}: {reason}")
+    what = "setting"
 
 
 class CriteriaError(InputError):
@@ -121,13 +148,10 @@ class CriteriaError(InputError):
         super().__init__(message)
 
 
-class RuleError(InputError):
+class RuleError(FieldError):
     """A group rule document is invalid. ``field`` is a dotted path such as ``Flips.subgroups[0].criteria``."""
 
-    def __init__(self, field: str, reason: str) -> None:
-        self.field = field
-        self.reason = reason
-        super().__init__(f"rule {field}: {reason}")
+    what = "rule"
 
 
 class BlizzardError(TsmSyncError):

@@ -6,21 +6,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from test_market import env, fake, tsmsyncd  # noqa: F401  (fixtures shared with the market commands)
+from clirun import tsmsyncd
 
-from tsmsyncd.groups.groupset import GroupSet
+from tsmsyncd.tsm.groupset import GroupSet
 
 
-async def refreshed(env: dict[str, str], fake, hours: int = 3) -> None:  # noqa: F811
+async def refreshed(env: dict[str, str], fake, hours: int = 3) -> None:
     for _ in range(hours):
         code, _, err = await tsmsyncd(env, "refresh", "--once", "--realm", "4")
         assert code == 0, err
         fake.advance()
 
 
-async def test_preview_generate_and_diff(env, fake, tmp_path: Path) -> None:  # noqa: F811
+async def test_preview_generate_and_diff(env, fake, tmp_path: Path) -> None:
     code, _, err = await tsmsyncd(env, "groups", "preview", "--realm", "4")
-    assert code == 1 and "run `tsmsyncd refresh --once --realm 4` first" in err
+    assert code == 1 and "run `tsmsyncd refresh --once --region us --realm 4` first" in err
     await refreshed(env, fake)
     code, out, err = await tsmsyncd(env, "groups", "preview", "--realm", "4", "--json")
     assert code == 0, err
@@ -38,7 +38,7 @@ async def test_preview_generate_and_diff(env, fake, tmp_path: Path) -> None:  # 
     assert code == 0 and "against version 1" in out and "no changes" in out
 
 
-async def test_rules_can_be_listed_shown_added_disabled_and_removed(env, tmp_path: Path) -> None:  # noqa: F811
+async def test_rules_can_be_listed_shown_added_disabled_and_removed(env, tmp_path: Path) -> None:
     code, out, _ = await tsmsyncd(env, "groups", "rules", "list")
     assert code == 0 and [line.split()[1] for line in out.splitlines()] == ["Flips", "Deals", "Rising", "Crafting"]
     code, out, _ = await tsmsyncd(env, "groups", "rules", "show", "deals")
@@ -60,3 +60,19 @@ async def test_rules_can_be_listed_shown_added_disabled_and_removed(env, tmp_pat
     assert code == 1 and "rule mine.json.criteria.where" in err and "only min(), max() and abs()" in err
     code, _, err = await tsmsyncd(env, "groups", "rules", "remove", "Nope")
     assert code == 1 and "there is no rule named 'Nope'" in err
+
+
+async def test_diff_says_how_many_more_it_did_not_list(env, fake) -> None:
+    """Issue 10, class 7: a cut list says so ("… and N more"), so nobody takes ten lines for the whole."""
+    await refreshed(env, fake)
+    assert (await tsmsyncd(env, "groups", "generate", "--realm", "4"))[0] == 0
+    assert (await tsmsyncd(env, "groups", "rules", "disable", "Flips"))[0] == 0
+    code, out, err = await tsmsyncd(env, "groups", "diff", "--realm", "4", "--json")
+    assert code == 0, err
+    removed = sum(len(c["removed"]) for c in json.loads(out)["changes"])
+    code, out, _ = await tsmsyncd(env, "groups", "diff", "--realm", "4")
+    listed = out.count("\n    - ")
+    assert removed > 10 and "more removed" in out
+    more = sum(int(line.split("and ")[1].split()[0].replace(",", ""))
+               for line in out.splitlines() if "more removed" in line)
+    assert listed + more == removed

@@ -3,45 +3,10 @@ Blizzard server over loopback, with the settings a player would give them throug
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
-from tsmsyncd.blizzard.fake import FakeBlizzard
-
-SECRET = "fake-client-secret"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBlizzard]:
-    async with FakeBlizzard(commodity_rows=2000, realm_rows=1500) as server:
-        yield server
-
-
-@pytest.fixture
-def env(fake: FakeBlizzard, tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "TSMSYNCD_HOME": str(tmp_path / "home"),
-        "TSMSYNCD_BLIZZARD_API_URL": fake.api_url,
-        "TSMSYNCD_BLIZZARD_OAUTH_URL": fake.oauth_url,
-        "TSMSYNCD_BLIZZARD_CLIENT_ID": "fake-client-id",
-        "TSMSYNCD_BLIZZARD_CLIENT_SECRET": SECRET,
-    }
-
-
-async def tsmsyncd(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tsmsyncd", *args, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    return proc.returncode or 0, out.decode(), err.decode()
+from clirun import SECRET, tsmsyncd
 
 
 async def test_realms_list_prints_connected_realms_with_their_names(env) -> None:
@@ -66,7 +31,8 @@ async def test_refresh_then_market_show(env, fake) -> None:
     shown = json.loads(out)
     assert shown["item"] == "i:2447" and shown["source"] == "us/commodities"  # Peacebloom is a commodity
     assert shown["min_buyout"] > 0 and shown["market_value"] >= shown["min_buyout"] // 2
-    assert shown["sales_caveats"]
+    assert shown["sales"]["sold"] is None and shown["sales"]["confidence"] == "none"  # one snapshot: no estimate
+    assert shown["sales"]["caveats"][0].startswith("No estimate yet")
     code, text, _ = await tsmsyncd(env, "market", "show", "2447", "--realm", "4")
     assert code == 0 and "i:2447" in text and "min buyout" in text and "14-day value" in text
 
@@ -100,4 +66,30 @@ async def test_missing_credentials_china_and_unknown_items_are_clear_errors(env)
     code, _, err = await tsmsyncd(env, "market", "show", "herb", "--realm", "4")
     assert code == 1 and "is not an item id" in err
     code, _, err = await tsmsyncd(env, "market", "show", "i:2447", "--realm", "4")
-    assert code == 1 and "run `tsmsyncd refresh --once --realm 4` first" in err
+    assert code == 1 and "run `tsmsyncd refresh --once --region us --realm 4` first" in err
+
+
+async def test_inputs_that_name_nothing_say_so_and_point_the_right_way(env, fake) -> None:
+    """Issue 10, class 7: a realm id that cannot exist is refused at once; an item missing from a realm
+    that was just refreshed is "not listed", not "run refresh first"; flavors take every spelling."""
+    for bad in ("-5", "0", "x", "9" * 400):
+        code, _, err = await tsmsyncd(env, "market", "show", "i:2447", "--realm", bad)
+        assert code == 2 and "is not a connected realm id" in err, err
+    code, _, err = await tsmsyncd(env, "groups", "preview", "--realm", "0")
+    assert code == 2 and "is not a connected realm id" in err
+    assert (await tsmsyncd(env, "refresh", "--once", "--realm", "4"))[0] == 0
+    code, _, err = await tsmsyncd(env, "market", "show", "i:999999", "--realm", "4")
+    assert code == 1 and "i:999999 is not listed in us realm 4's newest snapshot" in err and "refresh" not in err
+    code, _, err = await tsmsyncd(env, "realms", "list")
+    code, _, err = await tsmsyncd(env, "market", "show", "i:2447", "--realm", "99999")
+    assert code == 1 and "99999 is not a connected realm of us" in err
+    code, _, err = await tsmsyncd(env, "refresh", "--once", "--realm", "4", "--flavor", "classic_era")
+    assert "not a game flavor" not in err
+    code, _, err = await tsmsyncd(env, "refresh", "--once", "--realm", "4", "--flavor", "tbc")
+    assert code == 2 and "'tbc' is not a game flavor" in err
+
+
+async def test_a_connection_error_names_the_host(env, fake) -> None:
+    env = {**env, "TSMSYNCD_BLIZZARD_API_URL": "http://127.0.0.1:9/{region}"}  # the discard port: refused
+    code, out, err = await tsmsyncd(env, "refresh", "--once", "--realm", "4")
+    assert code == 1 and "could not connect to 127.0.0.1:9" in out + err

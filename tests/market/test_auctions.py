@@ -1,5 +1,5 @@
-"""The auction index: its columns and defaults, its id order, and its stored form (version 1, and version 0 as
-written before versioning)."""
+"""The auction index: its columns and defaults, its id order, and its stored form (version 1; version 0, as
+written before versioning, is refused like a damaged one)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def sample() -> AuctionIndex:
         price=np.array([1200, 0, 4_000_000_000], dtype=np.int64),
         variant=np.array([0, 77, 4_000_000_000], dtype=np.uint32),
         deadline=np.array([2880, 30, 120], dtype=np.int16),
+        history=7,
     )
 
 
@@ -34,24 +35,23 @@ def test_pack_and_unpack_keep_every_column_in_id_order() -> None:
     assert data[:1] == b"\x01"
     back = AuctionIndex.unpack(data)
     assert columns(back) == columns(index.by_id())
-    assert back.auction_id.tolist() == [10, 20, 30]
+    assert back.auction_id.tolist() == [10, 20, 30] and back.history == 7
     assert (back.price.dtype, back.variant.dtype, back.deadline.dtype) == (np.int64, np.uint32, np.int16)
 
 
-def test_an_index_stored_before_versioning_unpacks_with_unknown_details() -> None:
-    """Version 0 is what the database wrote until now: a bare compressed npz of four columns."""
+def test_an_index_stored_before_versioning_is_no_baseline() -> None:
+    """Version 0 is what the database wrote before: a bare compressed npz of four columns, without the prices and
+    deadlines the estimator needs. It is refused (the caller then has no baseline for one hour)."""
     buffer = io.BytesIO()
     np.savez_compressed(buffer, auction_id=np.array([1, 2]), item=np.array([2447, 2447]), quantity=np.array([5, 9]),
                         short=np.array([True, False]))
-    old = AuctionIndex.unpack(buffer.getvalue())
-    assert old.auction_id.tolist() == [1, 2] and old.quantity.tolist() == [5, 9]
-    assert old.deadline.tolist() == [30, UNKNOWN_DEADLINE]  # SHORT means under 30 minutes; otherwise unknown
-    assert old.price.tolist() == [-1, -1] and old.variant.tolist() == [0, 0]
+    with pytest.raises(ValueError, match="version 0"):
+        AuctionIndex.unpack(buffer.getvalue())
 
 
 @pytest.mark.parametrize(("data", "message"), [
     (b"\x01not zstd at all", "damaged"),
-    (b"PK\x03\x04 a zip cut short", "damaged"),
+    (b"PK\x03\x04 a zip cut short", "version 0"),
     (b"\x07" + b"\x00" * 10, "unknown format byte"),
     (b"", "unknown format byte"),
 ])

@@ -1,10 +1,12 @@
 """The sales estimator, rule by rule on hand-built snapshot pairs, against a literal reading of its rules on random
-pairs, and against the fake market's ground truth; then how an estimate is presented."""
+pairs, and against the fake market's ground truth; and which snapshots it may compare at all (``sales_since``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -12,13 +14,7 @@ import pytest
 from tsmsyncd.blizzard.fakemarket import House, HouseKey, build_slots, envelope
 from tsmsyncd.market.auctions import AuctionIndex
 from tsmsyncd.market.ingest import ingest_snapshot
-from tsmsyncd.market.sales import (
-    CAVEATS,
-    RANGE,
-    estimate_sales,
-    estimate_sold,
-    sales_rate,
-)
+from tsmsyncd.market.sales import MAX_SNAPSHOT_GAP_HOURS, WARM_HISTORY, estimate_sales, sales_since
 
 SHORT, MEDIUM, LONG, VERY_LONG = 30, 120, 720, 2880  # deadline minutes of each time_left bucket
 HERB, GEAR = 2447, 82265
@@ -168,14 +164,14 @@ def test_units_are_summed_per_item_and_the_carried_index_is_in_id_order() -> Non
     assert len(empty.items) == 0 and len(empty.carried) == 0
 
 
-def test_an_index_stored_before_versioning_gives_the_old_estimate() -> None:
-    """Without prices or deadlines only SHORT is known: the new estimator then agrees with the legacy one."""
+def test_an_index_without_prices_or_deadlines_knows_only_short() -> None:
+    """A hand-built index with the optional columns left out: SHORT and gone is expired, gone with time left
+    sold, part-bought the difference (cheapest-first cannot apply without prices)."""
     prev = AuctionIndex(np.array([1, 2, 3]), np.array([7, 7, 9]), np.array([5, 2, 4]), np.array([False, True, False]))
     cur = AuctionIndex(np.array([3]), np.array([9]), np.array([1]), np.array([False]))
     est = estimate_sales(prev, cur, 1.0, "commodities")
-    items, units = estimate_sold(prev, cur)
-    assert est.items.tolist() == items.tolist() and est.sold.tolist() == units.tolist()
-    assert est.expired.tolist() == [2, 0]
+    assert est.items.tolist() == [7, 9] and est.sold.tolist() == [5, 3] and est.expired.tolist() == [2, 0]
+    assert est.total == 8
 
 
 @pytest.mark.parametrize("hours", [0, -1.0, float("nan"), float("inf")])
@@ -277,54 +273,80 @@ def test_vectorized_equals_the_literal_rules(kind: str) -> None:
         assert got == {k: v for k, v in want.items() if v}, (prev, cur, gap)
 
 
+# ---- which snapshots are compared ---------------------------------------------------------------------------------
+
+T0 = datetime(2026, 11, 24, 12, 26, tzinfo=UTC)
+
+
+def warm(index: AuctionIndex) -> AuctionIndex:
+    """The index as if enough earlier snapshots had narrowed its deadlines for its next pair to be counted."""
+    return dataclasses.replace(index, history=WARM_HISTORY)
+
+
+def test_sales_since_compares_consecutive_snapshots_only() -> None:
+    """No baseline, a gap over MAX_SNAPSHOT_GAP_HOURS, or a snapshot no newer than the baseline: no estimate.
+    Otherwise the estimate of the real gap, with the baseline's time kept as ``since``."""
+    prev, cur = warm(idx((1, GEAR, 1, 5000, LONG))), idx()
+    assert sales_since(None, None, cur, T0, "realm") is None
+    assert sales_since(prev, T0, cur, T0 + timedelta(hours=MAX_SNAPSHOT_GAP_HOURS, seconds=1), "realm") is None
+    assert sales_since(prev, T0, cur, T0, "realm") is None
+    assert sales_since(prev, T0, cur, T0 - timedelta(hours=1), "realm") is None  # a late snapshot
+    est = sales_since(prev, T0, cur, T0 + timedelta(minutes=90), "realm")
+    assert est is not None and est.since == T0 and est.hours == 1.5 and est.sold.tolist() == [1] and est.counted
+
+
+def test_a_baseline_without_history_only_carries_deadlines() -> None:
+    """A fresh index knows each auction's bucket only, so its expiries would read as sales: the first two pairs
+    after a start (or a gap) are made for the index they carry, not counted."""
+    at = T0 + timedelta(hours=1)
+    fresh = sales_since(idx((1, GEAR, 1, 5000, LONG)), T0, idx((1, GEAR, 1, 5000, MEDIUM)), at, "realm")
+    assert fresh is not None and not fresh.counted and fresh.carried.history == 1
+    second = sales_since(fresh.carried, at, idx((1, GEAR, 1, 5000, MEDIUM)), at + timedelta(hours=1), "realm")
+    assert second is not None and not second.counted and second.carried.history == WARM_HISTORY
+    third = sales_since(second.carried, at + timedelta(hours=1), idx(), at + timedelta(hours=2), "realm")
+    assert third is not None and third.counted and third.expired.tolist() == [1]  # its deadline was learnt
+
+
+def test_sales_since_uses_the_source_s_rules() -> None:
+    """The same pair read as commodities (cheapest first: the dearer row was cancelled) and as a realm's items."""
+    prev = warm(idx((1, HERB, 10, 100, LONG), (3, HERB, 10, 150, LONG)))
+    cur = idx((1, HERB, 10, 100, LONG), (9, HERB, 10, 95, VERY_LONG))
+    at = T0 + timedelta(hours=1)
+    commodities, realm = sales_since(prev, T0, cur, at, "commodities"), sales_since(prev, T0, cur, at, "realm")
+    assert commodities is not None and realm is not None
+    assert commodities.sold.tolist() == [0] and commodities.cancelled.tolist() == [10]
+    assert realm.sold.tolist() == [0] and realm.cancelled.tolist() == [10]  # paired as a relist there too
+    dearer = idx((1, HERB, 10, 100, LONG))
+    assert sales_since(prev, T0, dearer, at, "commodities").cancelled.tolist() == [10]  # type: ignore[union-attr]
+    assert sales_since(prev, T0, dearer, at, "realm").sold.tolist() == [10]  # type: ignore[union-attr]
+
+
 # ---- against the fake market ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("kind", "rows"), [("commodities", 20_000), ("realm", 3000)])
-def test_far_closer_to_the_truth_than_the_estimator_it_replaces(kind: str, rows: int) -> None:
-    """Twelve hours of the fake market: per item, the new estimate's mean error is a fraction of the old one's."""
+def test_close_to_the_fake_market_s_truth(kind: str, rows: int) -> None:
+    """Twelve hours of a small fake market: per item, the estimate's mean error and bias stay near the issue's
+    targets (bench/sales.py holds it to them at scale, beside the estimator it replaced, which is off by +50 % and
+    more). On a market this small, slow items, which read high, weigh more."""
     key = HouseKey(kind, "us", "retail", 0 if kind == "commodities" else 4)
     house = House(5, key, rows, build_slots(5, key, rows))
-    snap = ingest_snapshot(envelope(key, house.rows_json(), "http://x"), kind).index  # type: ignore[arg-type]
-    carried = previous = snap
-    truth, new, old = Counter(), Counter(), Counter()
+    carried = ingest_snapshot(envelope(key, house.rows_json(), "http://x"), kind).index  # type: ignore[arg-type]
+    truth, new = Counter(), Counter()
     for hour in range(1, 13):
         house.advance_to(hour)
         now = ingest_snapshot(envelope(key, house.rows_json(), "http://x"), kind).index  # type: ignore[arg-type]
         est = estimate_sales(carried, now, 1.0, kind)  # type: ignore[arg-type]
         carried = est.carried
         t = house.truth(hour)
-        truth.update(dict(zip(t.item.tolist(), t.sold.tolist(), strict=True)))
-        new.update(dict(zip(est.items.tolist(), est.sold.tolist(), strict=True)))
-        old.update(dict(zip(*(a.tolist() for a in estimate_sold(previous, now)), strict=True)))
-        previous = now
+        if hour > 2:  # the first hours have no deadline history yet
+            truth.update(dict(zip(t.item.tolist(), t.sold.tolist(), strict=True)))
+            new.update(dict(zip(est.items.tolist(), est.sold.tolist(), strict=True)))
     sold = [item for item, n in truth.items() if n > 0]
-
-    def mape(estimate: Counter) -> float:
-        return float(np.mean([abs(estimate[i] - truth[i]) / truth[i] for i in sold]))
-
+    errors = np.array([(new[i] - truth[i]) / truth[i] for i in sold])
     assert len(sold) > 50
-    assert mape(new) < 0.3 and mape(new) < mape(old) / 3
+    mape, bias = float(np.abs(errors).mean()), float(errors.mean())
+    most_error, most_bias = (0.20, 0.15) if kind == "commodities" else (0.30, 0.20)
+    assert mape <= most_error and abs(bias) <= most_bias, (kind, mape, bias)
 
 
-# ---- presenting an estimate ---------------------------------------------------------------------------------------
-
-
-def test_a_rate_is_per_day_with_its_window_range_and_caveats() -> None:
-    rate = sales_rate(12, 6, "realm")
-    assert rate.per_day == 48.0 and rate.window_hours == 6.0
-    assert (rate.low, rate.high) == (48.0 * RANGE["realm"][0], 48.0 * RANGE["realm"][1])
-    assert rate.low < rate.per_day < rate.high and rate.caveats == CAVEATS["realm"]
-    assert sales_rate(0, 24, "commodities").high == 0.0
-    with pytest.raises(ValueError):
-        sales_rate(1, 0, "realm")
-    with pytest.raises(ValueError, match="kind"):
-        sales_rate(1, 24, "retail")  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize("kind", ["commodities", "realm", "house"])
-def test_caveats_say_which_way_the_estimate_leans_and_by_how_much(kind: str) -> None:
-    text = " ".join(CAVEATS[kind]).lower()
-    for words in ("estimate", "window", "invisible", "expired", "read low", "%"):
-        assert words in text
-    assert ("read high" in text) == (kind == "commodities")

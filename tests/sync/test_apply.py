@@ -12,9 +12,9 @@ import zstandard
 from sv_factory import render, tsm_db
 
 from tsmsyncd.errors import FileChangedError, VerifyError
-from tsmsyncd.groups.groupset import GroupSet
+from tsmsyncd.store.backups import BackupStore
 from tsmsyncd.sync.apply import Merger
-from tsmsyncd.sync.backups import BackupStore
+from tsmsyncd.tsm.groupset import GroupSet
 from tsmsyncd.tsm.luasandbox import LuaLimits
 from tsmsyncd.tsm.luascan import scan_global_table
 from tsmsyncd.tsm.savedvars import read_savedvars
@@ -211,7 +211,9 @@ def test_file_mode_is_kept(real_file: Path, tmp_path: Path) -> None:
 
 def test_no_temp_files_are_left_behind(real_file: Path, tmp_path: Path) -> None:
     merger(tmp_path).merge(real_file, GroupSet.from_dict(GROUPSET))
-    assert sorted(p.name for p in real_file.parent.iterdir()) == ["TradeSkillMaster.lua"]
+    # The file and tsmsyncd's record of the root groups it created there (store/roots.py), nothing else.
+    names = sorted(p.name for p in real_file.parent.iterdir())
+    assert names == ["TradeSkillMaster.lua", "TradeSkillMaster.tsmsyncd.json"]
 
 
 def test_merging_a_copy_elsewhere_keeps_separate_backups(real_file: Path, tmp_path: Path) -> None:
@@ -260,7 +262,7 @@ def test_planning_with_the_players_groups_left_in_lua_writes_the_same_bytes(
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from tsmsyncd.sync.apply import _splice, plan_for
+    from tsmsyncd.tsm.planning import _splice, plan_for
     from tsmsyncd.tsm.savedvars import ParseJob, Unread
 
     data = real_file.read_bytes() if source == "real" else render(tsm_db(
@@ -269,8 +271,9 @@ def test_planning_with_the_players_groups_left_in_lua_writes_the_same_bytes(
     with ThreadPoolExecutor(max_workers=1) as pool:
         job = ParseJob(data, "TradeSkillMaster.lua", None, pool)
         sv = job.result()
-        full = plan_for(sv, groupset, ("Default",))
-        lazy = plan_for(sv, groupset, ("Default",), job.entries)
+        ours = frozenset({"Default"})  # the stale managed group was tsmsyncd's
+        full = plan_for(sv, groupset, ("Default",), owned=ours)
+        lazy = plan_for(sv, groupset, ("Default",), job.entries, owned=ours)
         left_in_lua = [v for v in lazy.previous["p@Default@userData@groups"].values() if isinstance(v, Unread)]
         assert left_in_lua or source == "real"  # the player's groups were never converted (real files have none)
         assert lazy.report == full.report and set(lazy.changes) == set(full.changes)

@@ -13,9 +13,14 @@ import pytest
 
 from tsmsyncd.blizzard.client import BlizzardClient, Credentials
 from tsmsyncd.blizzard.fake import FakeBlizzard
+from tsmsyncd.blizzard.fakemarket import HouseKey
 from tsmsyncd.blizzard.ratelimit import RetryPolicy
-from tsmsyncd.db import Database, Source
-from tsmsyncd.sync.refresh import DbWriter, Refresher
+from tsmsyncd.db import items as idb
+from tsmsyncd.db import market as mdb
+from tsmsyncd.db import realms as rdb
+from tsmsyncd.market.sources import RealmKey, Source
+from tsmsyncd.store.writer import DbWriter
+from tsmsyncd.sync.refresh import Refresher
 
 REALM = 4
 
@@ -45,7 +50,7 @@ async def refresher(fake: FakeBlizzard, db: DbWriter) -> AsyncIterator[Refresher
 
 
 async def first_item(db: DbWriter, fake: FakeBlizzard) -> str:
-    frame = await db(Database.latest_metrics, [Source("us", "realm", REALM)], fake.now)
+    frame = await db(mdb.latest_metrics, [Source("us", "realm", REALM)], fake.now)
     return str(frame["item"].iloc[0])
 
 
@@ -58,9 +63,11 @@ async def test_a_new_snapshot_is_stored_then_the_next_check_costs_a_304(refreshe
     assert fake.requests[-1].status == 304
 
 
-async def test_the_next_hour_brings_a_sales_estimate(refresher, fake, db) -> None:
-    await refresher.refresh("us", [REALM])
-    fake.advance()
+async def test_the_fourth_snapshot_brings_a_sales_estimate(refresher, fake, db) -> None:
+    """The first two hourly pairs only learn how long each auction has left; the third pair is counted."""
+    for _ in range(3):
+        await refresher.refresh("us", [REALM])
+        fake.advance()
     outcomes = await refresher.refresh("us", [REALM])
     assert all(o.status == "updated" and o.snapshot_time == fake.now for o in outcomes)
     assert all(o.sold_units is not None and o.sold_units > 0 for o in outcomes)  # the fake's market sells
@@ -70,15 +77,15 @@ async def test_the_next_hour_brings_a_sales_estimate(refresher, fake, db) -> Non
 async def test_a_failure_keeps_the_last_good_data_and_is_reported(refresher, fake, db, fault) -> None:
     await refresher.refresh("us", [REALM])
     item = await first_item(db, fake)
-    before = await db(Database.item_market, item, "us", REALM, fake.now)
+    before = await db(mdb.item_market, item, RealmKey("us", REALM), fake.now)
     fake.advance()
     fake.fault(fault, count=None, path="/connected-realm/4/auctions", mode="short", delay=2.0)
     outcomes = {o.source.key: o for o in await refresher.refresh("us", [REALM])}
     assert outcomes["us/commodities"].status == "updated"  # one bad source does not stop the others
     failed = outcomes["us/realm/4"]
     assert failed.status == "error" and failed.error
-    assert await db(Database.item_market, item, "us", REALM, fake.now) == before
-    state = await db(Database.source_state, Source("us", "realm", REALM))
+    assert await db(mdb.item_market, item, RealmKey("us", REALM), fake.now) == before
+    state = await db(mdb.source_state, Source("us", "realm", REALM))
     assert state.last_error == failed.error and state.last_modified is not None
 
 
@@ -93,7 +100,7 @@ async def test_a_snapshot_that_stops_updating_is_only_ever_not_modified(refreshe
 async def test_the_realm_list_is_stored_with_names(refresher, db) -> None:
     realms = await refresher.realm_list("us")
     assert {r.name for r in realms if r.connected_realm_id == REALM} == {"Kilrogg", "Winterhoof"}
-    stored = await db(Database.realms, "us")
+    stored = await db(rdb.realms, "us")
     assert set(stored) == set(realms)
 
 
@@ -111,7 +118,42 @@ async def test_item_names_and_classes_are_fetched_once_for_items_seen(refresher,
     assert all(r.headers["Battlenet-Namespace"] == "static-us" for r in asked)
     again, _ = await refresher.fill_item_info("us", limit=25)
     already = {int(r.path.rsplit("/", 1)[1]) for r in asked if r.status == 200}
-    infos = await db(Database.item_info, sorted(already))
+    infos = await db(idb.item_info, sorted(already))
     assert set(infos) == already and all(i.name and i.item_class >= 0 for i in infos.values())
     later = [r for r in fake.requests if "/data/wow/item/" in r.path][len(asked):]
     assert not {int(r.path.rsplit("/", 1)[1]) for r in later} & already  # each item is asked for once
+
+
+async def test_hours_of_refreshes_give_estimates_over_a_window_ending_at_the_newest_snapshot(
+    refresher, fake, db
+) -> None:
+    """Six hourly snapshots of the real fake: the first two pairs only learn each auction's deadline, the next
+    three are counted. Each source's window holds those three hours and ends at its newest snapshot, each item is
+    estimated by its source's rules, and the totals are near what the fake market really sold."""
+    for hour in range(6):
+        if hour:
+            fake.advance()
+        outcomes = await refresher.refresh("us", [REALM])
+        assert all(o.status == "updated" for o in outcomes)
+        assert all((o.sold_units is None) == (hour < 3) for o in outcomes), hour
+    listed = await db(mdb.realm_market, RealmKey("us", REALM), fake.now)
+    assert {m.sales.window_hours for m in listed} == {3.0} and {m.sales.window_end for m in listed} == {fake.now}
+    assert {m.source.kind: m.sales.kind for m in listed} == {"commodities": "commodities", "realm": "realm"}
+    assert all(m.sales.extrapolated and m.sales.confidence == "low" for m in listed)
+    houses = {"commodities": HouseKey("commodities", "us"), "realm": HouseKey("realm", "us", "retail", REALM)}
+    for kind, key in houses.items():
+        truth = sum(int(fake.truth(key, hour).sold.sum()) for hour in (3, 4, 5))
+        estimate = sum(m.sales.sold or 0 for m in listed if m.source.kind == kind)
+        assert truth > 0 and abs(estimate / truth - 1) < 0.25, (kind, estimate, truth)
+
+
+async def test_no_estimate_is_made_across_a_gap_of_more_than_two_hours(refresher, fake, db) -> None:
+    """Across the gap nothing is counted, and the two hours after it learn the deadlines again."""
+    await refresher.refresh("us", [REALM])
+    fake.advance(3)
+    for _ in range(3):
+        assert [o.sold_units for o in await refresher.refresh("us", [REALM])] == [None, None]
+        fake.advance()
+    assert all(o.sold_units is not None for o in await refresher.refresh("us", [REALM]))
+    shown = await db(mdb.item_market, await first_item(db, fake), RealmKey("us", REALM), fake.now)
+    assert shown.sales.window_hours == 1.0  # the gap is no part of the window

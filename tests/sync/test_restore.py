@@ -12,10 +12,10 @@ from sv_factory import render, tsm_db
 
 from tsmsyncd.cli import main
 from tsmsyncd.errors import ApplyError, BackupError, GameRunningError
-from tsmsyncd.groups.groupset import GroupSet
+from tsmsyncd.store.backups import BackupStore
 from tsmsyncd.sync.apply import Merger
-from tsmsyncd.sync.backups import BackupStore
 from tsmsyncd.sync.restore import Restorer
+from tsmsyncd.tsm.groupset import GroupSet
 
 GROUPSET = {"format": "tsmsyncd.groupset/1", "root": "TSM Sync",
             "groups": [{"path": ["Flips"], "items": ["i:2447"], "operations": {}}], "operations": {}}
@@ -105,7 +105,7 @@ def test_a_full_disk_during_the_restore_leaves_the_live_file_untouched(
         Restorer(store, games=no_games).restore(path, backup.id)
     monkeypatch.undo()
     assert path.read_bytes() == current
-    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name, "TradeSkillMaster.tsmsyncd.json"]
 
 
 def test_a_full_disk_during_the_merge_backup_leaves_the_live_file_untouched(

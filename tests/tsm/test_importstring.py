@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from importdecoder import decode_import_string, decode_print, deserialize, inflate
 
 from tsmsyncd.errors import InputError
-from tsmsyncd.groups.groupset import GroupSet, GroupSpec
+from tsmsyncd.tsm.groupset import GroupSet, GroupSpec
 from tsmsyncd.tsm.importstring import EXPORTED_MODULES, MAGIC, VERSION, list_string, tsm_string
 from tsmsyncd.tsm.libdeflate import PRINT_ALPHABET, compress_deflate, encode_for_print
 from tsmsyncd.tsm.libserialize import serialize

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tsmsyncd.errors import InputError
-from tsmsyncd.groups.groupset import GroupSet
+from tsmsyncd.tsm.groupset import GroupSet
 from tsmsyncd.tsm.merge import plan_merge
 from tsmsyncd.tsm.operations import MODULES, Flavor
 
@@ -28,8 +28,10 @@ def current(groups: dict | None = None, items: dict | None = None, ops: dict | N
 
 
 def plan(gs: GroupSet, cur: dict, **kw):
+    """Plan into profile Default, where tsmsyncd created the root before (unless ``owned`` says otherwise)."""
     return plan_merge(gs, cur, ("Default",), global_operations=kw.get("global_operations", False),
-                      shared_operations_key="g@ @userData@sharedOperations", flavor=kw.get("flavor", Flavor.RETAIL))
+                      shared_operations_key="g@ @userData@sharedOperations", flavor=kw.get("flavor", Flavor.RETAIL),
+                      owned=kw.get("owned", frozenset({"Default"})), adopt=kw.get("adopt", False))
 
 
 FLIPS = [

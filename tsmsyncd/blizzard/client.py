@@ -16,24 +16,26 @@ import asyncio
 import base64
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from functools import partial
 from time import monotonic
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
 
-from tsmsyncd.blizzard.ratelimit import RateLimiter, RetryPolicy
+from tsmsyncd.blizzard.ratelimit import RateLimiter, RetryPolicy, Slot
 from tsmsyncd.config import DEFAULT_API_URL, DEFAULT_OAUTH_URL, check_region
 from tsmsyncd.errors import ApiError, CredentialsError, SettingsError, SnapshotError
+from tsmsyncd.wow.flavor import Flavor
 
 __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_OAUTH_URL",
-    "FLAVORS",
     "BlizzardClient",
     "Credentials",
     "Fetched",
@@ -42,9 +44,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-# Namespace family per game flavor: retail, progression Classic, Classic Era (reference §2).
-FLAVORS = {"retail": "", "classic": "classic-", "classic-era": "classic1x-"}
 LOCALES = {"us": "en_US", "eu": "en_GB", "kr": "ko_KR", "tw": "zh_TW"}
 CLASSIC_HOUSES = {2: "Alliance", 6: "Horde", 7: "Neutral"}
 MAX_BODY = 512 * 2**20  # a region's commodities are tens of MB; anything near this is not an auction dump
@@ -59,9 +60,9 @@ class Credentials:
 
     def __post_init__(self) -> None:
         if not self.client_id.strip():
-            raise SettingsError("blizzard.client_id", "is empty; create a client at develop.battle.net")
+            raise SettingsError("client_id", "is empty; create a client at develop.battle.net")
         if not self.client_secret.strip():
-            raise SettingsError("blizzard.client_secret", "is empty; copy it from develop.battle.net")
+            raise SettingsError("client_secret", "is empty; copy it from develop.battle.net")
 
 
 @dataclass(frozen=True)
@@ -86,10 +87,11 @@ class Fetched:
 class RealmDoc:
     connected_realm_id: int
     realm_id: int
-    name: str
+    name: str  # in the region's main locale
     slug: str
     timezone: str
     locale: str
+    names: tuple[str, ...] = ()  # every localized name, ``name`` first: a zhCN or ruRU client shows those
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,7 @@ class BlizzardClient:
     ) -> None:
         self._session, self._credentials = session, credentials
         self._api_url, self._oauth_url = api_url.rstrip("/"), oauth_url
-        self._limiter = limiter or RateLimiter(clock=clock, sleep=sleep)
+        self._limiter = limiter or RateLimiter(margin=0.05, clock=clock, sleep=sleep)
         self._retry = retry or RetryPolicy()
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_body, self._clock, self._sleep = max_body, clock, sleep
@@ -142,7 +144,7 @@ class BlizzardClient:
 
     # -- endpoints -------------------------------------------------------------------------------------
 
-    async def connected_realm_ids(self, region: str, flavor: str = "retail") -> list[int]:
+    async def connected_realm_ids(self, region: str, flavor: Flavor | str = Flavor.RETAIL) -> list[int]:
         doc = await self._json(region, "/data/wow/connected-realm/index", _ns("dynamic", region, flavor))
         refs = _field(doc, "connected_realms", list)
         ids = sorted({int(m.group(1)) for ref in refs if (m := _REALM_HREF.search(str(_href(ref))))})
@@ -150,17 +152,23 @@ class BlizzardClient:
             raise SnapshotError("connected realm index: no realm ids in connected_realms[].href")
         return ids
 
-    async def connected_realm(self, region: str, connected_realm_id: int, flavor: str = "retail") -> list[RealmDoc]:
+    async def connected_realm(
+        self, region: str, connected_realm_id: int, flavor: Flavor | str = Flavor.RETAIL
+    ) -> list[RealmDoc]:
         locale = LOCALES[region]
+        # No locale asked: names come in every locale, so a realm a client shows in Russian still matches.
         doc = await self._json(region, f"/data/wow/connected-realm/{connected_realm_id}",
-                               _ns("dynamic", region, flavor), locale=locale)
+                               _ns("dynamic", region, flavor))
         realms = []
         for i, realm in enumerate(_field(doc, "realms", list)):
             where = f"connected realm {connected_realm_id}: realms[{i}]"
-            name = _text(_field(realm, "name", (str, dict), where), locale)
+            raw = _field(realm, "name", (str, dict), where)
+            name = _text(raw, locale)
+            others = [str(v) for v in raw.values() if isinstance(v, str)] if isinstance(raw, dict) else []
             realms.append(RealmDoc(
                 connected_realm_id, _field(realm, "id", int, where), name, _field(realm, "slug", str, where),
                 _field(realm, "timezone", str, where), str(realm.get("locale", "")),
+                tuple(dict.fromkeys([name, *others])),
             ))
         return realms
 
@@ -171,7 +179,7 @@ class BlizzardClient:
     async def commodities(self, region: str, since: str | None = None) -> Fetched:
         return await self._get(region, "/data/wow/auctions/commodities", _ns("dynamic", region, "retail"), since=since)
 
-    async def classic_houses(self, region: str, connected_realm_id: int, flavor: str) -> dict[int, str]:
+    async def classic_houses(self, region: str, connected_realm_id: int, flavor: Flavor | str) -> dict[int, str]:
         doc = await self._json(region, f"/data/wow/connected-realm/{connected_realm_id}/auctions/index",
                                _ns("dynamic", region, flavor), locale=LOCALES[region])
         houses = {}
@@ -181,12 +189,12 @@ class BlizzardClient:
         return houses or dict(CLASSIC_HOUSES)
 
     async def classic_auctions(
-        self, region: str, connected_realm_id: int, house_id: int, flavor: str, since: str | None = None
+        self, region: str, connected_realm_id: int, house_id: int, flavor: Flavor | str, since: str | None = None
     ) -> Fetched:
         path = f"/data/wow/connected-realm/{connected_realm_id}/auctions/{house_id}"
         return await self._get(region, path, _ns("dynamic", region, flavor), since=since)
 
-    async def item(self, region: str, item_id: int, flavor: str = "retail") -> ItemDoc:
+    async def item(self, region: str, item_id: int, flavor: Flavor | str = Flavor.RETAIL) -> ItemDoc:
         locale = LOCALES[region]
         doc = await self._json(region, f"/data/wow/item/{item_id}", _ns("static", region, flavor), locale=locale)
         where = f"item {item_id}"
@@ -202,7 +210,7 @@ class BlizzardClient:
 
     # -- the seam --------------------------------------------------------------------------------------
 
-    async def _json(self, region: str, path: str, namespace: str, locale: str | None = None) -> dict:
+    async def _json(self, region: str, path: str, namespace: str, locale: str | None = None) -> dict[str, Any]:
         fetched = await self._get(region, path, namespace, locale=locale)
         try:
             doc = orjson.loads(fetched.body)
@@ -218,30 +226,41 @@ class BlizzardClient:
         """GET ``path`` on the region's host with every politeness rule applied; see the module docstring."""
         url = self._api_url.replace("{region}", check_region(region)) + path
         params = {"locale": locale} if locale else {}
-        renewed, attempt = False, 1
+        renewed = False
         while True:
             headers = {"Authorization": f"Bearer {await self._bearer()}", "Battlenet-Namespace": namespace}
             if since:
                 headers["If-Modified-Since"] = since  # exactly as Blizzard sent it (a future date empties the body)
-            await self._limiter.acquire()
             try:
-                return await self._once(url, path, headers, params)
+                return await self._retrying(path, partial(self._once, url, path, headers, params))
             except _Unauthorized:
                 if renewed:
                     raise CredentialsError(f"Blizzard keeps refusing fresh tokens for {path} (HTTP 401)") from None
                 renewed = True
                 self._token = None  # one new token and one more try, which is not counted as a retry
+
+    async def _retrying(self, what: str, once: Callable[[Slot], Awaitable[T]]) -> T:
+        """Run one request under the rate limiter, again after a retryable failure, at most
+        ``RetryPolicy.attempts`` times; the waits come from the policy (``Retry-After`` first)."""
+        attempt = 1
+        while True:
+            try:
+                async with self._limiter.slot() as slot:
+                    return await once(slot)
             except _Retry as failure:
                 if attempt >= self._retry.attempts:
-                    raise ApiError(f"{path}: {failure} (gave up after {attempt} tries)", failure.status) from None
+                    raise ApiError(f"{what}: {failure} (gave up after {attempt} tries)", failure.status) from None
                 wait = self._retry.delay(attempt, failure.retry_after)
-                log.info("%s: %s; retry %d in %.1f s", path, failure, attempt, wait)
+                log.info("%s: %s; retry %d in %.1f s", what, failure, attempt, wait)
                 await self._sleep(wait)
                 attempt += 1
 
-    async def _once(self, url: str, path: str, headers: dict[str, str], params: Mapping[str, str]) -> Fetched:
+    async def _once(
+        self, url: str, path: str, headers: dict[str, str], params: Mapping[str, str], slot: Slot
+    ) -> Fetched:
         try:
             async with self._session.get(url, headers=headers, params=params, timeout=self._timeout) as resp:
+                slot.mark()  # the response is here, so the request has started: the limiter may count from now
                 status = resp.status
                 if status == 304:
                     return Fetched(True, b"", resp.headers.get("Last-Modified") or headers.get("If-Modified-Since"))
@@ -257,12 +276,8 @@ class BlizzardClient:
                     raise ApiError(f"{path}: unexpected HTTP {status}", status)
                 body = await self._read(resp, path)
                 return Fetched(False, body, resp.headers.get("Last-Modified"))
-        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
-            raise _Retry(f"the response was cut off ({type(exc).__name__})") from exc
-        except TimeoutError as exc:
-            raise _Retry("Blizzard did not answer in time") from exc
-        except aiohttp.ClientConnectionError as exc:
-            raise _Retry(f"could not connect ({exc.__class__.__name__})") from exc
+        except _TRANSPORT as exc:
+            raise _transport_failure(url, exc) from exc
 
     async def _read(self, resp: aiohttp.ClientResponse, path: str) -> bytes:
         if resp.content_length is not None and resp.content_length > self._max_body:
@@ -279,31 +294,54 @@ class BlizzardClient:
     async def _bearer(self) -> str:
         async with self._token_lock:  # concurrent requests share one token request
             if self._token is None or self._clock() >= self._token_expires:
-                self._token, lifetime = await self._new_token()
+                token, lifetime = await self._retrying("the token request", self._token_once)
+                self._token = token
                 self._token_expires = self._clock() + max(lifetime - TOKEN_MARGIN, lifetime / 2)
             return self._token
 
-    async def _new_token(self) -> tuple[str, float]:
+    async def _token_once(self, slot: Slot) -> tuple[str, float]:
         pair = f"{self._credentials.client_id}:{self._credentials.client_secret}".encode()
         auth = {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
-        for attempt in range(1, self._retry.attempts + 1):
-            await self._limiter.acquire()
-            try:
-                async with self._session.post(self._oauth_url, headers=auth, data={"grant_type": "client_credentials"},
-                                              timeout=self._timeout) as resp:
-                    if resp.status in (400, 401, 403):
-                        raise CredentialsError(f"Blizzard refused the client id/secret (HTTP {resp.status}); "
-                                               "check them at develop.battle.net")
-                    if resp.status == 200:
-                        return _token_of(await resp.read())
-                    failure = _Retry(f"the token request failed (HTTP {resp.status})", resp.status,
-                                     _retry_after(resp.headers) if resp.status == 429 else None)
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                failure = _Retry(f"the token request failed ({type(exc).__name__})")
-            if attempt == self._retry.attempts:
-                raise ApiError(f"{failure} (gave up after {attempt} tries)", failure.status)
-            await self._sleep(self._retry.delay(attempt, failure.retry_after))
-        raise AssertionError("unreachable")
+        url = self._oauth_url
+        try:
+            async with self._session.post(url, headers=auth, data={"grant_type": "client_credentials"},
+                                          timeout=self._timeout) as resp:
+                slot.mark()
+                if resp.status in (400, 401, 403):
+                    raise CredentialsError(f"Blizzard refused the client id/secret (HTTP {resp.status}); "
+                                           "check them at develop.battle.net")
+                if resp.status == 429 or resp.status >= 500:
+                    raise _Retry(f"HTTP {resp.status}", resp.status,
+                                 _retry_after(resp.headers) if resp.status == 429 else None)
+                if resp.status != 200:
+                    raise ApiError(f"the token request: unexpected HTTP {resp.status}", resp.status)
+                return _token_of(await resp.read())
+        except _TRANSPORT as exc:
+            raise _transport_failure(url, exc) from exc
+
+
+_TRANSPORT = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError)
+
+
+def _transport_failure(url: str, exc: BaseException) -> _Retry:
+    """aiohttp's transport errors, translated once: each is worth another try, said in the player's words."""
+    if isinstance(exc, (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError)):
+        return _Retry(f"the response was cut off ({type(exc).__name__})")
+    if isinstance(exc, TimeoutError):
+        return _Retry(f"{_host(url)} did not answer in time")
+    assert isinstance(exc, aiohttp.ClientConnectionError)
+    return _Retry(f"could not connect to {_host(url)} ({_reason(exc)})")
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc or url
+
+
+def _reason(exc: aiohttp.ClientConnectionError) -> str:
+    """Why a connection failed, in words: the OS's reason (refused, unreachable, no such host)."""
+    cause = getattr(exc, "os_error", None) or exc.__cause__
+    text = getattr(cause, "strerror", None) or str(cause or "") or type(exc).__name__
+    return " ".join(str(text).split())[:120]
 
 
 class _Unauthorized(Exception):
@@ -336,10 +374,12 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return max(0.0, (when - datetime.now(when.tzinfo)).total_seconds())
 
 
-def _ns(kind: str, region: str, flavor: str) -> str:
-    if flavor not in FLAVORS:
-        raise SettingsError("flavor", f"{flavor!r} is not one of {', '.join(FLAVORS)}")
-    return f"{kind}-{FLAVORS[flavor]}{region}"
+def _ns(kind: str, region: str, flavor: Flavor | str) -> str:
+    """Blizzard's namespace (reference §2): ``dynamic-us``, ``static-classic1x-eu``..."""
+    try:
+        return Flavor.parse(flavor).namespace(kind, region)
+    except ValueError as exc:
+        raise SettingsError("flavor", str(exc).removeprefix("flavor: ")) from exc
 
 
 def _field(doc: object, name: str, kind: type | tuple[type, ...], where: str = "response") -> Any:

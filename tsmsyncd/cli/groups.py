@@ -1,31 +1,38 @@
 """``tsmsyncd groups preview|generate|diff`` and ``tsmsyncd groups rules list|show|add|remove|enable|disable``.
 
 Everything runs on stored market data (``tsmsyncd refresh`` fills it); nothing here talks to Blizzard.
+pandas and the database are imported only when one of these commands runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 
-from tsmsyncd.config import database_path, load_settings
+from tsmsyncd.cli.args import output_path, realm_id
+from tsmsyncd.cli.commands import help_of
+from tsmsyncd.cli.output import say, say_json
 from tsmsyncd.errors import InputError
-from tsmsyncd.groups.generate import Generated
-from tsmsyncd.sync.atomic import write_atomic
-from tsmsyncd.sync.groups import GroupService
-from tsmsyncd.sync.refresh import DbWriter
 
-__all__ = ["add_group_commands"]
+TYPE_CHECKING = False  # typing, datetime and the rest are imported when a command runs: start-up stays fast
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+    from datetime import datetime
+    from typing import TypeVar
 
-T = TypeVar("T")
+    from tsmsyncd.app import Services
+    from tsmsyncd.groups.generate import Generated
+    from tsmsyncd.market.sources import RealmKey
+    from tsmsyncd.sync.groups import GroupService
+
+__all__ = ["add_commands"]
+
+if TYPE_CHECKING:
+    T = TypeVar("T")
 
 
-def add_group_commands(commands: argparse._SubParsersAction) -> None:
-    groups = commands.add_parser("groups", help="preview, generate and diff groups; manage the rules",
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    groups = commands.add_parser("groups", help=help_of("groups"),
                                  description="Groups made from your rules and the stored market data.")
     actions = groups.add_subparsers(dest="action", required=True, metavar="ACTION")
     for name, help_text, run in (
@@ -34,7 +41,7 @@ def add_group_commands(commands: argparse._SubParsersAction) -> None:
         ("diff", "what generating now would change against the newest stored version", run_diff),
     ):
         sub = actions.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--realm", type=int, required=True, metavar="ID", help="connected realm id")
+        sub.add_argument("--realm", type=realm_id, required=True, metavar="ID", help="connected realm id")
         sub.add_argument("--region", help="us, eu, kr or tw (default: from settings)")
         sub.add_argument("--json", action="store_true", help="print JSON")
         if name == "generate":
@@ -57,24 +64,22 @@ def add_group_commands(commands: argparse._SubParsersAction) -> None:
         sub.set_defaults(run=run_rule_action)
 
 
-def _service_call(args: argparse.Namespace, work: Callable[[GroupService, datetime], T]) -> T:
-    settings = load_settings()
-    db = DbWriter(database_path())
-    now = datetime.now(UTC)
-    try:
-        return db.run(lambda d: work(GroupService(d, realms=settings.realms), now))
-    finally:
-        db.close()
+def _service_call(args: argparse.Namespace, work: Callable[[GroupService, datetime], Awaitable[T]]) -> T:
+    from datetime import UTC, datetime
+
+    from tsmsyncd.cli.runtime import run_services
+
+    async def call(services: Services) -> T:
+        return await work(services.groups, datetime.now(UTC))
+
+    return run_services(call)
 
 
-def _region(args: argparse.Namespace) -> str:
-    return getattr(args, "region", None) or load_settings().region
+def _realm(args: argparse.Namespace) -> RealmKey:
+    from tsmsyncd.config import load_settings
+    from tsmsyncd.market.sources import RealmKey
 
-
-def _report(generated: Generated) -> dict:
-    return {"content_hash": generated.content_hash, "asked": generated.asked, "cap": generated.cap,
-            "capped": generated.capped, "overlaps": generated.overlaps,
-            "groups": [g.as_json() for g in generated.groups]}
+    return RealmKey(getattr(args, "region", None) or load_settings().region, args.realm)
 
 
 def _report_text(generated: Generated) -> str:
@@ -98,76 +103,90 @@ def _report_text(generated: Generated) -> str:
 
 
 def run_preview(args: argparse.Namespace) -> int:
-    region = _region(args)
-    generated = _service_call(args, lambda s, now: s.preview(region, args.realm, now))
+    realm = _realm(args)
+    generated = _service_call(args, lambda s, now: s.preview(realm, now))
     if args.json:
-        print(json.dumps({"groupset": generated.groupset.to_dict(), "report": _report(generated)}, indent=1,
-                         ensure_ascii=False))
+        say_json({"groupset": generated.groupset.to_dict(), "report": generated.as_json()}, indent=1)
     else:
-        print(_report_text(generated))
+        say(_report_text(generated))
     return 0
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    region = _region(args)
-    stored = _service_call(args, lambda s, now: s.generate(region, args.realm, now))
+    from tsmsyncd.store.atomic import write_atomic
+
+    realm = _realm(args)
     if args.out:
-        write_atomic(args.out, stored.generated.groupset.to_json().encode("utf-8"))
+        output_path(args.out)  # a bad --out is refused before anything is generated or stored
+    stored = _service_call(args, lambda s, now: s.generate(realm, now))
+    if args.out:
+        try:
+            write_atomic(args.out, stored.generated.groupset.to_json().encode("utf-8"))
+        except OSError as exc:
+            raise InputError(f"--out {args.out}: cannot write it ({exc.strerror or exc})") from exc
     if args.json:
-        print(json.dumps({"version": stored.version, "new": stored.new, "report": _report(stored.generated)},
-                         indent=1))
+        say_json(stored.as_json(), indent=1)
     else:
-        print(_report_text(stored.generated))
+        say(_report_text(stored.generated))
         state = "new version" if stored.new else "unchanged; still version"
-        print(f"{state} {stored.version}" + (f"; written to {args.out}" if args.out else ""))
+        say(f"{state} {stored.version}" + (f"; written to {args.out}" if args.out else ""))
     return 0
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    region = _region(args)
-    version, changes = _service_call(args, lambda s, now: s.diff(region, args.realm, now))
+    realm = _realm(args)
+    version, changes = _service_call(args, lambda s, now: s.diff(realm, now))
     if args.json:
-        print(json.dumps({"against_version": version, "changes": changes}, indent=1))
+        say_json({"against_version": version, "changes": changes}, indent=1)
         return 0
-    print(f"against version {version}" if version else "nothing stored yet: everything would be new")
+    say(f"against version {version}" if version else "nothing stored yet: everything would be new")
     for change in changes:
         label = "`".join(change["path"])
-        print(f"{label}: {change['status']}, +{len(change['added'])} -{len(change['removed'])}")
-        for item in change["added"][:10]:
-            print(f"    + {item}")
-        for item in change["removed"][:10]:
-            print(f"    - {item}")
+        say(f"{label}: {change['status']}, +{len(change['added'])} -{len(change['removed'])}")
+        for sign, key in (("+", "added"), ("-", "removed")):
+            for item in change[key][:10]:
+                say(f"    {sign} {item}")
+            if len(change[key]) > 10:
+                say(f"    … and {len(change[key]) - 10:,} more {key}")
     if not changes:
-        print("no changes")
+        say("no changes")
     return 0
 
 
 def run_rules_list(args: argparse.Namespace) -> int:
-    rules = _service_call(args, lambda s, now: s.rules(now))
+    import shlex
+
+    from tsmsyncd.sync.groups import BrokenRule
+
+    rules = _service_call(args, lambda s, now: s.rule_rows(now))
     if args.json:
-        print(json.dumps([r.to_dict() for r in rules], indent=1, ensure_ascii=False))
+        say_json([r.as_json() if isinstance(r, BrokenRule) else r.to_dict() for r in rules], indent=1)
         return 0
     for rule in rules:
+        if isinstance(rule, BrokenRule):
+            say(f"BROKEN {rule.name:<22} {rule.reason} (remove it with `tsmsyncd groups rules remove "
+                f"{shlex.quote(rule.name)}`)")
+            continue
         where = rule.config.criteria.where.text if rule.config.criteria.where else "(every item)"
         subs = f" +{len(rule.config.subgroups)} subgroup(s)" if rule.config.subgroups else ""
-        print(f"{'on ' if rule.enabled else 'off'}  {rule.name:<22} {where}{subs}")
+        say(f"{'on ' if rule.enabled else 'off'}  {rule.name:<22} {where}{subs}")
     return 0
 
 
 def run_rule_action(args: argparse.Namespace) -> int:
     action = args.rule_action
     if action == "show":
-        print(_service_call(args, lambda s, now: s.rule(args.name)).to_json())
+        say(_service_call(args, lambda s, now: s.rule(args.name)).to_json())
     elif action == "add":
         try:
             text = args.file.read_bytes()
         except OSError as exc:
             raise InputError(f"cannot read {args.file}: {exc.strerror or exc}") from exc
         rule = _service_call(args, lambda s, now: s.add(text, args.file.name, now))
-        print(f"rule {rule.name!r} saved ({'enabled' if rule.enabled else 'disabled'})")
+        say(f"rule {rule.name!r} saved ({'enabled' if rule.enabled else 'disabled'})")
     elif action == "remove":
-        print(f"rule {_service_call(args, lambda s, now: s.remove(args.name))!r} removed")
+        say(f"rule {_service_call(args, lambda s, now: s.remove(args.name))!r} removed")
     else:
         rule = _service_call(args, lambda s, now: s.set_enabled(args.name, action == "enable", now))
-        print(f"rule {rule.name!r} {action}d")
+        say(f"rule {rule.name!r} {action}d")
     return 0

@@ -1,37 +1,35 @@
 """``tsmsyncd realms list``, ``tsmsyncd refresh --once`` and ``tsmsyncd market show``: the market-data commands.
 
-Each builds what it needs (settings, the database writer, an aiohttp session, the Blizzard client), runs one
-service call and prints text or ``--json``. Credentials come from the settings store or the environment and
-never appear in anything printed.
+Each runs one service call through the composition root and prints text or ``--json``. Credentials come
+from the settings store or the environment and never appear in anything printed. Heavy modules (aiohttp,
+pandas) are imported only when one of these commands runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from typing import TypeVar
 
-import aiohttp
+from tsmsyncd.cli.args import FLAVOR_HELP, flavor, realm_id
+from tsmsyncd.cli.commands import help_of
+from tsmsyncd.cli.output import say, say_json
+from tsmsyncd.errors import InputError
 
-from tsmsyncd.blizzard.client import BlizzardClient, Credentials
-from tsmsyncd.config import FLAVORS, REGIONS, Settings, data_dir, database_path, load_settings
-from tsmsyncd.db import Database, ItemMarket
-from tsmsyncd.errors import InputError, SettingsError
-from tsmsyncd.logs import setup_file_logging
-from tsmsyncd.market.ingest import item_code, item_key
-from tsmsyncd.market.metrics import SALES_CAVEATS
-from tsmsyncd.sync.refresh import DbWriter, Refresher, RefreshOutcome
+TYPE_CHECKING = False  # typing and datetime are imported when a command runs: start-up stays fast
+if TYPE_CHECKING:
+    from datetime import datetime
 
-__all__ = ["add_market_commands", "money"]
+    from tsmsyncd.app import Services
+    from tsmsyncd.config import Settings
+    from tsmsyncd.db.market import ItemMarket
+    from tsmsyncd.db.realms import RealmInfo
+    from tsmsyncd.market.sales_report import SalesReport
+    from tsmsyncd.sync.refresh import RefreshOutcome
 
-T = TypeVar("T")
+__all__ = ["add_commands"]
 
 
-def add_market_commands(commands: argparse._SubParsersAction) -> None:
-    realms = commands.add_parser("realms", help="list a region's connected realms",
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    realms = commands.add_parser("realms", help=help_of("realms"),
                                  description="Connected realms of a region, fetched from Blizzard.")
     realms_actions = realms.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = realms_actions.add_parser("list", help="list connected realms (ids to use with --realm)",
@@ -41,18 +39,18 @@ def add_market_commands(commands: argparse._SubParsersAction) -> None:
     listing.set_defaults(run=run_realms_list)
 
     refresh = commands.add_parser(
-        "refresh", help="fetch new auction-house snapshots now",
+        "refresh", help=help_of("refresh"),
         description="Fetch each source's newest snapshot (only if it changed: If-Modified-Since) and store its "
         "statistics. Example: tsmsyncd refresh --once --region us --realm 3678")
     refresh.add_argument("--once", action="store_true", required=True,
                          help="refresh once and exit (the daemon refreshes on its own schedule)")
     _region_flavor(refresh)
-    refresh.add_argument("--realm", type=int, action="append", default=[], metavar="ID",
+    refresh.add_argument("--realm", type=realm_id, action="append", default=[], metavar="ID",
                          help="connected realm id (repeatable; default: the realms in your settings)")
     refresh.add_argument("--json", action="store_true", help="print JSON")
     refresh.set_defaults(run=run_refresh)
 
-    market = commands.add_parser("market", help="show stored market data",
+    market = commands.add_parser("market", help=help_of("market"),
                                  description="Market data already stored by `tsmsyncd refresh`.")
     market_actions = market.add_subparsers(dest="action", required=True, metavar="ACTION")
     show = market_actions.add_parser(
@@ -60,86 +58,74 @@ def add_market_commands(commands: argparse._SubParsersAction) -> None:
         description="Min buyout, market value, 14-day value, quantity, auctions and estimated sales of one item. "
         "Example: tsmsyncd market show i:2447 --realm 3678")
     show.add_argument("item", metavar="ITEM", help="an item id (2447), item string (i:2447) or pet (p:194)")
-    show.add_argument("--realm", type=int, required=True, metavar="ID", help="connected realm id")
-    show.add_argument("--region", choices=REGIONS, help="region (default: from settings)")
+    show.add_argument("--realm", type=realm_id, required=True, metavar="ID", help="connected realm id")
+    show.add_argument("--region", help="region (default: from settings)")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=run_market_show)
 
 
 def _region_flavor(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="us, eu, kr or tw (default: from settings)")
-    parser.add_argument("--flavor", choices=FLAVORS, help="retail, classic or classic-era (default: from settings)")
+    parser.add_argument("--flavor", type=flavor, metavar="FLAVOR", help=f"{FLAVOR_HELP} (default: from settings)")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from dataclasses import replace
+
+    from tsmsyncd.config import load_settings
+
     settings = load_settings()
-    region = getattr(args, "region", None) or settings.region
-    flavor = getattr(args, "flavor", None) or settings.flavor
-    return Settings(**{**settings.__dict__, "region": region, "flavor": flavor})
-
-
-def _credentials(settings: Settings) -> Credentials:
-    if not settings.has_credentials:
-        raise SettingsError("blizzard.client_id", "Blizzard API credentials are not set: set "
-                            "TSMSYNCD_BLIZZARD_CLIENT_ID and TSMSYNCD_BLIZZARD_CLIENT_SECRET (from develop.battle.net)")
-    return Credentials(settings.client_id, settings.client_secret)
-
-
-def _with_client(settings: Settings, work: Callable[[Refresher], Awaitable[T]]) -> T:
-    credentials = _credentials(settings)
-    setup_file_logging(data_dir() / "logs", secrets=[settings.client_secret])
-    db = DbWriter(database_path())
-
-    async def run() -> T:
-        async with aiohttp.ClientSession() as session:
-            client = BlizzardClient(session, credentials, api_url=settings.api_url, oauth_url=settings.oauth_url)
-            return await work(Refresher(client, db))
-
-    try:
-        return asyncio.run(run())
-    finally:
-        db.close()
+    return replace(settings, region=getattr(args, "region", None) or settings.region,
+                   flavor=getattr(args, "flavor", None) or settings.flavor)
 
 
 def run_realms_list(args: argparse.Namespace) -> int:
+    from tsmsyncd.cli.runtime import run_services
+
     settings = _settings(args)
-    realms = _with_client(settings, lambda r: r.realm_list(settings.region, settings.flavor))
-    by_id: dict[int, list] = {}
-    for realm in realms:
-        by_id.setdefault(realm.connected_realm_id, []).append(realm)
-    if args.json:
-        print(json.dumps([{"connected_realm_id": cr, "region": settings.region,
-                           "realms": [{"id": r.realm_id, "name": r.name, "slug": r.slug, "timezone": r.timezone}
-                                      for r in group]} for cr, group in sorted(by_id.items())], indent=2,
-                         ensure_ascii=False))
+
+    async def work(services: Services) -> int:
+        found = await (await services.refresher()).realm_list(settings.region, settings.flavor)
+        by_id: dict[int, list[RealmInfo]] = {}
+        for realm in found:
+            by_id.setdefault(realm.connected_realm_id, []).append(realm)
+        if args.json:
+            say_json([{"connected_realm_id": cr, "region": settings.region, "realms": [r.as_json() for r in group]}
+                      for cr, group in sorted(by_id.items())])
+            return 0
+        for cr, group in sorted(by_id.items()):
+            names = ", ".join(r.name for r in sorted(group, key=lambda r: r.name))
+            say(f"{cr:>6}  {names}  ({group[0].timezone})")
+        say(f"{len(by_id)} connected realms in {settings.region}")
         return 0
-    for cr, group in sorted(by_id.items()):
-        names = ", ".join(r.name for r in sorted(group, key=lambda r: r.name))
-        print(f"{cr:>6}  {names}  ({group[0].timezone})")
-    print(f"{len(by_id)} connected realms in {settings.region}")
-    return 0
+
+    return run_services(work, settings=settings)
 
 
 def run_refresh(args: argparse.Namespace) -> int:
+    from tsmsyncd.cli.runtime import run_services
+    from tsmsyncd.sync.refresh import RefreshStatus
+
     settings = _settings(args)
     realms = tuple(args.realm) or settings.realms
     if not realms:
         raise InputError("no realm to refresh: pass --realm ID (ids are listed by `tsmsyncd realms list`)")
 
-    async def work(refresher: Refresher) -> tuple[list[RefreshOutcome], tuple[int, int]]:
+    async def work(services: Services) -> int:
+        refresher = await services.refresher()
         outcomes = await refresher.refresh(settings.region, realms, flavor=settings.flavor)
-        return outcomes, await refresher.fill_item_info(settings.region, flavor=settings.flavor)
+        named, unnamed = await refresher.fill_item_info(settings.region, flavor=settings.flavor)
+        if args.json:
+            say_json({"region": settings.region, "sources": [o.as_json() for o in outcomes],
+                      "item_info": {"fetched": named, "failed": unnamed}})
+        else:
+            for outcome in outcomes:
+                say(_outcome_line(outcome))
+            if named or unnamed:
+                say(f"item names and classes: fetched {named:,}" + (f", {unnamed:,} failed" if unnamed else ""))
+        return 1 if any(o.status is RefreshStatus.ERROR for o in outcomes) else 0
 
-    outcomes, (named, unnamed) = _with_client(settings, work)
-    if args.json:
-        print(json.dumps({"region": settings.region, "sources": [o.as_json() for o in outcomes],
-                          "item_info": {"fetched": named, "failed": unnamed}}, indent=2))
-    else:
-        for outcome in outcomes:
-            print(_outcome_line(outcome))
-        if named or unnamed:
-            print(f"item names and classes: fetched {named:,}" + (f", {unnamed:,} failed" if unnamed else ""))
-    return 1 if any(o.status == "error" for o in outcomes) else 0
+    return run_services(work, settings=settings)
 
 
 def _outcome_line(o: RefreshOutcome) -> str:
@@ -154,28 +140,38 @@ def _outcome_line(o: RefreshOutcome) -> str:
 
 
 def run_market_show(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from tsmsyncd.cli.runtime import run_services
+    from tsmsyncd.db import items as items_db
+    from tsmsyncd.db import market as market_db
+    from tsmsyncd.market.ingest import item_code
+    from tsmsyncd.market.sources import RealmKey
+
     settings = _settings(args)
     key = _item(args.item)
-    db = DbWriter(database_path())
-    try:
-        now = datetime.now(UTC)
-        found = db.run(Database.item_market, key, settings.region, args.realm, now)
-        names = db.run(Database.item_info, [item_code(key)]) if key.startswith("i:") else {}
-    finally:
-        db.close()
-    if found is None:
-        raise InputError(f"no market data for {key} on {settings.region} realm {args.realm}; "
-                         f"run `tsmsyncd refresh --once --realm {args.realm}` first")
-    info = names.get(item_code(key))
-    payload = _market_json(found, info.name if info else None)
-    if args.json:
-        print(json.dumps(payload, indent=2, ensure_ascii=False))
-    else:
-        print(_market_text(found, info.name if info else None))
-    return 0
+    realm = RealmKey(settings.region, args.realm)
+
+    async def work(services: Services) -> int:
+        found = await services.db(market_db.item_market, key, realm, datetime.now(UTC))
+        status = await services.db(market_db.data_status, realm)
+        if found is None or status.listed is False:  # commodities are region-wide, but the realm must exist
+            raise InputError(status.missing(key))
+        names = await services.db(items_db.item_info, [item_code(key)]) if key.startswith("i:") else {}
+        info = names.get(item_code(key))
+        name = info.name if info else None
+        if args.json:
+            say_json(found.as_json(name))
+        else:
+            say(_market_text(found, name))
+        return 0
+
+    return run_services(work, settings=settings)
 
 
 def _item(text: str) -> str:
+    from tsmsyncd.market.ingest import item_code, item_key
+
     text = text.strip()
     try:
         return item_key(int(text)) if text.isdigit() else item_key(item_code(text))
@@ -183,40 +179,44 @@ def _item(text: str) -> str:
         raise InputError(f"ITEM {text!r} is not an item id or item string such as i:2447 or p:194") from exc
 
 
-def _market_json(m: ItemMarket, name: str | None) -> dict[str, object]:
-    return {
-        "item": m.item, "name": name, "source": m.source.key, "snapshot_time": m.snapshot_time.isoformat(),
-        "min_buyout": m.min_buyout, "market_value": m.market_value, "market_value_14d": m.market_value_14d,
-        "quantity": m.quantity, "auctions": m.auctions, "sold_per_day_estimate": m.sold_per_day,
-        "sold_window_hours": m.sold_window_hours, "first_seen": m.first_seen.isoformat(), "snapshots": m.snapshots,
-        "sales_caveats": list(SALES_CAVEATS),
-    }
-
-
 def _market_text(m: ItemMarket, name: str | None) -> str:
-    sold = (f"{m.sold_per_day:,.1f} per day (estimate over {m.sold_window_hours:.0f} h; cancellations look like "
-            "sales)" if m.sold_per_day is not None else "not enough consecutive snapshots yet")
+    from tsmsyncd.tsm.money import format_money as money
+
+    seen = f"listed in {m.snapshots} since {_time(m.first_seen)}"
+    if not m.listed_now:
+        seen = f"not in the newest, {_time(m.sales.window_end)}: sold out or expired since; " + seen
+    caveats = [f"  {'caveats' if i == 0 else '':<18}- {c}" for i, c in enumerate(m.sales.caveats)]
     rows = [
         f"{m.item}{f'  {name}' if name else ''}  ({m.source.key})",
         f"  min buyout        {money(m.min_buyout)}",
         f"  market value      {money(m.market_value)}   (this snapshot)",
         f"  14-day value      {money(m.market_value_14d)}",
         f"  quantity          {m.quantity:,} in {m.auctions:,} auctions",
-        f"  sold              {sold}",
-        f"  snapshot          {_time(m.snapshot_time)}  (listed in {m.snapshots} since {_time(m.first_seen)})",
+        f"  sold (estimate)   {_sales_text(m.sales)}",
+        f"  snapshot          {_time(m.snapshot_time)}  ({seen})",
+        *caveats,
     ]
     return "\n".join(rows)
 
 
-def money(copper: int | None) -> str:
-    """Copper as TSM writes it: 1g50s20c."""
-    if copper is None:
-        return "-"
-    gold, rest = divmod(int(copper), 10_000)
-    silver, cop = divmod(rest, 100)
-    text = (f"{gold:,}g" if gold else "") + (f"{silver}s" if silver else "")
-    return text + (f"{cop}c" if cop or not text else "")
+def _sales_text(s: SalesReport) -> str:
+    """The estimate with its window always beside it; a per-day rate scaled up from under a day is said to be so
+    on the very next line, before the range and the confidence."""
+    if s.sold is None or s.per_day is None or s.range is None:
+        return "no estimate yet (it needs four consecutive hourly snapshots of this source)"
+    low, high = s.range
+    lines = [f"{s.sold:,} units in the last {s.window_hours:g} h of snapshots = {_rate(s.per_day)} a day"]
+    if s.extrapolated:
+        lines.append(f"! scaled up from only {s.window_hours:g} h of snapshots: a rough guess")
+    lines.append(f"likely {_rate(low)} to {_rate(high)} a day; confidence {s.confidence}")
+    return f"\n{'':<20}".join(lines)
+
+
+def _rate(per_day: float) -> str:
+    return f"{per_day:,.0f}" if per_day >= 100 else f"{per_day:,.1f}"
 
 
 def _time(when: datetime | None) -> str:
+    from datetime import UTC
+
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if when else "-"

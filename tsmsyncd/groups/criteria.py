@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from tsmsyncd.errors import CriteriaError
+from tsmsyncd.tsm import money
 
 __all__ = ["METRICS", "Criteria", "parse_criteria", "parse_money", "parse_sort"]
 
@@ -62,7 +63,6 @@ _TOKEN = re.compile(r"""
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>\*\*|<=|>=|==|!=|[<>+\-*/(),\[\]=.:{}@;])
 """, re.X)
-_MONEY = re.compile(r"^(?:(\d+(?:\.\d+)?)g)?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)c)?$")
 
 
 @dataclass(frozen=True)
@@ -90,12 +90,14 @@ def _clip(text: str) -> str:
 
 
 def parse_money(text: str) -> int:
-    """``1g50s20c`` → 15020 copper; ``1.5g`` → 15000. Units in g, s, c order, each at most once."""
-    match = _MONEY.match(text.strip())
-    if not text.strip() or match is None or not any(match.groups()):
-        raise CriteriaError(1, "money", f"criteria: {text!r} is not money as TSM writes it (e.g. 1g50s20c)")
-    gold, silver, copper = (float(g) if g else 0.0 for g in match.groups())
-    return int(round(gold * 10_000 + silver * 100 + copper))
+    """``1g50s20c`` → 15020 copper; ``1.5g`` → 15000. Units in g, s, c order, each at most once; in
+    criteria a bare number is a number, so money always carries a unit."""
+    try:
+        if text.strip().isdigit():
+            raise ValueError(text)
+        return money.parse_money(text)
+    except ValueError as exc:
+        raise CriteriaError(1, "money", f"criteria: {text!r} is not money as TSM writes it (e.g. 1g50s20c)") from exc
 
 
 def _tokens(text: str) -> list[Token]:
@@ -367,7 +369,8 @@ class Criteria:
     def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
         """One bool per row: whether the condition holds (unknown counts as no; see the module doc)."""
         value, known = _Evaluator(frame).logic(self.root)
-        return value & known
+        holds: np.ndarray = value & known  # numpy types ``&`` of arrays as Any
+        return holds
 
     def explain(self, frame: pd.DataFrame, row: int) -> str:
         """The values this condition read for one row, e.g. ``discount=0.42, sold_per_day=5.2``."""
@@ -419,6 +422,8 @@ def _metrics(node: Node) -> set[str]:
 
 class _Evaluator:
     """Whole-column evaluation: numbers as float arrays (NaN = missing), conditions as (value, known)."""
+
+    cache: dict[str, np.ndarray]  # metric (and "name?": whether the name is known) → column
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame, self.n, self.cache = frame, len(frame), {}

@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from tsmsyncd.errors import RuleError
-from tsmsyncd.groups.groupset import FORMAT, GroupSet
 from tsmsyncd.groups.rules import GroupConfig, Rule
+from tsmsyncd.tsm.groupset import FORMAT, GroupSet
 
 __all__ = ["DEFAULT_CAP", "Generated", "GroupReport", "Membership", "generate", "groupset_diff", "item_sort_key"]
 
@@ -71,6 +71,11 @@ class Generated:
     @property
     def capped(self) -> int:
         return max(0, self.asked - self.cap)
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as the CLI, the API and the UI show it (the GroupSet itself is ``groupset``)."""
+        return {"content_hash": self.content_hash, "asked": self.asked, "cap": self.cap, "capped": self.capped,
+                "overlaps": self.overlaps, "groups": [g.as_json() for g in self.groups]}
 
 
 def generate(
@@ -199,8 +204,10 @@ class _Run:
         taken[own] = True
         return int((~candidates & hits).sum()) if len(path) == 1 else 0
 
-    def finish(self, cap: int, root: str) -> tuple[dict[Path, tuple[list[str], dict]], list[GroupReport], int, dict]:
-        groups: dict[Path, tuple[list[str], dict]] = {}
+    def finish(
+        self, cap: int, root: str
+    ) -> tuple[dict[Path, tuple[list[str], dict[str, list[str]]]], list[GroupReport], int, dict[tuple[Path, str], int]]:
+        groups: dict[Path, tuple[list[str], dict[str, list[str]]]] = {}
         reports, budget, asked, membership = [], cap, 0, {}
         for path in self.order:
             config, rows = self.assigned[path]
@@ -217,10 +224,10 @@ class _Run:
         return groups, reports, asked, membership
 
 
-def _operations(rules: Sequence[Rule], root: str, used_paths: set[Path]) -> dict[str, dict[str, dict]]:
+def _operations(rules: Sequence[Rule], root: str, used_paths: set[Path]) -> dict[str, dict[str, dict[str, object]]]:
     """Every operation the generated groups list, named under the root; two rules that define the same
     name differently are an error, not a silent pick."""
-    out: dict[str, dict[str, dict]] = {}
+    out: dict[str, dict[str, dict[str, object]]] = {}
     owner: dict[tuple[str, str], str] = {}
     for rule in rules:
         if not any(p[:1] == (rule.name,) for p in used_paths):

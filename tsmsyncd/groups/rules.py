@@ -27,6 +27,7 @@ from typing import Any
 
 from tsmsyncd.errors import CriteriaError, RuleError
 from tsmsyncd.groups.criteria import Criteria, parse_criteria, parse_sort
+from tsmsyncd.jsondoc import JsonDocError, parse
 from tsmsyncd.tsm.operations import MODULES, normalize_settings
 
 __all__ = ["GroupConfig", "Rule", "RuleCriteria", "load_templates"]
@@ -99,9 +100,9 @@ class Rule:
     @classmethod
     def from_json(cls, text: str | bytes, what: str = "rule") -> Rule:
         try:
-            doc = json.loads(text)
-        except ValueError as exc:
-            raise RuleError(what, f"is not valid JSON ({exc})") from exc
+            doc = parse(text)
+        except JsonDocError as exc:
+            raise RuleError(what, exc.reason) from exc
         return cls.from_dict(doc, what)
 
     @classmethod

@@ -7,14 +7,16 @@ Stored form (``pack``/``unpack``), documented here because it outlives any one v
 
 * **version 1**: one byte ``0x01``, then a zstd frame holding an uncompressed ``.npz`` (numpy's zip of ``.npy``
   arrays, read with ``allow_pickle=False``) of the seven columns ``auction_id`` int64, ``item`` int64,
-  ``quantity`` int64, ``short`` bool, ``price`` int64, ``variant`` uint32, ``deadline`` int16. ``pack`` writes the
-  rows in auction-id order. A 700,000-row commodity index is about 5 MB.
+  ``quantity`` int64, ``short`` bool, ``price`` int64, ``variant`` uint32, ``deadline`` int16, plus ``history``,
+  one uint16 (the index's ``history``). ``pack`` writes the rows in auction-id order. A 700,000-row commodity
+  index is about 5 MB.
 * **version 0** (before this module): a bare ``np.savez_compressed`` zip of ``auction_id``, ``item``,
-  ``quantity``, ``short``; recognised by the zip magic ``PK``. It unpacks with price, variant and deadline
-  unknown (price -1, variant 0, deadline 30 minutes if SHORT, else ``UNKNOWN_DEADLINE``).
+  ``quantity``, ``short``, recognised by the zip magic ``PK``. It is refused like a damaged one: without prices,
+  variants and deadlines the estimate would be the old one, off by half and more (bench/sales.py "current"),
+  so after an upgrade the first hour has no estimate and the next one is right.
 
-Anything else is refused with ``ValueError``: a damaged stored index means "no estimate for this hour", never a
-guess.
+Anything but version 1 is refused with ``ValueError``: a damaged or outdated stored index means "no estimate for
+this hour", never a guess.
 """
 
 from __future__ import annotations
@@ -26,21 +28,22 @@ from dataclasses import dataclass
 import numpy as np
 import zstandard
 
-__all__ = ["BUCKET_MINUTES", "UNKNOWN_DEADLINE", "AuctionIndex"]
+__all__ = ["BUCKET_MINUTES", "MAX_HISTORY", "UNKNOWN_DEADLINE", "AuctionIndex", "int_column"]
 
 # The most time an auction can have left in each time_left bucket, in minutes (SHORT < 30 min, MEDIUM 30 min-2 h,
 # LONG 2-12 h, VERY_LONG > 12 h, and no listing runs over 48 h: docs/reference/blizzard-api.md §2).
 BUCKET_MINUTES = {"SHORT": 30, "MEDIUM": 120, "LONG": 720, "VERY_LONG": 2880}
 UNKNOWN_DEADLINE = 2880  # no bound beyond the longest listing
+MAX_HISTORY = 1000  # history is counted up to this (any number past a few means "warm")
 
 _FORMAT_V1 = b"\x01"
 _ZIP_MAGIC = b"PK"  # version 0 was a bare npz (a zip file), written before the version byte existed
-_COLUMNS_V0 = ("auction_id", "item", "quantity", "short")
-_COLUMNS = (*_COLUMNS_V0, "price", "variant", "deadline")
+_COLUMNS = ("auction_id", "item", "quantity", "short", "price", "variant", "deadline")
 
 
 def int_column(name: str, values: np.ndarray, dtype: type = np.int64) -> np.ndarray:
-    """A 1-D integer column of ``dtype``; refuses floats so truncation never happens silently."""
+    """A 1-D integer column of ``dtype`` (a copy-free view where it already is one); refuses floats so truncation
+    never happens silently. Also the check of ``market.metrics``' columns."""
     array = np.asarray(values)
     if array.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
@@ -55,16 +58,19 @@ class AuctionIndex:
 
     The first four columns are all an index had before ``market.sales.estimate_sales``; the others are optional
     and default to "unknown": ``price`` -1 (0 = bid only), ``variant`` 0, ``deadline`` from ``short`` (30 minutes,
-    else ``UNKNOWN_DEADLINE``).
+    else ``UNKNOWN_DEADLINE``). ``history`` counts the earlier snapshots whose ``time_left`` narrowed the
+    deadlines (0 for a freshly ingested index; each estimate's carried index has one more, up to ``MAX_HISTORY``).
     """
 
     auction_id: np.ndarray  # int64
     item: np.ndarray  # int codes, coded the same way in the snapshots being compared
     quantity: np.ndarray  # int64 units
     short: np.ndarray  # bool: time_left was SHORT (under 30 minutes left)
-    price: np.ndarray | None = None  # int64 copper per unit; 0 = bid only, -1 = not recorded
-    variant: np.ndarray | None = None  # uint32: 0, or a hash of what tells listings of one item apart
-    deadline: np.ndarray | None = None  # int16 minutes after this snapshot by which the auction must have ended
+    # The optional columns are given as None for "unknown" and always hold an array once built (__post_init__).
+    price: np.ndarray = None  # type: ignore[assignment]  # int64 copper per unit; 0 = bid only, -1 = not recorded
+    variant: np.ndarray = None  # type: ignore[assignment]  # uint32: 0, or a hash telling listings of an item apart
+    deadline: np.ndarray = None  # type: ignore[assignment]  # int16 minutes from this snapshot to the latest end
+    history: int = 0
 
     def __post_init__(self) -> None:
         short = np.asarray(self.short)
@@ -86,6 +92,8 @@ class AuctionIndex:
         if len({len(c) for c in columns.values()}) > 1:
             sizes = ", ".join(f"{name}={len(c)}" for name, c in columns.items())
             raise ValueError(f"columns must have equal length: {sizes}")
+        if not 0 <= self.history <= MAX_HISTORY:
+            raise ValueError(f"history must be 0..{MAX_HISTORY}, got {self.history}")
         for name, column in columns.items():
             object.__setattr__(self, name, column)  # frozen: store the normalised columns once
 
@@ -96,25 +104,24 @@ class AuctionIndex:
         """The stored form, version 1 (see the module docstring)."""
         index = self.by_id()
         buffer = io.BytesIO()
-        np.savez(buffer, **{name: getattr(index, name) for name in _COLUMNS})
+        columns = {name: getattr(index, name) for name in _COLUMNS}
+        np.savez(buffer, history=np.array([self.history], np.uint16), **columns)
         return _FORMAT_V1 + zstandard.ZstdCompressor(level=3).compress(buffer.getvalue())
 
     @classmethod
     def unpack(cls, data: bytes) -> AuctionIndex:
-        """Read a stored index of version 1 or 0 (see the module docstring)."""
+        """Read a stored index of version 1; refuse anything else with ``ValueError`` (see the module docstring)."""
         if data[:2] == _ZIP_MAGIC:
-            raw, names = data, _COLUMNS_V0
-        elif data[:1] == _FORMAT_V1:
-            try:
-                raw = zstandard.ZstdDecompressor().decompress(data[1:])
-            except zstandard.ZstdError as exc:
-                raise ValueError(f"stored auction index is damaged: {exc}") from exc
-            names = _COLUMNS
-        else:
+            raise ValueError("stored auction index is of version 0 (no prices or deadlines): it is no baseline")
+        if data[:1] != _FORMAT_V1:
             raise ValueError(f"stored auction index has unknown format byte {data[:1]!r}")
         try:
+            raw = zstandard.ZstdDecompressor().decompress(data[1:])
+        except zstandard.ZstdError as exc:
+            raise ValueError(f"stored auction index is damaged: {exc}") from exc
+        try:
             with np.load(io.BytesIO(raw), allow_pickle=False) as arrays:
-                return cls(**{name: arrays[name] for name in names})
+                return cls(**{name: arrays[name] for name in _COLUMNS}, history=int(arrays["history"][0]))
         except (OSError, EOFError, zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:  # broken, partial
             raise ValueError(f"stored auction index is damaged: {exc}") from exc
 
@@ -130,12 +137,5 @@ class AuctionIndex:
 
     def take(self, rows: np.ndarray) -> AuctionIndex:
         """The auctions at ``rows`` (positions or a mask), in that order."""
-        return AuctionIndex(*(getattr(self, name)[rows] for name in _COLUMNS))
-
-    def _by_id(self) -> tuple[np.ndarray, np.ndarray]:
-        """(order that sorts by auction id, the sorted ids), refusing duplicate ids (for ``estimate_sold``)."""
-        order = np.argsort(self.auction_id, kind="stable")
-        ids = self.auction_id[order]
-        if ids.size and (ids[1:] == ids[:-1]).any():
-            raise ValueError("auction ids must be unique within a snapshot")
-        return order, ids
+        return AuctionIndex(self.auction_id[rows], self.item[rows], self.quantity[rows], self.short[rows],
+                            self.price[rows], self.variant[rows], self.deadline[rows], self.history)

@@ -25,7 +25,7 @@ import pandas as pd
 from tsmsyncd.errors import SnapshotError
 from tsmsyncd.market.auctions import BUCKET_MINUTES, AuctionIndex
 from tsmsyncd.market.metrics import market_values
-from tsmsyncd.market.sales import Kind
+from tsmsyncd.market.sales_report import Kind
 
 __all__ = ["Kind", "Snapshot", "ingest_snapshot", "item_code", "item_key"]
 PET_CAGE = 82800

@@ -6,9 +6,7 @@ Owns two calculations and nothing else (min buyout and friends live elsewhere):
   ``market_value_breakdown`` for the intermediate numbers a player may ask about;
 * TSM's day value and weighted 15-day market value: ``day_value``, ``weighted_market_value(s)``, ``WEIGHTS``.
 
-Sales estimates live in ``market/sales.py`` and the auction index in ``market/auctions.py``; ``AuctionIndex``,
-``estimate_sold``, ``sold_per_day``, ``SALES_CAVEATS`` and ``MAX_SNAPSHOT_GAP_HOURS`` are re-exported here for the
-callers that import them from this module.
+Sales estimates live in ``market/sales.py``, the per-auction index they read in ``market/auctions.py``.
 
 Prices are integer copper per unit and quantities integer units. Every comparison that decides which units count
 ("15 % of N", "a 20 % jump") is done in integer arithmetic, so a boundary case never depends on float rounding.
@@ -21,21 +19,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tsmsyncd.market.auctions import AuctionIndex
-from tsmsyncd.market.sales import MAX_SNAPSHOT_GAP_HOURS, SALES_CAVEATS, estimate_sold, sold_per_day
+from tsmsyncd.market.auctions import int_column as _int_column  # one check of integer columns for both
 
 __all__ = [
-    "MAX_SNAPSHOT_GAP_HOURS",
-    "SALES_CAVEATS",
     "WEIGHTS",
-    "AuctionIndex",
     "MarketValueBreakdown",
     "day_value",
-    "estimate_sold",
     "market_value",
     "market_value_breakdown",
     "market_values",
-    "sold_per_day",
     "weighted_market_value",
     "weighted_market_values",
 ]
@@ -56,16 +48,6 @@ WEIGHTS: tuple[int, ...] = (132, 125, 100, 75, 45, 34, 33, 38, 28, 21, 15, 10, 7
 _WEIGHTS = np.asarray(WEIGHTS, dtype=np.float64)
 
 _NO_JUMP = np.iinfo(np.int64).max
-
-
-def _int_column(name: str, values: np.ndarray) -> np.ndarray:
-    """A 1-D int64 copy-free view of ``values``; refuses floats so truncation never happens silently."""
-    array = np.asarray(values)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
-    if array.size and not np.issubdtype(array.dtype, np.integer):
-        raise TypeError(f"{name} must hold integers, got {array.dtype}")
-    return array.astype(np.int64, copy=False)
 
 
 def _starts(sorted_keys: np.ndarray) -> np.ndarray:
@@ -149,7 +131,8 @@ def _walk(price: np.ndarray, units: np.ndarray, below: np.ndarray, seg: np.ndarr
     start = below + 1
     late_jump = jump & (start > floor[seg])  # jumps inside the first 15 % are ignored
     first_jump = np.minimum.reduceat(np.where(late_jump, start, _NO_JUMP), first)
-    return np.maximum(floor, np.minimum(cap, first_jump - 1))
+    considered: np.ndarray = np.maximum(floor, np.minimum(cap, first_jump - 1))  # numpy types ufuncs as Any
+    return considered
 
 
 def market_values(item: np.ndarray, price: np.ndarray, quantity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,9 +1,9 @@
 """Sales estimates from consecutive auction snapshots of one source: pure numpy, data in and data out.
 
 Owns ``estimate_sales`` (sold, expired and cancelled units per item between two snapshots, plus the index to keep
-for the next pair), how to present its result (``sales_rate``: per day, with a range, its window and caveats), and
-the legacy ``estimate_sold`` it replaces (kept for comparison and for callers not yet moved). The per-auction
-``AuctionIndex`` and its stored form live in ``market/auctions.py``.
+for the next pair) and ``sales_since``, which decides which two snapshots may be compared at all. The per-auction
+``AuctionIndex`` and its stored form live in ``market/auctions.py``; how an estimate is shown to a player (window,
+range, confidence, caveats) in ``market/sales_report.py``.
 
 How ``estimate_sales`` tells the fate of each auction of the previous snapshot:
 
@@ -25,7 +25,7 @@ How ``estimate_sales`` tells the fate of each auction of the previous snapshot:
 Classic sale, and the commodity reposts presumed bought. What no rule sees, and bench/sales.py measures: listings
 posted and bought out between two snapshots, sales in an auction's last hour (counted as expired), withdrawals
 (counted as sales), a sale undercut at once by an identical listing (counted as a relist). Longer gaps make all of
-these larger; the caller decides which gaps to compare (``MAX_SNAPSHOT_GAP_HOURS``).
+these larger, so ``sales_since`` compares no snapshots more than ``MAX_SNAPSHOT_GAP_HOURS`` apart.
 """
 
 from __future__ import annotations
@@ -33,40 +33,20 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime
 
 import numpy as np
 
-from tsmsyncd.market.auctions import AuctionIndex
+from tsmsyncd.market.auctions import MAX_HISTORY, AuctionIndex
+from tsmsyncd.market.sales_report import MAX_SNAPSHOT_GAP_HOURS, Kind
 
-__all__ = [
-    "CAVEATS",
-    "MAX_SNAPSHOT_GAP_HOURS",
-    "RANGE",
-    "SALES_CAVEATS",
-    "Kind",
-    "SalesEstimate",
-    "SalesRate",
-    "estimate_sales",
-    "estimate_sold",
-    "sales_rate",
-    "sold_per_day",
-]
+__all__ = ["MAX_SNAPSHOT_GAP_HOURS", "WARM_HISTORY", "Kind", "SalesEstimate", "estimate_sales", "sales_since"]
 
-Kind = Literal["realm", "commodities", "house"]
-# The gap beyond which a caller should not diff two snapshots (hourly data, one missed hour tolerated).
-MAX_SNAPSHOT_GAP_HOURS = 2.0
+# Snapshots of history a baseline needs before its pair is counted. A fresh baseline knows each auction's
+# time_left bucket only, so its expiries read as sales: on the fake market the first pair counts about 50 %
+# too many (commodities), the second 15-25 % off, the third and later are as bench/sales.py measures.
+WARM_HISTORY = 2
 _TOP = np.iinfo(np.int64).max
-
-# What the legacy ``estimate_sold`` cannot see (shown by the API and CLI while they still use it).
-SALES_CAVEATS: tuple[str, ...] = (
-    "Sales are estimated from listings that disappear between two snapshots; they are not recorded sales.",
-    "A cancelled auction looks like a sale.",
-    "A relisted auction looks like a sale plus a new listing.",
-    "Anything listed and bought between two snapshots is invisible.",
-    "An auction that had under 30 minutes left (SHORT) and vanished counts as expired, even if it sold.",
-    "A missed snapshot or a maintenance gap makes everything look sold, so only consecutive snapshots are compared.",
-)
 
 
 @dataclass(frozen=True)
@@ -75,7 +55,10 @@ class SalesEstimate:
 
     ``uncertain`` is the part of ``sold`` that may instead have been withdrawn (see the module docstring).
     ``carried`` is the current snapshot's index in auction-id order, with deadlines narrowed by the previous one:
-    store it, not the bare current index, and pass it as ``previous`` next time.
+    store it, not the bare current index, and pass it as ``previous`` next time. ``since`` is the previous
+    snapshot's time when ``sales_since`` made the estimate; ``counted`` is False when it was made only to carry
+    the deadlines forward (its baseline had under ``WARM_HISTORY`` snapshots of history): its units must not be
+    counted.
     """
 
     items: np.ndarray
@@ -85,6 +68,30 @@ class SalesEstimate:
     uncertain: np.ndarray
     hours: float
     carried: AuctionIndex
+    since: datetime | None = None
+    counted: bool = True
+
+    @property
+    def total(self) -> int:
+        """Units sold over all items."""
+        return int(self.sold.sum())
+
+
+def sales_since(previous: AuctionIndex | None, previous_at: datetime | None, current: AuctionIndex, at: datetime,
+                kind: Kind) -> SalesEstimate | None:
+    """The estimate from the stored baseline (``previous``, the snapshot of ``previous_at``) to ``current``, the
+    snapshot of ``at``; or None where the two are not consecutive: no baseline yet, a gap over
+    ``MAX_SNAPSHOT_GAP_HOURS`` (across it every auction would look sold or expired), or a snapshot no newer than
+    the baseline (a late one: history, never compared backwards). While the baseline has under ``WARM_HISTORY``
+    snapshots of history the estimate is made for its carried index only (``counted`` False): after a start or
+    a gap, the first two pairs are learnt, not counted. Pure: the caller reads and stores."""
+    if previous is None or previous_at is None:
+        return None
+    hours = (at - previous_at).total_seconds() / 3600
+    if not 0 < hours <= MAX_SNAPSHOT_GAP_HOURS:
+        return None
+    return dataclasses.replace(estimate_sales(previous, current, hours, kind), since=previous_at,
+                               counted=previous.history >= WARM_HISTORY)
 
 
 def estimate_sales(previous: AuctionIndex, current: AuctionIndex, hours: float, kind: Kind) -> SalesEstimate:
@@ -131,7 +138,7 @@ def _classify(prev: AuctionIndex, cur: AuctionIndex, gap: float, kind: Kind) -> 
     own = cur.deadline[at]
     deadline = cur.deadline.copy()
     deadline[at] = np.where(narrowed > 0, np.minimum(narrowed, own), own)
-    carried = dataclasses.replace(cur, deadline=deadline)
+    carried = dataclasses.replace(cur, deadline=deadline, history=min(prev.history + 1, MAX_HISTORY))
 
     partial = np.zeros(len(prev), np.int64)
     partial[present] = np.maximum(prev.quantity[present] - cur.quantity[at], 0)
@@ -145,19 +152,21 @@ def _classify(prev: AuctionIndex, cur: AuctionIndex, gap: float, kind: Kind) -> 
     # A repost undercuts every listing of its item: fresh, and cheaper than the item's cheapest a snapshot ago.
     cheapest = _cheapest(prev_code, prev.price, prev.price > 0, len(codes))
     front = fresh & known & (cur.price > 0) & (cur.price < cheapest[cur_code])
-    rows = dict(prev=prev, cur=cur, carried=carried, codes=codes, prev_code=prev_code, cur_code=cur_code,
-                partial=partial, expired=expired)
+
+    def rows(cancelled: np.ndarray, sold: np.ndarray, uncertain: np.ndarray, remainder: np.ndarray) -> _Rows:
+        return _Rows(prev, cur, carried, codes, prev_code, cur_code, partial, expired, cancelled, sold, uncertain,
+                     remainder)
+
     if kind != "commodities":
         relisted, _ = _pair_reposts(prev, open_, cur, front)
         sold = open_ & ~relisted
-        return _Rows(**rows, cancelled=relisted, sold=sold, uncertain=sold, remainder=np.zeros(len(cur), np.int64))
+        return rows(cancelled=relisted, sold=sold, uncertain=sold, remainder=np.zeros(len(cur), np.int64))
     kept = _cheapest(prev_code, prev.price, present & (prev.price > 0), len(codes))
     cancelled = open_ & (prev.price > kept[prev_code])
     relisted, taken = _pair_reposts(prev, cancelled, cur, front)
     presumed = cancelled & ~relisted
     remainder = _remainders(prev, presumed, cur, front & ~taken)
-    return _Rows(**rows, cancelled=cancelled, sold=(open_ & ~cancelled) | presumed, uncertain=presumed,
-                 remainder=remainder)
+    return rows(cancelled=cancelled, sold=(open_ & ~cancelled) | presumed, uncertain=presumed, remainder=remainder)
 
 
 def _cheapest(code: np.ndarray, price: np.ndarray, mask: np.ndarray, n_codes: int) -> np.ndarray:
@@ -178,13 +187,11 @@ def _per_item(r: _Rows, hours: float) -> SalesEstimate:
 
     # A part-bought repost's remainder is still listed: those units of it were not sold.
     taken_back = np.rint(np.bincount(r.cur_code[rest], weights=r.remainder[rest], minlength=n)).astype(np.int64)
-    sums = {"sold": per_code(q * r.sold + r.partial) - taken_back, "expired": per_code(q * r.expired),
-            "cancelled": per_code(q * r.cancelled), "uncertain": per_code(q * r.uncertain) - taken_back}
-    touched = np.zeros(n, dtype=bool)
-    for column in sums.values():
-        touched |= column != 0
-    return SalesEstimate(items=r.codes[touched], hours=hours, carried=r.carried,
-                         **{name: column[touched] for name, column in sums.items()})
+    sold, uncertain = per_code(q * r.sold + r.partial) - taken_back, per_code(q * r.uncertain) - taken_back
+    expired, cancelled = per_code(q * r.expired), per_code(q * r.cancelled)
+    touched = (sold != 0) | (expired != 0) | (cancelled != 0) | (uncertain != 0)
+    return SalesEstimate(items=r.codes[touched], sold=sold[touched], expired=expired[touched],
+                         cancelled=cancelled[touched], uncertain=uncertain[touched], hours=hours, carried=r.carried)
 
 
 def _sorted_groups(by: tuple[np.ndarray, ...], then: tuple[np.ndarray, ...] = ()
@@ -265,113 +272,12 @@ def _remainders(prev: AuctionIndex, presumed: np.ndarray, cur: AuctionIndex, can
 
 def _group_cumsum(values: np.ndarray, group: np.ndarray, first: np.ndarray) -> np.ndarray:
     total = np.cumsum(values)
-    return total - (total - values)[first][group]
+    sums: np.ndarray = total - (total - values)[first][group]
+    return sums
 
 
 def _group_cummin(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Running minimum that restarts at each group (``group`` non-decreasing)."""
     span = 2 * int(np.abs(values).max(initial=0)) + 2  # shift each group below all earlier ones
-    return np.minimum.accumulate(values - group * span) + group * span
-
-
-def _starts(sorted_keys: np.ndarray) -> np.ndarray:
-    """Index of the first row of each run of equal keys (input sorted, non-empty)."""
-    return np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-
-
-# --------------------------------------------------------------------------------------------- presenting it
-
-# Per kind, the range a per-day estimate E is shown with: [low * E, high * E]. Measured by bench/sales.py on the
-# fake market over 24-hour windows (truth / estimate per item and day): low is the 10th percentile with the fake's
-# defaults, high the 90th percentile when new listings can also be bought before any snapshot sees them, as on
-# busy live markets. Real markets are not the fake: treat the range as the least uncertainty there is.
-RANGE: dict[str, tuple[float, float]] = {"commodities": (0.8, 1.85), "realm": (0.9, 1.55), "house": (0.9, 1.85)}
-
-_COMMON = (
-    "An estimate from auctions that vanish between hourly snapshots, not recorded sales; the window says how many "
-    "hours of consecutive snapshots it covers (gaps over 2 hours are skipped).",
-    "Listings posted and bought out between two snapshots are invisible, so busy items read low: on the test "
-    "market up to about half too low when new listings sell within minutes. The range's upper end allows for it.",
-    "A sale in an auction's last hour counts as expired, so a few percent low.",
-)
-CAVEATS: dict[str, tuple[str, ...]] = {
-    "commodities": (*_COMMON,
-                    "A listing dearer than one that stayed listed was cancelled, not bought; its repost counts as sold "
-                    "once gone. A listing cancelled for good reads as sold, so slow items read high: by about 15 % on "
-                    "the test market (where 1 cancel in 4 is for good), more where sellers withdraw more often."),
-    "realm": (*_COMMON,
-              "A listing that vanishes with time left counts as sold unless a cheaper listing of the same variant and "
-              "quantity appears (a relist). A withdrawal reads as a sale and a sale undercut at once by an identical "
-              "listing as a relist: busy items read low, by about 20 % on the test market."),
-}
-CAVEATS["house"] = (*_COMMON, CAVEATS["realm"][-1].replace("about 20 %", "about 30 %"))
-
-
-@dataclass(frozen=True)
-class SalesRate:
-    """Sales per day of one item as a player should read it: an estimate, a range, its window and its caveats."""
-
-    per_day: float
-    low: float
-    high: float
-    window_hours: float
-    caveats: tuple[str, ...]
-
-
-def sales_rate(sold_units: float, hours_covered: float, kind: Kind) -> SalesRate:
-    """``sold_units`` estimated over ``hours_covered`` hours of consecutive snapshots, as a rate per day."""
-    if kind not in RANGE:
-        raise ValueError(f"kind must be realm, commodities or house, got {kind!r}")
-    per_day = sold_per_day(sold_units, hours_covered)
-    low, high = RANGE[kind]
-    return SalesRate(per_day, per_day * low, per_day * high, float(hours_covered), CAVEATS[kind])
-
-
-# --------------------------------------------------------------------------------------------- legacy estimate
-
-
-def estimate_sold(previous: AuctionIndex, current: AuctionIndex) -> tuple[np.ndarray, np.ndarray]:
-    """Estimated units sold between two consecutive snapshots, as (items ascending, units int64), sold > 0 only.
-
-    The estimator before ``estimate_sales`` (measured against it in bench/sales.py). Per auction of ``previous``:
-    gone from ``current`` → its whole quantity sold, unless it was SHORT (then it expired, 0); still there with a
-    lower quantity → the difference sold (partial commodity buys); same or higher quantity → 0. Auctions new in
-    ``current`` count nothing. Sales are credited to the item of ``previous``.
-
-    This is an estimate, not a record (see ``SALES_CAVEATS``): cancellations look like sales; relists look like a
-    sale plus a new listing; something listed and bought between snapshots is invisible; SHORT auctions that did
-    sell count as expired; a missed or maintenance snapshot makes everything look sold. Callers must only diff
-    consecutive snapshots of the same source (at most ``MAX_SNAPSHOT_GAP_HOURS`` apart) and label the output
-    "estimate".
-    """
-    prev_order, prev_ids = previous._by_id()
-    cur_order, cur_ids = current._by_id()
-    if cur_ids.size:
-        pos = np.minimum(np.searchsorted(cur_ids, prev_ids), cur_ids.size - 1)
-        present = cur_ids[pos] == prev_ids
-        now = current.quantity[cur_order][pos]
-    else:
-        present = np.zeros(prev_ids.size, dtype=bool)
-        now = np.zeros(prev_ids.size, dtype=np.int64)
-
-    before = previous.quantity[prev_order]
-    vanished = np.where(previous.short[prev_order], 0, before)
-    sold = np.where(present, np.maximum(before - now, 0), vanished)
-
-    mask = sold > 0
-    items, sold = previous.item[prev_order][mask], sold[mask]
-    if items.size == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    order = np.argsort(items, kind="stable")
-    items, sold = items[order], sold[order]
-    first = _starts(items)
-    return items[first], np.add.reduceat(sold, first).astype(np.int64, copy=False)
-
-
-def sold_per_day(sold_units: float, hours_covered: float) -> float:
-    """Scale units sold over ``hours_covered`` hours to a 24-hour rate (still an estimate)."""
-    if not hours_covered > 0:  # also refuses NaN
-        raise ValueError(f"hours_covered must be positive, got {hours_covered}")
-    if sold_units < 0:
-        raise ValueError(f"sold_units must not be negative, got {sold_units}")
-    return float(sold_units) * 24.0 / float(hours_covered)
+    lowest: np.ndarray = np.minimum.accumulate(values - group * span) + group * span
+    return lowest

@@ -28,125 +28,93 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
-import lupa.lua51 as lua51
-
-from tsmsyncd.errors import (
-    ApplyError,
-    FileChangedError,
-    ProfileError,
-    SavedVariablesError,
-    TsmSyncError,
-    VerifyError,
-)
-from tsmsyncd.groups.groupset import GroupSet
-from tsmsyncd.sync.atomic import remove_stale_temps, write_atomic
-from tsmsyncd.sync.backups import Backup, BackupStore
-from tsmsyncd.tsm.luaformat import lua_shape, splice
-from tsmsyncd.tsm.luasandbox import LuaLimits, to_python
-from tsmsyncd.tsm.luascan import EntryLayout
-from tsmsyncd.tsm.merge import MergePlan, is_managed, plan_merge, profile_keys
-from tsmsyncd.tsm.operations import Flavor
-from tsmsyncd.tsm.savedvars import (
-    DB_NAME,
-    GROUPS_SUFFIX,
-    SHARED_OPERATIONS_KEYS,
-    ParseJob,
-    Preview,
-    SavedVariables,
-    TsmMeta,
-    load_chunk,
-)
+from tsmsyncd.errors import ApplyError, FileChangedError, TsmSyncError, VerifyError
+from tsmsyncd.store.atomic import remove_stale_temps, write_atomic
+from tsmsyncd.store.backups import Backup, BackupStore, PendingBackup
+from tsmsyncd.store.playerfile import PlayerFile
+from tsmsyncd.store.roots import RootRecord
+from tsmsyncd.tsm.groupset import GroupSet
+from tsmsyncd.tsm.luasandbox import LuaLimits
+from tsmsyncd.tsm.merge import MergePlan
+from tsmsyncd.tsm.planning import plan_target, verify_bytes
+from tsmsyncd.tsm.savedvars import ParseJob
 from tsmsyncd.wow.process import GameProcess, games_blocking, require_closed
 
-__all__ = ["MergeOutcome", "Merger", "select_profiles"]
+__all__ = ["MergeOutcome", "MergeStatus", "Merger"]
+
+
+class MergeStatus(StrEnum):
+    APPLIED = "applied"  # the file was replaced
+    UNCHANGED = "unchanged"  # the file already holds this GroupSet: nothing written
+    DRY_RUN = "dry-run"  # planned and reported, nothing written
 
 
 @dataclass(frozen=True)
 class MergeOutcome:
-    status: str  # "applied", "unchanged" or "dry-run"
+    status: MergeStatus
     path: Path
     profiles: tuple[str, ...]
     plan: MergePlan
     backup: Backup | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
-
-@dataclass(frozen=True)
-class _Original:
-    """The file as read: the bytes everything is planned from, and what identifies them on disk."""
-
-    path: Path
-    data: bytes
-    stat: os.stat_result
-
-    @property
-    def mtime_ns(self) -> int:
-        return self.stat.st_mtime_ns
-
-    @property
-    def mode(self) -> int:
-        return self.stat.st_mode & 0o7777
-
-    @classmethod
-    def read(cls, path: Path) -> _Original:
-        try:
-            with path.open("rb") as f:  # bytes and stat from one open file: they describe the same inode
-                stat = os.fstat(f.fileno())
-                data = f.read()
-        except OSError as exc:
-            raise SavedVariablesError(f"cannot read {path}: {exc.strerror or exc}") from exc
-        return cls(path, data, stat)
-
-    def still_on_disk(self, *, read: bool | None = None) -> bool:
-        """Whether the path is still the file we read: same device, inode, size and modification time (the
-        change time is no use: the backup's hard link changes it). Where timestamps are too coarse to show
-        every write (FAT's 2 s, HFS+'s 1 s: no sub-millisecond part), or with ``read=True``, the bytes are
-        compared as well; ``read=False`` never reads."""
-        try:
-            now = self.path.stat()
-            if _identity(now) != _identity(self.stat):
-                return False
-            if read is None:
-                read = self.stat.st_mtime_ns % 1_000_000 == 0
-            return not read or self.path.read_bytes() == self.data
-        except OSError:
-            return False
+    def as_json(self) -> dict[str, object]:
+        """The plan and the result, as the CLI's ``--json``, the API and history show them."""
+        report = self.plan.report
+        return {
+            "status": str(self.status),
+            "file": str(self.path),
+            "profiles": list(self.profiles),
+            "changed_keys": sorted(self.plan.changes),
+            "report": asdict(report) if report else None,
+            "backup": self.backup.as_json() if self.backup else None,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
 
 
-def _identity(stat: os.stat_result) -> tuple[int, ...]:
-    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+class _Speculative:
+    """The merge's backup, made on its own thread from the start (a hard link made durable, or a plain
+    copy when the store is on another volume) before we know whether anything will be written. It is
+    listed (committed) right before the replace and thrown away whenever nothing is written: the same
+    GroupSet twice, a refused file, a failed check. It never prunes anything."""
 
+    def __init__(self, store: BackupStore, original: PlayerFile, pool: ThreadPoolExecutor) -> None:
+        self._store, self._path = store, original.path
+        self._future: Future[PendingBackup] = pool.submit(
+            store.begin, original.path, original.data, "before-merge", same_file=original.stat)
+        self._kept: Backup | None = None
 
-class _PendingBackup:
-    """A backup started before we know whether anything will be written, on its own thread (a hard link
-    made durable, or a plain copy when the store is on another volume). It must be durable before
-    the live file is replaced, and is thrown away again when nothing is written (same GroupSet twice, a
-    refused file)."""
+    def commit(self) -> Backup:
+        """Listed and durable (raises BackupError: then nothing has been changed yet)."""
+        self._kept = self._future.result().commit()
+        return self._kept
 
-    def __init__(self, store: BackupStore, original: _Original, pool: ThreadPoolExecutor) -> None:
-        self._store = store
-        self._path = original.path
-        self._future: Future[Backup] | None = pool.submit(
-            store.create, original.path, original.data, "before-merge", same_file=original.stat)
-        self._claimed: Backup | None = None
-
-    def claim(self) -> Backup:
-        assert self._future is not None
-        self._claimed = self._future.result()
-        return self._claimed
+    def keep(self) -> Backup:
+        assert self._kept is not None
+        backup, self._kept = self._kept, None
+        self._future = None  # type: ignore[assignment]
+        return backup
 
     def release(self) -> None:
-        if self._claimed is not None or self._future is None or self._future.cancel():
+        """Remove the backup unless ``keep()`` was called: the live file was not replaced."""
+        if self._future is None or self._future.cancel():
             return
         try:
-            self._store.discard(self._path, self._future.result())
+            pending = self._future.result()
         except TsmSyncError:
-            pass  # the backup failed or cannot be removed; neither matters when nothing was written
+            return  # the backup itself failed; there is nothing to remove
+        try:
+            if self._kept is not None:
+                self._store.discard(self._path, self._kept)
+            pending.release()
+        except TsmSyncError:
+            pass  # cannot be removed: it is a true copy of the file as it still is; the next prune takes it
 
 
 @dataclass
@@ -156,72 +124,62 @@ class Merger:
     backups: BackupStore
     games: Callable[[Path], Sequence[GameProcess]] = games_blocking
     limits: LuaLimits | None = None
+    compact: Callable[[Path], None] = lambda path: None  # after a merge: what happens to older backups
 
     def merge(
-        self, path: Path, groupset: GroupSet, profiles: Sequence[str] = (), *, dry_run: bool = False
+        self, path: Path, groupset: GroupSet, profiles: Sequence[str] = (), *, dry_run: bool = False,
+        adopt_root: bool = False, plan_while_playing: bool = False,
     ) -> MergeOutcome:
+        """Merge (or with ``dry_run`` only plan). ``plan_while_playing``: a dry run may read the file while the
+        game runs (the daemon plans what will wait); the CLI's dry run refuses like a merge (exit 3)."""
         clock = _Clock()
-        self._check_game(path)
-        remove_stale_temps(path)
-        original = _Original.read(path)
+        if not (dry_run and plan_while_playing):
+            self._check_game(path)
+        original = PlayerFile.read(path)  # devices, FIFOs, huge or re-encoded files are refused unread
+        remove_stale_temps(original.real)
+        record = RootRecord(self.backups, path, original.real)
+        owned = record.owned(groupset.root)
         clock.lap("read")
         with (
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="lua") as lua,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="backup") as pool,
         ):
-            pending = None if dry_run else _PendingBackup(self.backups, original, pool)
+            backup = None if dry_run else _Speculative(self.backups, original, pool)
             job = ParseJob(original.data, path.name, self.limits, lua)
             try:
-                return self._merge(original, groupset, profiles, pending, job, clock)
+                outcome = self._merge(original, groupset, profiles, backup, job, clock, owned, adopt_root)
             finally:
-                if pending is not None:
-                    pending.release()
+                if backup is not None:
+                    backup.release()
                 _free_later(job)
+        if outcome.status is not MergeStatus.DRY_RUN:
+            record.add(groupset.root, outcome.profiles)
+        if outcome.backup is not None:
+            self.backups.prune(path)
+            self.compact(path)  # the newest stays where the outcome says; older ones are compressed
+        return outcome
 
     def _merge(
-        self, original: _Original, groupset: GroupSet, profiles: Sequence[str], pending: _PendingBackup | None,
-        job: ParseJob, clock: _Clock,
+        self, original: PlayerFile, groupset: GroupSet, profiles: Sequence[str], backup: _Speculative | None,
+        job: ParseJob, clock: _Clock, owned: frozenset[str], adopt: bool,
     ) -> MergeOutcome:
         path = original.path
-        sv, chosen, plan, new_data = self._plan(job, groupset, profiles)
+        sv, chosen, plan, new_data = plan_target(job, groupset, profiles, owned, adopt)
         clock.lap("load+plan+splice")
-        if new_data is None or pending is None:
-            return MergeOutcome("unchanged" if plan.unchanged else "dry-run", path, chosen, plan, None, clock.timings)
+        if new_data is None or backup is None:
+            status = MergeStatus.UNCHANGED if plan.unchanged else MergeStatus.DRY_RUN
+            return MergeOutcome(status, path, chosen, plan, None, clock.timings)
         # Lua checks the new bytes while they are written and fsynced and the backup is made durable.
         checking = job.then(lambda sv: verify_bytes(sv, new_data, plan))
-        written = self._write(original, new_data, checking, pending)
-        made = pending.claim()
+        written = self._write(original, new_data, checking, backup)
+        made = backup.keep()
         clock.lap("write+verify")
-        self._confirm(path, written, made)
+        self._confirm(original.real, written, made)
         clock.lap("confirm")
-        return MergeOutcome("applied", path, chosen, plan, made, clock.timings)
-
-    def _plan(
-        self, job: ParseJob, groupset: GroupSet, profiles: Sequence[str]
-    ) -> tuple[SavedVariables, tuple[str, ...], MergePlan, bytes | None]:
-        """Plan and splice from the preview while Lua still loads the whole file; keep that work only if
-        the full load then agrees with the preview, else plan again from the full load. Either way every
-        error about the file itself comes from the full load first."""
-        early = None
-        preview = job.preview(groups=lambda path: path == "" or is_managed(path, groupset.root))
-        if preview is not None:
-            try:
-                chosen = select_profiles(preview.meta, profiles)
-                # Lua compares the preview with the full load on its own thread while we plan and splice.
-                agrees = job.then(lambda sv: preview.matches(sv, _keys_read(chosen)))
-                plan = plan_for(preview, groupset, chosen, job.entries)
-                early = (chosen, plan, None if plan.unchanged else _splice(job, plan))
-            except TsmSyncError:
-                early = None  # the full load decides what is wrong with the file
-        sv = job.result()
-        if early is not None and agrees.result():
-            return sv, *early
-        chosen = select_profiles(sv.meta, profiles)
-        plan = plan_for(sv, groupset, chosen, job.entries)
-        return sv, chosen, plan, None if plan.unchanged else _splice(job, plan)
+        return MergeOutcome(MergeStatus.APPLIED, path, chosen, plan, made, clock.timings)
 
     def _write(
-        self, original: _Original, new_data: bytes, checking: Future[str | None], pending: _PendingBackup
+        self, original: PlayerFile, new_data: bytes, checking: Future[str | None], backup: _Speculative
     ) -> os.stat_result:
         path = original.path
 
@@ -229,7 +187,7 @@ class Merger:
             # The file is compared first (bytes too on coarse-timestamp filesystems), while Lua may still
             # be verifying; right before the replace the game and the file's stat are checked again.
             same = original.still_on_disk()
-            pending.claim()  # raises BackupError: nothing has been changed yet
+            backup.commit()  # raises BackupError: nothing has been changed yet
             problem = checking.result()
             if problem is not None:
                 raise VerifyError(f"the merged {path.name} did not verify ({problem}); nothing was written")
@@ -238,7 +196,8 @@ class Merger:
                 raise FileChangedError(f"{path.name} changed on disk while merging; nothing was written, try again")
 
         try:
-            return write_atomic(path, new_data, before_replace=last_check, mode=original.mode)
+            # The real file is replaced: a symlinked TradeSkillMaster.lua stays a link to the new bytes.
+            return write_atomic(original.real, new_data, before_replace=last_check, mode=original.mode)
         except TsmSyncError:
             raise
         except OSError as exc:
@@ -271,120 +230,6 @@ def _free_later(job: ParseJob) -> None:
     timer.daemon = True
     timer.name = "lua-free"
     timer.start()
-
-
-def _splice(job: ParseJob, plan: MergePlan) -> bytes:
-    assert job.layout is not None  # there is a plan, so there is a layout
-    try:
-        return splice(job.data, job.layout, plan.changes, plan.previous, job.entries)
-    except (ValueError, TypeError) as exc:
-        raise SavedVariablesError(f"{job.name}: {exc}; refusing to guess which one TSM uses") from exc
-
-
-def _keys_read(profiles: Sequence[str]) -> list[str]:
-    """Every top-level key ``plan_for`` reads (or checks for) for these profiles."""
-    return [SHARED_OPERATIONS_KEYS[0], SHARED_OPERATIONS_KEYS[1], *(k for p in profiles for k in profile_keys(p))]
-
-
-def plan_for(
-    sv: SavedVariables | Preview, groupset: GroupSet, profiles: Sequence[str],
-    entries: Mapping[str, EntryLayout | None] | None = None,
-) -> MergePlan:
-    """Read the tables the merge needs from a loaded file (or its preview) and plan. A groups table the
-    splice can edit entry by entry (``entries``) is read lazily: the player's own groups stand as
-    placeholders the plan passes through untouched, so they are neither converted nor rewritten."""
-    shared_key = sv.shared_operations_key()
-    keys = {shared_key} | {k for p in profiles for k in profile_keys(p)}
-    read = lambda path: path == "" or is_managed(path, groupset.root)  # noqa: E731  # base group + ours
-    current = {
-        key: sv.value(key, only=read) if key.endswith(GROUPS_SUFFIX) and (entries or {}).get(key) else sv.value(key)
-        for key in keys
-    }
-    return plan_merge(
-        groupset,
-        current,
-        tuple(profiles),
-        global_operations=sv.meta.global_operations,
-        shared_operations_key=shared_key,
-        flavor=infer_flavor(current.values()),
-    )
-
-
-def verify_bytes(sv: SavedVariables, new_data: bytes, plan: MergePlan) -> str | None:
-    """None if Lua 5.1 reads ``new_data`` as the original with exactly the planned changes, else what is
-    wrong (one phrase): every untouched global and top-level key equal to before (compared inside Lua),
-    every changed key equal to the plan."""
-    try:
-        env = load_chunk(sv.sandbox, new_data, sv.name)
-    except SavedVariablesError as exc:
-        return f"Lua 5.1 cannot load it: {exc}"
-    other_globals = sv.sandbox.differing(sv.env, env, frozenset({DB_NAME.encode()}))
-    if other_globals:
-        return f"global {other_globals[0]} changed"
-    db = env[DB_NAME.encode()]  # type: ignore[index]
-    changed = frozenset(k.encode("utf-8", "surrogateescape") for k in plan.changes)
-    untouched = sv.sandbox.differing(sv.db, db, changed)
-    if untouched:
-        return f"untouched key {untouched[0]!r} changed"
-    for key, value in plan.changes.items():
-        if not _holds_plan(sv, db, key, value, plan.previous.get(key)):
-            return f"{key} does not hold the planned value"
-    return None
-
-
-def _holds_plan(sv: SavedVariables, db: object, key: str, value: object, previous: object) -> bool:
-    """Whether the new file's ``key`` equals ``value``. For a table that was edited entry by entry, the
-    entries the plan kept are compared with the original inside Lua and only the changed entries are
-    converted to Python: a 100,000-item table costs milliseconds, not a full conversion."""
-    raw_key = _lua_key(key)
-    new_table = db[raw_key]  # type: ignore[index]
-    old_table = sv.db[raw_key]  # type: ignore[index]
-    if not (isinstance(value, dict) and isinstance(previous, dict) and old_table is not None):
-        return to_python(new_table) == lua_shape(value)
-    if lua51.lua_type(new_table) != "table":
-        return False
-    # The plan keeps the very objects it read for entries it does not change, so `is` settles most.
-    changed = {k for k, v in value.items() if k not in previous or (previous[k] is not v and previous[k] != v)}
-    changed.update(k for k in previous if k not in value)
-    lua_changed = frozenset(_lua_key(k) for k in changed)
-    if sv.sandbox.differing(old_table, new_table, lua_changed, limit=1):
-        return False
-    return all(to_python(new_table[_lua_key(k)]) == lua_shape(value.get(k)) for k in changed)  # type: ignore[index]
-
-
-def _lua_key(key: object) -> object:
-    return key.encode("utf-8", "surrogateescape") if isinstance(key, str) else key
-
-
-def select_profiles(meta: TsmMeta, requested: Sequence[str]) -> tuple[str, ...]:
-    """The requested profiles (each must exist), or the profiles characters actually use."""
-    if requested:
-        missing = [p for p in requested if p not in meta.profiles]
-        if missing:
-            have = ", ".join(meta.profiles) or "none"
-            raise ProfileError(f"profile '{missing[0]}' is not in this file (it has: {have})")
-        return tuple(dict.fromkeys(requested))
-    used = meta.used_profiles()
-    if not used:
-        raise ProfileError(f"no character uses a profile yet; pass --profile (profiles: {', '.join(meta.profiles)})")
-    return used
-
-
-def infer_flavor(tables: object) -> Flavor:
-    """Which client wrote the file, judged by the fields its Auctioning operations carry (TSM adds
-    ``blacklist`` on classic clients and stack fields where the auction house still has stacks)."""
-    keys: set[str] = set()
-    for table in tables:  # type: ignore[attr-defined]
-        auctioning = table.get("Auctioning") if isinstance(table, dict) else None
-        if isinstance(auctioning, dict):
-            for op in auctioning.values():
-                if isinstance(op, dict):
-                    keys.update(k for k in op if isinstance(k, str))
-    if "matchStackSize" in keys:
-        return Flavor.CLASSIC_ERA
-    if "blacklist" in keys:
-        return Flavor.CLASSIC
-    return Flavor.RETAIL
 
 
 class _Clock:

@@ -6,7 +6,9 @@ check; a 200 is ingested (on a worker thread: it is CPU work) and stored in one 
 its ``Last-Modified``; any failure is recorded against that source and reported, while its last good
 data stays exactly as it was. Sources are fetched a few at a time (as Undermine Exchange does: 4).
 
-Every database call goes through the one ``DbWriter`` thread, which owns the SQLite connection.
+Every database call goes through the one writer thread (``store/writer.py``). The sales estimate is
+business logic, so it is made here (on a worker thread, from the stored previous index, by the rules of the
+source's kind: cheapest-first for commodities) and the transaction only stores it.
 """
 
 from __future__ import annotations
@@ -14,46 +16,40 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, TypeVar
+from enum import StrEnum
 
 from tsmsyncd.blizzard.client import BlizzardClient, Fetched
-from tsmsyncd.db import Database, ItemInfo, RealmInfo, Source
+from tsmsyncd.db import items as items_db
+from tsmsyncd.db import market as market_db
+from tsmsyncd.db import realms as realms_db
+from tsmsyncd.db.items import ItemInfo
+from tsmsyncd.db.realms import RealmInfo
 from tsmsyncd.errors import BlizzardError, SnapshotError
-from tsmsyncd.market.ingest import ingest_snapshot
+from tsmsyncd.market.ingest import Snapshot, ingest_snapshot
+from tsmsyncd.market.sales import SalesEstimate, sales_since
+from tsmsyncd.market.sales_report import as_kind
+from tsmsyncd.market.sources import Source, SourceKind
+from tsmsyncd.store.writer import DbWriter
+from tsmsyncd.wow.flavor import Flavor
 
-__all__ = ["DbWriter", "RefreshOutcome", "Refresher"]
+__all__ = ["RefreshOutcome", "RefreshStatus", "Refresher"]
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
-class DbWriter:
-    """The one thread that owns the SQLite connection; every read and write runs there, in order."""
-
-    def __init__(self, path: Path) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
-        self._db: Database = self._pool.submit(Database, path).result()
-
-    async def __call__(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, self._db, *args)
-
-    def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """The same, for code that is not async (the CLI's reads)."""
-        return self._pool.submit(fn, self._db, *args).result()
-
-    def close(self) -> None:
-        self._pool.submit(self._db.close).result()
-        self._pool.shutdown()
+class RefreshStatus(StrEnum):
+    UPDATED = "updated"  # a new snapshot was stored
+    NOT_MODIFIED = "not-modified"  # Blizzard answered 304
+    UNCHANGED = "unchanged"  # a Last-Modified we already had
+    ERROR = "error"  # the fetch failed; the last good data is kept
 
 
 @dataclass(frozen=True)
 class RefreshOutcome:
     source: Source
-    status: str  # "updated", "not-modified", "unchanged" (a Last-Modified we already had) or "error"
+    status: RefreshStatus
     snapshot_time: datetime | None = None
     auctions: int | None = None
     items: int | None = None
@@ -63,7 +59,7 @@ class RefreshOutcome:
     def as_json(self) -> dict[str, object]:
         return {
             "source": self.source.key,
-            "status": self.status,
+            "status": str(self.status),
             "snapshot_time": self.snapshot_time.isoformat() if self.snapshot_time else None,
             "auctions": self.auctions,
             "items": self.items,
@@ -86,40 +82,43 @@ class Refresher:
         self._client, self._db, self._now = client, db, now
         self._slots = asyncio.Semaphore(concurrency)
 
-    async def realm_list(self, region: str, flavor: str = "retail") -> list[RealmInfo]:
+    async def realm_list(self, region: str, flavor: Flavor | str = Flavor.RETAIL) -> list[RealmInfo]:
         """The region's connected realms with their realms' names, stored for later lookups."""
+        flavor = Flavor.parse(flavor)
         ids = await self._client.connected_realm_ids(region, flavor)
 
         async def details(cr_id: int) -> list[RealmInfo]:
             async with self._slots:
                 docs = await self._client.connected_realm(region, cr_id, flavor)
-            return [RealmInfo(region, d.connected_realm_id, d.realm_id, d.name, d.slug, d.timezone, d.locale)
-                    for d in docs]
+            return [RealmInfo(region, d.connected_realm_id, d.realm_id, d.name, d.slug, d.timezone, d.locale,
+                              d.names) for d in docs]
 
         realms = [r for group in await asyncio.gather(*(details(i) for i in ids)) for r in group]
-        await self._db(Database.save_realms, region, realms, self._now())
+        await self._db(realms_db.save_realms, region, realms, self._now(), str(flavor))
         return realms
 
     async def refresh(
-        self, region: str, realm_ids: Sequence[int], *, flavor: str = "retail", commodities: bool = True
+        self, region: str, realm_ids: Sequence[int], *, flavor: Flavor | str = Flavor.RETAIL, commodities: bool = True
     ) -> list[RefreshOutcome]:
         """Refresh the region's commodities (retail) and each connected realm's auctions."""
+        flavor = Flavor.parse(flavor)
         sources: list[Source] = []
-        if flavor == "retail":
+        if flavor.has_commodities:
             if commodities:
-                sources.append(Source(region, "commodities"))
-            sources += [Source(region, "realm", cr) for cr in dict.fromkeys(realm_ids)]
+                sources.append(Source(region, SourceKind.COMMODITIES))
+            sources += [Source(region, SourceKind.REALM, cr) for cr in dict.fromkeys(realm_ids)]
         else:
             for cr in dict.fromkeys(realm_ids):
                 houses = await self._client.classic_houses(region, cr, flavor)
-                sources += [Source(region, "house", cr, house) for house in sorted(houses)]
+                sources += [Source(region, SourceKind.HOUSE, cr, house) for house in sorted(houses)]
         return list(await asyncio.gather(*(self._refresh_one(s, flavor) for s in sources)))
 
-    async def fill_item_info(self, region: str, limit: int = 200, flavor: str = "retail") -> tuple[int, int]:
+    async def fill_item_info(self, region: str, limit: int = 200, flavor: Flavor | str = Flavor.RETAIL
+                             ) -> tuple[int, int]:
         """Fetch names, quality, class and vendor price for up to ``limit`` items seen without them (a
         few a time, under the client's rate limit); return (fetched, failed). Item data never changes
         within a patch, so each item is asked for once."""
-        missing = await self._db(Database.items_without_info, limit)
+        missing = await self._db(items_db.items_without_info, limit)
 
         async def one(item_id: int) -> ItemInfo | None:
             async with self._slots:
@@ -132,44 +131,58 @@ class Refresher:
                             self._now())
 
         infos = [i for i in await asyncio.gather(*(one(i) for i in missing)) if i is not None]
-        await self._db(Database.save_item_info, infos)
+        await self._db(items_db.save_item_info, infos)
         return len(infos), len(missing) - len(infos)
 
-    async def _refresh_one(self, source: Source, flavor: str) -> RefreshOutcome:
+    async def _refresh_one(self, source: Source, flavor: Flavor) -> RefreshOutcome:
         async with self._slots:
             try:
                 return await self._fetch_and_store(source, flavor)
             except BlizzardError as exc:
                 message = str(exc)
                 log.warning("%s: %s", source.key, message)
-                await self._db(Database.record_error, source, message, self._now())
-                return RefreshOutcome(source, "error", error=message)
+                await self._db(market_db.record_error, source, message, self._now())
+                return RefreshOutcome(source, RefreshStatus.ERROR, error=message)
 
-    async def _fetch_and_store(self, source: Source, flavor: str) -> RefreshOutcome:
-        state = await self._db(Database.source_state, source)
+    async def _fetch_and_store(self, source: Source, flavor: Flavor) -> RefreshOutcome:
+        state = await self._db(market_db.source_state, source)
         fetched = await self._fetch(source, flavor, state.last_modified)
         if fetched.not_modified:
-            await self._db(Database.record_checked, source, self._now())
-            return RefreshOutcome(source, "not-modified", snapshot_time=_parse_time(state.last_modified))
+            await self._db(market_db.record_checked, source, self._now())
+            return RefreshOutcome(source, RefreshStatus.NOT_MODIFIED, snapshot_time=_parse_time(state.last_modified))
         when = fetched.last_modified_at
         if when is None or fetched.last_modified is None:
             raise SnapshotError(f"{source.key}: the response has no usable Last-Modified header")
-        snapshot = await asyncio.get_running_loop().run_in_executor(None, ingest_snapshot, fetched.body, source.kind)
-        recorded = await self._db(Database.record_snapshot, source, when, fetched.last_modified, self._now(), snapshot)
+        previous = await self._db(market_db.previous_index, source)
+        snapshot, sales = await asyncio.get_running_loop().run_in_executor(
+            None, _ingest_and_estimate, fetched.body, source, previous, when)
+        recorded = await self._db(market_db.record_snapshot, source, when, fetched.last_modified, self._now(),
+                                  snapshot, sales)
         return RefreshOutcome(
-            source, "unchanged" if recorded.stale else "updated", when, recorded.auctions, recorded.items,
-            recorded.sold_units,
+            source, RefreshStatus.UNCHANGED if recorded.stale else RefreshStatus.UPDATED, when, recorded.auctions,
+            recorded.items, recorded.sold_units,
         )
 
-    async def _fetch(self, source: Source, flavor: str, since: str | None) -> Fetched:
+    async def _fetch(self, source: Source, flavor: Flavor, since: str | None) -> Fetched:
         c = self._client
-        if source.kind == "commodities":
+        if source.kind is SourceKind.COMMODITIES:
             return await c.commodities(source.region, since)
         assert source.connected_realm_id is not None
-        if source.kind == "realm":
+        if source.kind is SourceKind.REALM:
             return await c.realm_auctions(source.region, source.connected_realm_id, since)
         assert source.house_id is not None
         return await c.classic_auctions(source.region, source.connected_realm_id, source.house_id, flavor, since)
+
+
+def _ingest_and_estimate(body: bytes, source: Source, previous: market_db.IndexAt | None, at: datetime
+                         ) -> tuple[Snapshot, SalesEstimate | None]:
+    """CPU work, off the event loop: the snapshot's statistics and the sales since the previous one (none across
+    a gap over ``MAX_SNAPSHOT_GAP_HOURS`` or for a snapshot no newer than the baseline: ``sales_since``)."""
+    kind = as_kind(source.kind)
+    snapshot = ingest_snapshot(body, kind)
+    sales = sales_since(previous.index if previous else None, previous.at if previous else None, snapshot.index,
+                        at, kind)
+    return snapshot, sales
 
 
 def _parse_time(header: str | None) -> datetime | None:

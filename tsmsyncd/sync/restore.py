@@ -13,26 +13,38 @@ Order of work, and why:
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from tsmsyncd.errors import ApplyError, BackupError, SavedVariablesError, TsmSyncError, VerifyError
-from tsmsyncd.sync.atomic import remove_stale_temps, write_atomic
-from tsmsyncd.sync.backups import Backup, BackupStore
+from tsmsyncd.store.atomic import remove_stale_temps, write_atomic
+from tsmsyncd.store.backups import Backup, BackupStore
+from tsmsyncd.store.playerfile import PlayerFile
 from tsmsyncd.tsm.luasandbox import LuaLimits, LuaSandbox
 from tsmsyncd.tsm.savedvars import load_chunk
 from tsmsyncd.wow.process import GameProcess, games_blocking, require_closed
 
-__all__ = ["RestoreOutcome", "Restorer"]
+__all__ = ["RestoreOutcome", "RestoreStatus", "Restorer"]
+
+
+class RestoreStatus(StrEnum):
+    RESTORED = "restored"
+    UNCHANGED = "unchanged"  # the file already holds exactly those bytes
 
 
 @dataclass(frozen=True)
 class RestoreOutcome:
-    status: str  # "restored" or "unchanged" (the file already holds exactly those bytes)
+    status: RestoreStatus
     path: Path
     restored: Backup
     undo: Backup | None  # the before-restore backup of what the file held
+
+    def as_json(self) -> dict[str, object]:
+        return {"status": str(self.status), "restored": self.restored.as_json(),
+                "undo": self.undo.as_json() if self.undo else None}
 
 
 @dataclass
@@ -43,28 +55,27 @@ class Restorer:
 
     def restore(self, path: Path, backup_id: str) -> RestoreOutcome:
         self._check_game(path)
-        remove_stale_temps(path)
         backup = self.backups.get(path, backup_id)
         data = self.backups.read(path, backup)  # BackupError when damaged: nothing touched yet
         problem = self._lua_problem(data, path.name)
         if problem:
             raise BackupError(f"backup {backup.id} does not load in Lua 5.1 ({problem}); nothing was changed")
-        try:
-            current = path.read_bytes() if path.exists() else None
-            mode = path.stat().st_mode & 0o7777 if current is not None else 0o644
-        except OSError as exc:
-            raise ApplyError(f"cannot read {path}: {exc.strerror or exc}; nothing was changed") from exc
+        # The live file obeys the merge's rules (no devices, FIFOs, giant files; a symlink is written through).
+        live = PlayerFile.read(path) if os.path.lexists(path) else None
+        target = live.real if live else path
+        remove_stale_temps(target)
+        current, mode = (live.data, live.mode) if live else (None, 0o644)
         if current == data:
-            return RestoreOutcome("unchanged", path, backup, None)
+            return RestoreOutcome(RestoreStatus.UNCHANGED, path, backup, None)
         undo = self.backups.create(path, current, "before-restore") if current is not None else None
         try:
-            write_atomic(path, data, before_replace=lambda: self._check_game(path), mode=mode)
+            write_atomic(target, data, before_replace=lambda: self._check_game(path), mode=mode)
         except TsmSyncError:
             raise
         except OSError as exc:
             raise ApplyError(f"could not write {path}: {exc.strerror or exc}; the live file is untouched") from exc
-        self._confirm_or_roll_back(path, backup, current, mode)
-        return RestoreOutcome("restored", path, backup, undo)
+        self._confirm_or_roll_back(target, backup, current, mode)
+        return RestoreOutcome(RestoreStatus.RESTORED, path, backup, undo)
 
     def _confirm_or_roll_back(self, path: Path, backup: Backup, previous: bytes | None, mode: int) -> None:
         try:

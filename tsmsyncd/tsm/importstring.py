@@ -31,7 +31,7 @@ import re
 from collections.abc import Mapping
 
 from tsmsyncd.errors import InputError
-from tsmsyncd.groups.groupset import GroupSet, GroupSpec
+from tsmsyncd.tsm.groupset import GroupSet, GroupSpec
 from tsmsyncd.tsm.libdeflate import compress_deflate, encode_for_print
 from tsmsyncd.tsm.libserialize import serialize
 from tsmsyncd.tsm.operations import COMMON_KEYS, MAX_OPERATIONS, MODULES, Flavor, normalize_settings
@@ -91,7 +91,14 @@ def _list_path(root: str, path: GroupPath) -> str:
     return written
 
 
-def _payload(groupset: GroupSet, flavor: Flavor) -> tuple[str, dict, dict, dict, dict, dict]:
+# group name, items, groups, group operations, operations, custom sources
+_Payload = tuple[
+    str, dict[str, str], dict[str, bool], dict[str, dict[str, dict[object, object]]],
+    dict[str, dict[str, dict[str, object]]], dict[str, str],
+]
+
+
+def _payload(groupset: GroupSet, flavor: Flavor) -> _Payload:
     specs = {spec.path: spec for spec in groupset.groups}
     paths = _all_paths(groupset)
     modules = _carried_modules(groupset)

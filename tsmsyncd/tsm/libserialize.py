@@ -25,8 +25,8 @@ with keys 1..n and others is what Lua calls a mixed table: ``{1: "a", "override"
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeGuard
 
 __all__ = ["SERIALIZATION_VERSION", "serialize"]
 
@@ -103,7 +103,7 @@ def _lua_number_string(num: float) -> str:
     return format(num, ".14g")
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -117,13 +117,13 @@ def _key_order(key: object) -> tuple[int, Any]:
     return (1, key)
 
 
-def _entries(table: object) -> list[tuple[object, object]]:
+def _entries(table: Mapping[object, object] | Sequence[object]) -> list[tuple[object, object]]:
     """The key/value pairs a Lua table built from ``table`` would hold: no nil values, valid keys only."""
     if isinstance(table, Mapping):
         pairs = list(table.items())
     else:
-        pairs = [(index, value) for index, value in enumerate(table, start=1)]  # type: ignore[call-overload]
-    kept = []
+        pairs = [(index, value) for index, value in enumerate(table, start=1)]
+    kept: list[tuple[object, object]] = []
     for key, value in pairs:
         if value is None:
             continue  # assigning nil to a Lua table key removes it
@@ -159,7 +159,7 @@ class _Writer:
         elif isinstance(value, bool):
             self.typed(_TRUE if value else _FALSE)
         elif _is_number(value):
-            self.number(value)  # type: ignore[arg-type]
+            self.number(value)
         elif isinstance(value, str):
             self.string(value)
         elif isinstance(value, (Mapping, list, tuple)):
@@ -218,7 +218,7 @@ class _Writer:
         if len(data) > 2:  # shorter strings are cheaper to repeat than to reference
             self.strings[data] = len(self.strings) + 1
 
-    def table(self, table: object) -> None:
+    def table(self, table: Mapping[object, object] | Sequence[object]) -> None:
         known = self.tables.get(id(table))
         if known is not None:
             size = _count_bytes(known[0])
@@ -229,7 +229,7 @@ class _Writer:
         self.tables[id(table)] = (len(self.tables) + 1, table)
         entries = _entries(table)
         numbers = {key: value for key, value in entries if _is_number(key)}
-        array = []
+        array: list[object] = []
         while len(array) + 1 in numbers:  # ipairs: 1, 2, 3... up to the first gap
             array.append(numbers[len(array) + 1])
         in_array = len(array)

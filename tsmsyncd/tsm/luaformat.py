@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from tsmsyncd.tsm.luascan import EntryLayout, TableLayout, scan_entries
 
@@ -31,9 +31,9 @@ _NEEDS_ESCAPE = re.compile(rb'[\\"\n\r\0]')
 
 
 def _string(value: str | bytes) -> bytes:
-    raw = value.encode("utf-8", "surrogateescape") if type(value) is str else value
-    if _NEEDS_ESCAPE.search(raw) is None:  # type: ignore[arg-type]
-        return b'"' + raw + b'"'  # type: ignore[operator]
+    raw = value.encode("utf-8", "surrogateescape") if isinstance(value, str) else value
+    if _NEEDS_ESCAPE.search(raw) is None:
+        return b'"' + raw + b'"'
     # The client escapes exactly these and writes every other byte raw (fixtures hold raw 0x01/0x02).
     # \000 is always three digits so a following digit is never read as part of the escape.
     if b"\\" in raw:
@@ -93,7 +93,7 @@ def serialize_key(key: object) -> bytes:
 
 def _sort_key(key: object) -> tuple[int, object]:
     if type(key) is str:
-        return (2, key.encode("utf-8", "surrogateescape"))  # type: ignore[union-attr]
+        return (2, key.encode("utf-8", "surrogateescape"))
     if isinstance(key, bool):
         return (0, key)
     if isinstance(key, (int, float)):
@@ -105,7 +105,7 @@ def _sort_key(key: object) -> tuple[int, object]:
     raise TypeError(f"cannot write a {type(key).__name__} as a table key")
 
 
-def _array_length(table: Mapping[object, object]) -> int:
+def _array_length(table: Iterable[object]) -> int:
     """How many entries 1..n the client would write as array entries."""
     ints = {k for k in table if type(k) is int}  # not bools: True == 1 in Python, never in Lua
     n = 0
@@ -136,7 +136,7 @@ def _write(value: object, level: int, eol: bytes, out: list[bytes]) -> None:
             continue  # a nil value is no entry at all in Lua
         kind = type(item)
         if kind is str or kind is bytes:  # the common case (items: "i:123" = "Group`Path"), inlined
-            out.append(inner + b"[" + _scalar(key) + b"] = " + _string(item) + comma)  # type: ignore[arg-type]
+            out.append(inner + b"[" + _scalar(key) + b"] = " + _string(item) + comma)
             continue
         out.append(inner + serialize_key(key) + b" = ")
         _write(item, level + 1, eol, out)

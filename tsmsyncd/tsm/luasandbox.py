@@ -182,14 +182,16 @@ class LuaSandbox:
     def _memory_message(self, size: int) -> str:
         return f"more than {self.limits.memory_for(size) // 2**20} MB of memory"
 
-    def differing(self, old: object, new: object, skip: frozenset[object] = frozenset(), limit: int = 20) -> list:
+    def differing(
+        self, old: object, new: object, skip: frozenset[object] = frozenset(), limit: int = 20
+    ) -> list[object]:
         """Keys whose values differ between two Lua tables (deep comparison in Lua), skipping ``skip``."""
         skip_table = self._lua.table_from({_to_lua_key(k): True for k in skip})
         self._lua.set_max_memory(self._lua.get_memory_used() + self.limits.base_memory)
         result = self._differing(old, new, skip_table, limit)
         return [to_python(k) for k in result.values()]
 
-    def differing_at(self, a: object, b: object, keys: list[object], partial: Sequence[object] = ()) -> list:
+    def differing_at(self, a: object, b: object, keys: list[object], partial: Sequence[object] = ()) -> list[object]:
         """Of ``keys`` (already Lua keys), those whose values differ between tables a and b (deep, in Lua).
         For the keys in ``partial``, b's table may hold ``false`` for entries left out on purpose."""
         self._lua.set_max_memory(self._lua.get_memory_used() + self.limits.base_memory)
@@ -211,10 +213,9 @@ _SCALARS = (int, float, bool, type(None))
 def to_python(value: object) -> object:
     """Convert a Lua value to Python: tables to dicts, strings to str (surrogateescape), numbers to int
     when integral. Refuses tables keyed by both ``true`` and ``1`` (Python cannot tell them apart)."""
-    kind = type(value)  # exact type checks: this runs once per value of tables with 100,000s of entries
-    if kind is bytes:
-        return value.decode("utf-8", "surrogateescape")  # type: ignore[union-attr]
-    if kind in _SCALARS:
+    if type(value) is bytes:  # exact type checks: this runs once per value of tables with 100,000s of entries
+        return value.decode("utf-8", "surrogateescape")
+    if type(value) in _SCALARS:
         return value
     lua_kind = lua51.lua_type(value)
     if lua_kind != "table":

@@ -127,7 +127,9 @@ def skip_trivia(data: bytes, pos: int) -> int:
     """Skip whitespace and comments."""
     n = len(data)
     while True:
-        pos = _SPACE.match(data, pos).end()
+        space = _SPACE.match(data, pos)
+        assert space is not None  # "*+" also matches the empty string
+        pos = space.end()
         if pos < n - 1 and data[pos] == 0x2D and data[pos + 1] == 0x2D:
             pos = skip_comment(data, pos)
             continue
@@ -141,7 +143,9 @@ def skip_table(data: bytes, pos: int) -> int:
     pos += 1
     n = len(data)
     while pos < n:
-        pos = _PLAIN_RUN.match(data, pos).end()
+        run = _PLAIN_RUN.match(data, pos)
+        assert run is not None  # "*+" also matches the empty string
+        pos = run.end()
         if pos >= n:
             break
         c = data[pos]
@@ -222,7 +226,7 @@ def _parse_key(data: bytes, pos: int) -> tuple[object, int]:
         key: object = decode_string(text)
     elif kind == "number":
         key = _parse_number(text)
-        key = -key if negative else key  # type: ignore[operator]
+        key = -key if negative else key
     elif kind == "name" and text in (b"true", b"false"):
         key = _KEYWORDS[text]
     else:

@@ -9,6 +9,9 @@ Rules (reference §4-§6):
 * Groups are written the way TSM's own sanitiser leaves them, so the game's next load changes nothing and
   the next merge is a no-op: every module has a list; a group that lists operations for a module gets them,
   in order, with ``override = true``; other modules copy the parent's list without ``override``.
+* The root must be tsmsyncd's: absent from the file (then it is created), recorded as created by
+  tsmsyncd for that profile (``owned``), or explicitly adopted (``adopt``). A root that names groups,
+  items or operations of the player's is refused (``RootError``), so no GroupSet can ever replace them.
 * Items the player keeps in one of their own groups never move (reported as skipped).
 * Operations named in the GroupSet are managed (their names start with the root); they are created or
   updated in the profile's ``userData@operations`` — or in the global table when global operations are on —
@@ -20,15 +23,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypedDict, cast
 
-from tsmsyncd.errors import InputError
-from tsmsyncd.groups.groupset import GroupSet
+from tsmsyncd.errors import InputError, RootError
+from tsmsyncd.tsm.groupset import GroupSet
 from tsmsyncd.tsm.luaformat import lua_shape
 from tsmsyncd.tsm.operations import COMMON_KEYS, MODULES, Flavor, normalize_settings
 
 __all__ = ["MergePlan", "MergeReport", "ProfileReport", "plan_merge", "profile_keys"]
 
 SEP = "`"
+
+_Table = dict[object, object]  # a Lua table as the file's values hold it (1-based dicts for lists)
 
 
 def profile_keys(profile: str) -> tuple[str, str, str]:
@@ -46,6 +52,7 @@ class ProfileReport:
     items_moved: tuple[str, ...] = ()
     items_removed: tuple[str, ...] = ()
     items_skipped: tuple[tuple[str, str], ...] = ()  # (item, the player's group that keeps it)
+    root: str = "created"  # "created" (it was absent), "kept" (tsmsyncd's from before) or "adopted"
 
 
 @dataclass(frozen=True)
@@ -82,14 +89,21 @@ def plan_merge(
     global_operations: bool,
     shared_operations_key: str,
     flavor: Flavor,
+    owned: frozenset[str] = frozenset(),
+    adopt: bool = False,
 ) -> MergePlan:
     """Plan the merge of ``groupset`` into ``profiles``. ``current`` maps top-level keys to their present
-    values (absent keys may be missing or None)."""
+    values (absent keys may be missing or None); ``owned`` holds the profiles where tsmsyncd created the
+    root before, ``adopt`` lets it take over a root of the player's (the report says what it replaced)."""
     changes: dict[str, object] = {}
     ops_keys = [shared_operations_key] if global_operations else [profile_keys(p)[2] for p in profiles]
+    roots = {p: _root_status(groupset, p, current, owned, adopt) for p in profiles}
+    if not adopt and not owned & set(profiles):
+        for key in ops_keys:
+            _refuse_players_operations(groupset, _table(current.get(key)))
     created: set[str] = set()
     updated: set[str] = set()
-    new_ops: dict[str, dict] = {}
+    new_ops: dict[str, _Table] = {}
     for key in ops_keys:
         before = _table(current.get(key))
         after, c, u = _plan_operations(groupset, before, flavor)
@@ -111,7 +125,7 @@ def plan_merge(
             changes[groups_key] = groups
         if items != before_items:
             changes[items_key] = items
-        reports.append(_profile_report(profile, groupset.root, before_groups, groups, item_report))
+        reports.append(_profile_report(profile, groupset.root, before_groups, groups, item_report, roots[profile]))
     report = MergeReport(
         root=groupset.root,
         profiles=tuple(reports),
@@ -122,11 +136,47 @@ def plan_merge(
     return MergePlan(changes, report, {key: current.get(key) for key in changes})
 
 
-def _table(value: object) -> dict:
+def _root_status(groupset: GroupSet, profile: str, current: Mapping[str, object], owned: frozenset[str],
+                 adopt: bool) -> str:
+    """Whether the root is created, kept or adopted in ``profile``; RootError if it is the player's."""
+    root = groupset.root
+    groups_key, items_key, _ = profile_keys(profile)
+    groups = [p for p in _table(current.get(groups_key)) if isinstance(p, str) and is_managed(p, root)]
+    items = [i for i, p in _table(current.get(items_key)).items() if isinstance(p, str) and is_managed(p, root)]
+    if not groups and not items:
+        return "created"
+    if profile in owned:
+        return "kept"
+    if adopt:
+        return "adopted"
+    raise RootError(root, (
+        f"group '{root}' already exists in profile {profile} ({_count(len(groups), 'group')}, "
+        f"{_count(len(items), 'item')}) and tsmsyncd did not create it: merging would replace it. Use another root "
+        "in the GroupSet, or adopt it explicitly (merge --adopt-root) to let tsmsyncd manage and replace it"))
+
+
+def _refuse_players_operations(groupset: GroupSet, before: _Table) -> None:
+    """Operations the GroupSet would update that already exist while the root is not tsmsyncd's are
+    the player's own, whatever their names."""
+    for module, ops in groupset.operations.items():
+        table = before.get(module)
+        for name in ops:
+            if isinstance(table, Mapping) and isinstance(table.get(name), Mapping):
+                raise RootError(groupset.root, (
+                    f"{module} operation '{name}' already exists and tsmsyncd did not create it (the root group "
+                    f"'{groupset.root}' is not tsmsyncd's in this file): merging would overwrite it. Rename the "
+                    "operation in the GroupSet, or adopt the root explicitly (merge --adopt-root)"))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _table(value: object) -> _Table:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
-def _plan_operations(groupset: GroupSet, before: dict, flavor: Flavor) -> tuple[dict, set[str], set[str]]:
+def _plan_operations(groupset: GroupSet, before: _Table, flavor: Flavor) -> tuple[_Table, set[str], set[str]]:
     after = {module: dict(ops) if isinstance(ops, Mapping) else ops for module, ops in before.items()}
     created, updated = set(), set()
     for module, ops in groupset.operations.items():
@@ -135,6 +185,7 @@ def _plan_operations(groupset: GroupSet, before: dict, flavor: Flavor) -> tuple[
             raise InputError(f"the file's {module} operations are not a table; refusing to guess")
         for name, settings in ops.items():
             desired = lua_shape(normalize_settings(module, settings, flavor))
+            assert isinstance(desired, dict)  # lua_shape keeps a mapping a dict
             old = table.get(name)
             if isinstance(old, Mapping):
                 merged = _adapt_types(dict(old), desired, table.get("#Default"))
@@ -147,7 +198,7 @@ def _plan_operations(groupset: GroupSet, before: dict, flavor: Flavor) -> tuple[
     return after, created, updated
 
 
-def _adapt_types(base: dict, desired: dict, example: object) -> dict:
+def _adapt_types(base: _Table, desired: _Table, example: object) -> _Table:
     """Overlay ``desired`` on ``base``: known fields take our values, keys TSM added stay, and the
     player's ignore lists and relationships stay. Where the player's own ``#Default`` stores a field as a
     number (older TSM versions did), write a number too, so TSM does not reset it on load."""
@@ -166,7 +217,7 @@ def _adapt_types(base: dict, desired: dict, example: object) -> dict:
     return base
 
 
-def _plan_groups(groupset: GroupSet, before: dict, ops: Mapping, profile: str) -> dict:
+def _plan_groups(groupset: GroupSet, before: _Table, ops: Mapping[object, object], profile: str) -> _Table:
     root = groupset.root
     after = {path: value for path, value in before.items() if not (isinstance(path, str) and is_managed(path, root))}
     modules = _modules(before)
@@ -176,7 +227,7 @@ def _plan_groups(groupset: GroupSet, before: dict, ops: Mapping, profile: str) -
         full = SEP.join((root, *rel))
         parent = SEP.join((root, *rel[:-1])) if rel else ""
         spec = specs.get(rel)
-        entry: dict[str, dict] = {}
+        entry: dict[str, _Table] = {}
         for module in modules:
             names = spec.operations.get(module, ()) if spec else ()
             for name in names:
@@ -193,7 +244,7 @@ def _plan_groups(groupset: GroupSet, before: dict, ops: Mapping, profile: str) -
     return after
 
 
-def _modules(groups: Mapping) -> tuple[str, ...]:
+def _modules(groups: Mapping[object, object]) -> tuple[str, ...]:
     """The modules this file's groups carry (the root group lists them); TSM's seven otherwise."""
     root = groups.get("")
     if isinstance(root, Mapping):
@@ -203,7 +254,7 @@ def _modules(groups: Mapping) -> tuple[str, ...]:
     return MODULES
 
 
-def _inherited(parent: object, module: str, parent_path: str) -> dict:
+def _inherited(parent: object, module: str, parent_path: str) -> _Table:
     """What TSM's sanitiser stores for a module without override: a copy of the parent's list. Without
     a root group TSM gives every top-level group ``override = true``, so we do the same."""
     if not isinstance(parent, Mapping):
@@ -214,10 +265,17 @@ def _inherited(parent: object, module: str, parent_path: str) -> dict:
     return {i + 1: n for i, n in enumerate(names)}
 
 
-def _plan_items(groupset: GroupSet, before: dict) -> tuple[dict, dict[str, list]]:
+class _ItemReport(TypedDict):
+    added: list[str]
+    moved: list[str]
+    removed: list[str]
+    skipped: list[tuple[str, str]]  # (item, the player's group that keeps it)
+
+
+def _plan_items(groupset: GroupSet, before: _Table) -> tuple[_Table, _ItemReport]:
     root = groupset.root
     after = {item: path for item, path in before.items() if not (isinstance(path, str) and is_managed(path, root))}
-    report: dict[str, list] = {"added": [], "moved": [], "removed": [], "skipped": []}
+    report: _ItemReport = {"added": [], "moved": [], "removed": [], "skipped": []}
     placed: set[str] = set()
     for spec in groupset.groups:
         full = SEP.join((root, *spec.path))
@@ -232,13 +290,15 @@ def _plan_items(groupset: GroupSet, before: dict) -> tuple[dict, dict[str, list]
                 report["added"].append(item)
             elif old != full:
                 report["moved"].append(item)
-    for item, path in before.items():
-        if isinstance(path, str) and is_managed(path, root) and item not in placed:
-            report["removed"].append(item)
+    for key, path in before.items():
+        if isinstance(path, str) and is_managed(path, root) and key not in placed:
+            report["removed"].append(cast(str, key))  # TSM keys its items table by item string
     return after, report
 
 
-def _profile_report(profile: str, root: str, before: dict, after: dict, items: dict[str, list]) -> ProfileReport:
+def _profile_report(
+    profile: str, root: str, before: _Table, after: _Table, items: _ItemReport, status: str
+) -> ProfileReport:
     old = {p for p in before if isinstance(p, str) and is_managed(p, root)}
     new = {p for p in after if isinstance(p, str) and is_managed(p, root)}
     return ProfileReport(
@@ -250,4 +310,5 @@ def _profile_report(profile: str, root: str, before: dict, after: dict, items: d
         items_moved=tuple(sorted(items["moved"])),
         items_removed=tuple(sorted(items["removed"])),
         items_skipped=tuple(sorted(items["skipped"])),
+        root=status,
     )

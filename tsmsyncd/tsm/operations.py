@@ -16,7 +16,8 @@ import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
+
+from tsmsyncd.wow.flavor import Flavor
 
 __all__ = [
     "COMMON_KEYS", "MAX_OPERATIONS", "MODULES", "Field", "Flavor", "default_settings", "fields", "normalize_settings",
@@ -29,10 +30,6 @@ COMMON_KEYS = ("ignorePlayer", "ignoreFactionrealm", "relationships")
 MAX_PRICE_LENGTH = 4000
 
 
-class Flavor(StrEnum):
-    RETAIL = "retail"
-    CLASSIC = "classic"
-    CLASSIC_ERA = "classic_era"
 
 
 @dataclass(frozen=True)
@@ -144,10 +141,25 @@ def normalize_settings(
     return result
 
 
+MAX_NUMBER = 2**53  # Lua 5.1 numbers are doubles: integers beyond this are not exact
+
+
+def _sane_number(value: object) -> bool:
+    """A JSON number Lua can hold exactly: finite, and an integer within ±2**53 (a 400-digit integer
+    would overflow the conversion to float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, int):
+        return -MAX_NUMBER <= value <= MAX_NUMBER
+    return math.isfinite(value) and abs(value) <= MAX_NUMBER
+
+
 def _check_value(field: Field, value: object) -> object:
     kind = field.kind
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not _sane_number(value):
+        raise ValueError(f"{field.name}: the number is too big for TSM (at most {MAX_NUMBER:,})")
     if kind in ("price", "string"):
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(int(value)) if float(value).is_integer() else repr(value)  # TSM converts numbers too
         if not isinstance(value, str):
             raise ValueError(f"{field.name}: expected a string, got {type(value).__name__}")
@@ -172,7 +184,8 @@ def _check_value(field: Field, value: object) -> object:
 def _check_table(field: Field, value: object) -> dict[str, bool]:
     if not isinstance(value, Mapping):
         raise ValueError(f"{field.name}: expected an object of true/false flags, got {type(value).__name__}")
-    allowed = dict(field.default)  # type: ignore[call-overload]
+    assert isinstance(field.default, dict)  # a "table" field's default is its flags (see _sources)
+    allowed: dict[str, bool] = dict(field.default)
     for key, flag in value.items():
         if key not in allowed:
             raise ValueError(f"{field.name}.{key}: unknown source{_suggest(str(key), list(allowed))}")

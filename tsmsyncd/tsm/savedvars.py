@@ -93,12 +93,12 @@ class _Tables:
             if only is None or lua51.lua_type(raw) != "table":
                 return to_python(raw)
             out: dict[object, object] = {}
-            for k in raw.keys():  # type: ignore[attr-defined]
+            for k in raw.keys():
                 entry = to_python(k)
                 if entry in out:
                     raise TypeError(f"the table has both {entry!r} and an equal key of another type")
                 keep = not isinstance(entry, str) or only(entry)
-                out[entry] = to_python(raw[k]) if keep else Unread(entry)  # type: ignore[index]
+                out[entry] = to_python(raw[k]) if keep else Unread(entry)
             return out
         except TypeError as exc:
             raise SavedVariablesError(f"{self.name}: {key} cannot be read: {exc}") from exc
@@ -129,11 +129,15 @@ class SavedVariables(_Tables):
 
 def read_savedvars(path: Path, limits: LuaLimits | None = None) -> SavedVariables:
     """Read and check ``path``. Raises SavedVariablesError (or LuaLimitError) with a one-line reason."""
+    return parse_savedvars(read_bytes(path), path.name, limits)
+
+
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes, or SavedVariablesError saying why they cannot be read."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise SavedVariablesError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return parse_savedvars(data, path.name, limits)
 
 
 def parse_savedvars(data: bytes, name: str, limits: LuaLimits | None = None) -> SavedVariables:
@@ -185,11 +189,11 @@ class ParseJob:
         if self.layout is None:
             return None
         wanted = [f for f in self.layout.fields if isinstance(f.key, str) and _previewed(f.key)]
-        if len({f.key for f in wanted}) != len(wanted):
+        keys = tuple(f.key for f in wanted if isinstance(f.key, str))  # all of wanted's, typed as str
+        if len(set(keys)) != len(keys):
             return None  # a key written twice: only the full load knows which one Lua keeps
         eol = self.layout.eol
-        partial = frozenset(
-            f.key for f in wanted if groups and f.key.endswith(GROUPS_SUFFIX) and self.entries.get(f.key))
+        partial = frozenset(k for k in keys if groups and k.endswith(GROUPS_SUFFIX) and self.entries.get(k))
         parts = [DB_NAME.encode(), b" = {", eol]
         for f in wanted:
             parts.append(self._partial(f, groups, eol) if f.key in partial else self.data[f.start : f.value_end])
@@ -201,7 +205,7 @@ class ParseJob:
             meta = _check_meta(sandbox, db, self.name)
         except (SandboxError, SavedVariablesError):
             return None
-        return Preview(self.name, meta, sandbox, db, chunk, tuple(f.key for f in wanted), partial)
+        return Preview(self.name, meta, sandbox, db, chunk, keys, partial)
 
     def _partial(self, field: Field, keep: Callable[[str], bool] | None, eol: bytes) -> bytes:
         layout = self.entries[field.key]  # type: ignore[index]
@@ -265,7 +269,7 @@ class Preview(_Tables):
             small = sv.sandbox.load(self.chunk, self.name)[DB_NAME.encode()]  # type: ignore[index]
         except SandboxError:
             return False
-        raw = [k.encode("utf-8", "surrogateescape") for k in {*keys, *self.keys}]
+        raw: list[object] = [k.encode("utf-8", "surrogateescape") for k in {*keys, *self.keys}]
         partial = [k.encode("utf-8", "surrogateescape") for k in self.partial]
         return not sv.sandbox.differing_at(sv.db, small, raw, partial)
 
@@ -310,7 +314,8 @@ def _translate(exc: SandboxError, name: str, size: int) -> SavedVariablesError:
 
 
 def _is_table(value: object) -> bool:
-    return lua51.lua_type(value) == "table"
+    kind: str | None = lua51.lua_type(value)
+    return kind == "table"
 
 
 def _check_meta(sandbox: LuaSandbox, db: object, name: str) -> TsmMeta:
@@ -321,7 +326,10 @@ def _check_meta(sandbox: LuaSandbox, db: object, name: str) -> TsmMeta:
 
     if sandbox.array_length(db) > 0:
         raise bad(f"{DB_NAME} has an array part, which TSM treats as corrupt")
-    get = lambda key: to_python(db[key.encode()])  # noqa: E731  # type: ignore[index]
+
+    def get(key: str) -> object:
+        return to_python(db[key.encode()])  # type: ignore[index]  # db is a Lua table; lupa is untyped
+
     version = get("_version")
     if version is None:
         raise bad(f"{DB_NAME} has no _version; this is not a TSM4 database (TSM3 or another addon?)")

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
+from typing import TypeGuard
 
 import psutil
 
@@ -69,7 +70,7 @@ class GameProcess:
     exe: str | None
 
 
-def is_game_name(name: str | None) -> bool:
+def is_game_name(name: str | None) -> TypeGuard[str]:
     """True for a WoW client's process or executable name, in any case."""
     return name is not None and name.lower() in GAME_PROCESS_NAMES
 

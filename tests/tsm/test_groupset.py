@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tsmsyncd.errors import GroupSetError
-from tsmsyncd.groups.groupset import GroupSet, is_item_string
+from tsmsyncd.tsm.groupset import GroupSet, is_item_string
 
 DESIGN_EXAMPLE = {
     "format": "tsmsyncd.groupset/1",
@@ -128,3 +128,69 @@ def test_load_reports_missing_files_and_bad_json(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(GroupSetError):
         GroupSet.load(binary)
+
+
+# -- issue 10, class 6: names, depth, duplicate keys -------------------------------------------------------
+
+BASE = {"format": "tsmsyncd.groupset/1", "root": "TSM Sync"}
+
+
+@pytest.mark.parametrize(("name", "reason"), [
+    ("TSM Sync Buy`x", "backtick"), ("TSM Sync Buy\nx", "control characters"), ("TSM Sync Buy\x00", "control"),
+    ("TSM Sync " + "x" * 300, "at most 255"), (" TSM Sync Buy", "whitespace"), ("TSM Sync \ud800", "lone surrogate"),
+])
+def test_operation_names_follow_the_rules_of_group_names(name: str, reason: str) -> None:
+    doc = {**BASE, "groups": [], "operations": {"Shopping": {name: {}}}}
+    with pytest.raises(GroupSetError, match=reason) as err:
+        GroupSet.from_dict(doc)
+    assert err.value.field.startswith("operations.Shopping[")
+
+
+def test_a_lone_surrogate_in_a_group_name_is_a_groupset_error_naming_the_field() -> None:
+    text = '{"format": "tsmsyncd.groupset/1", "root": "TSM Sync", "groups": [{"path": ["Ok", "Bad \\ud800"]}]}'
+    with pytest.raises(GroupSetError) as err:
+        GroupSet.from_json(text)
+    assert err.value.field == "groups[0].path[1]" and "lone surrogate" in str(err.value)
+
+
+def test_a_3000_deep_path_is_refused_at_once_naming_the_field() -> None:
+    """Each level repeats the whole path in TradeSkillMaster.lua: 3,000 levels of 20-character names made a
+    100 MB file. The bound is checked before any name is."""
+    doc = {**BASE, "groups": [{"path": [f"Level {i:014d}" for i in range(3000)], "items": ["i:2447"]}]}
+    with pytest.raises(GroupSetError, match="is 3,000 levels deep; groups nest at most 32") as err:
+        GroupSet.from_dict(doc)
+    assert err.value.field == "groups[0].path"
+    assert GroupSet.from_dict({**BASE, "groups": [{"path": [f"L{i}" for i in range(32)]}]})
+
+
+def test_json_with_a_key_written_twice_is_refused() -> None:
+    with pytest.raises(GroupSetError, match="has the key 'root' twice"):
+        GroupSet.from_json('{"format": "tsmsyncd.groupset/1", "root": "A", "root": "Herbs", "groups": []}')
+
+
+def test_a_name_with_closing_long_brackets_survives_lua(tmp_path: Path) -> None:
+    """Names are written as quoted Lua strings, so ``]]`` (which would end a long string) is just text."""
+    from sv_factory import render, tsm_db
+
+    from tsmsyncd.store.backups import BackupStore
+    from tsmsyncd.sync.apply import Merger
+    from tsmsyncd.tsm.savedvars import read_savedvars
+
+    live = tmp_path / "TradeSkillMaster.lua"
+    live.write_bytes(render(tsm_db()))
+    name = 'a]]b]=]c"d\\e'
+    gs = GroupSet.from_dict({**BASE, "groups": [{"path": [name], "items": ["i:2447"],
+                                                "operations": {"Shopping": [f"TSM Sync {name}"]}}],
+                             "operations": {"Shopping": {f"TSM Sync {name}": {}}}})
+    Merger(BackupStore(tmp_path / "b"), games=lambda p: []).merge(live, gs)
+    sv = read_savedvars(live)
+    assert f"TSM Sync`{name}" in sv.value("p@Default@userData@groups")
+    assert f"TSM Sync {name}" in sv.value("p@Default@userData@operations")["Shopping"]
+
+
+@pytest.mark.parametrize("number", [10**400, -(10**400), 2**60, 1e300])
+def test_numbers_lua_cannot_hold_exactly_are_refused_naming_the_setting(number: float) -> None:
+    doc = {**BASE, "groups": [], "operations": {"Auctioning": {"TSM Sync Post": {"duration": number}}}}
+    with pytest.raises(GroupSetError, match="too big for TSM") as err:
+        GroupSet.from_dict(doc)
+    assert err.value.field == 'operations.Auctioning["TSM Sync Post"].duration'

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tsmsyncd.errors import BackupError
-from tsmsyncd.sync.backups import Backup, BackupStore, RetentionPolicy, plan_prune
+from tsmsyncd.store.backups import Backup, BackupStore, RetentionPolicy, plan_prune
 
 START = datetime(2026, 9, 1, 0, 0, tzinfo=UTC)
 
@@ -184,3 +184,94 @@ def test_a_manifest_that_names_a_foreign_file_is_refused(live: Path, tmp_path: P
     b = store.create(live, b"x", "manual")
     with pytest.raises(BackupError, match="unexpected file"):
         store.read(live, replace(b, file="../../../etc/passwd"))
+
+
+# -- issue 10, class 3: refusals, printed paths, damaged manifests, missing files, killed merges ----------
+
+
+def test_refused_merges_never_push_real_backups_out_of_retention(live: Path, tmp_path: Path) -> None:
+    """Each refused merge made a speculative backup and pruned at once: 21 refusals pushed a noted
+    manual backup out. Now a speculative backup prunes nothing and is discarded."""
+    from tsmsyncd.errors import SavedVariablesError
+    from tsmsyncd.sync.apply import Merger
+    from tsmsyncd.tsm.groupset import GroupSet
+
+    store = BackupStore(tmp_path / "backups")
+    # A store at the edge of its retention: the noted backup is the oldest of the last 20 (months ago,
+    # so no "newest of the day" rule keeps it either).
+    noted = store.create(live, b"noted", "manual", now=START, note="before trying the new rules")
+    for hour in range(1, 20):
+        store.create(live, f"scheduled {hour}".encode(), "scheduled", now=START + timedelta(hours=hour))
+    before = store.backups_of(live)
+    live.write_bytes(b"TradeSkillMasterDB = { broken\r\n")
+    gs = GroupSet.from_dict({"format": "tsmsyncd.groupset/1", "root": "TSM Sync", "groups": []})
+    for _ in range(21):
+        with pytest.raises(SavedVariablesError):
+            Merger(store, games=lambda p: []).merge(live, gs)
+    assert store.backups_of(live) == before and noted in before
+    assert sorted(p.name for p in store.folder_for(live).iterdir()) == sorted([*(b.file for b in before),
+                                                                              "manifest.json"])
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "not a list", "wrong types", "unknown field", "deep"])
+def test_a_damaged_manifest_is_set_aside_and_rebuilt_from_the_files_that_verify(
+    damage: str, live: Path, tmp_path: Path
+) -> None:
+    store = BackupStore(tmp_path / "backups")
+    a = store.create(live, b"first", "manual", now=START)
+    b = store.create(live, b"second", "before-restore", now=START + timedelta(hours=1))
+    manifest = store.folder_for(live) / "manifest.json"
+    good = manifest.read_bytes()
+    manifest.write_bytes({
+        "garbage": b"\x00\xffnot json", "truncated": good[: len(good) // 2], "not a list": b'{"a": 1}',
+        "wrong types": good.replace(b'"size": 5', b'"size": "5"'), "unknown field": good.replace(b'"pinned"', b'"pin"'),
+        "deep": b"[" * 100_000,
+    }[damage])
+    fresh = BackupStore(tmp_path / "backups")
+    found = fresh.backups_of(live)
+    assert [x.id for x in found] == [a.id, b.id]
+    assert [fresh.read(live, x) for x in found] == [b"first", b"second"]
+    (notice,) = fresh.notices
+    assert "was damaged" in notice and "kept as manifest.json.damaged-" in notice and "2 backup file(s)" in notice
+    assert len([p for p in store.folder_for(live).iterdir() if p.name.startswith("manifest.json.damaged-")]) == 1
+    fresh.create(live, b"third", "manual")  # and backups work again
+    assert len(fresh.backups_of(live)) == 3
+
+
+def test_a_backup_file_that_does_not_verify_is_kept_aside_during_a_rebuild(live: Path, tmp_path: Path) -> None:
+    store = BackupStore(tmp_path / "backups")
+    a = store.create(live, b"first", "manual")
+    folder = store.folder_for(live)
+    (folder / a.file).write_bytes(b"tampered")
+    (folder / "manifest.json").write_bytes(b"nonsense")
+    assert store.backups_of(live) == []
+    assert (folder / "damaged" / a.file).read_bytes() == b"tampered"
+    assert "1 file(s) that do not verify were moved to damaged/" in store.notices[0]
+
+
+def test_a_listed_backup_whose_file_is_gone_is_shown_as_missing(live: Path, tmp_path: Path) -> None:
+    store = BackupStore(tmp_path / "backups")
+    b = store.create(live, b"x", "manual")
+    store.path_of(live, b).unlink()
+    assert store.backups_of(live) == [b] and not store.exists(live, b)
+    with pytest.raises(BackupError, match=f"backup {b.id} is missing: its file .* is gone"):
+        store.read(live, b)
+
+
+def test_leftovers_of_a_killed_process_are_swept_and_a_listed_pending_file_is_completed(
+    live: Path, tmp_path: Path
+) -> None:
+    from tsmsyncd.store.manifest import pending_name
+
+    store = BackupStore(tmp_path / "backups")
+    made = store.create(live, b"x", "manual")
+    folder = store.folder_for(live)
+    dead = 2**22 + 12345  # above Linux's pid_max: never a running process
+    (folder / pending_name("20260101T000000000000Z-before-merge-00000000.lua", dead)).write_bytes(b"spec")
+    (folder / "20260101T000000000000Z-manual-00000000.lua.zst").write_bytes(b"pruned, never deleted")
+    os.replace(folder / made.file, folder / pending_name(made.file, dead))  # listed, killed before the rename
+    mine = folder / pending_name("20260101T000000000000Z-before-merge-11111111.lua")  # this process: in flight
+    mine.write_bytes(b"in flight")
+    assert store.backups_of(live) == [made]
+    assert sorted(p.name for p in folder.iterdir()) == sorted([made.file, "manifest.json", mine.name])
+    assert store.read(live, made) == b"x"

@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from tsmsyncd.errors import GroupSetError
+from tsmsyncd.jsondoc import JsonDocError, parse
 from tsmsyncd.tsm.operations import MAX_OPERATIONS, MODULES, Flavor, normalize_settings
 
 __all__ = ["FORMAT", "GroupSet", "GroupSpec", "is_item_string"]
@@ -30,6 +31,12 @@ _TOP_KEYS = {"format", "root", "generated_at", "source", "groups", "operations"}
 _GROUP_KEYS = {"path", "items", "operations"}
 _ITEM = re.compile(r"^(?:i:[1-9][0-9]{0,5}(?::[-+i0-9]*)*|p:[1-9][0-9]{0,5}(?::[i0-9]*)*)$")
 MAX_NAME = 255
+# TSM stores every group under its full path, so a path of depth d repeats its names d times in the
+# file: a 3,000-deep path of 20-character names alone makes a 100 MB TradeSkillMaster.lua (and TSM's
+# window cannot show it). These bounds keep every document's merge small and its planning cheap.
+MAX_DEPTH = 32
+MAX_GROUPS = 5_000
+MAX_ITEMS = 100_000
 
 
 def is_item_string(value: object) -> bool:
@@ -63,12 +70,9 @@ class GroupSet:
     @classmethod
     def from_json(cls, text: str | bytes) -> GroupSet:
         try:
-            data = json.loads(text)
-        except UnicodeDecodeError as exc:
-            raise GroupSetError("file", "is not UTF-8 text") from exc
-        except json.JSONDecodeError as exc:
-            where = f"line {exc.lineno}, column {exc.colno}"
-            raise GroupSetError("file", f"is not valid JSON ({where}: {exc.msg})") from exc
+            data = parse(text)
+        except JsonDocError as exc:
+            raise GroupSetError("file", exc.reason) from exc
         return cls.from_dict(data)
 
     @classmethod
@@ -129,6 +133,8 @@ def _name(value: object, field: str) -> str:
         raise GroupSetError(field, "a name cannot contain a backtick (`), TSM's group path separator")
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
         raise GroupSetError(field, "a name cannot contain control characters")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise GroupSetError(field, "a name cannot contain a lone surrogate (\\ud800-\\udfff is not a character)")
     if value != value.strip():
         raise GroupSetError(field, "a name cannot start or end with whitespace")
     if len(value) > MAX_NAME:
@@ -141,13 +147,15 @@ def _module(value: object, field: str) -> str:
         close = difflib.get_close_matches(str(value), MODULES, n=1, cutoff=0.6)
         hint = f" (did you mean '{close[0]}'?)" if close else f" (expected one of: {', '.join(MODULES)})"
         raise GroupSetError(field, f"unknown TSM module {value!r}{hint}")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def _op_name(value: object, field: str) -> str:
-    if not isinstance(value, str) or not value or value != value.strip():
-        raise GroupSetError(field, "an operation name is a non-empty string without leading or trailing spaces")
-    return value
+    """Operation names follow the rules of group names: TSM stores both as table keys and lists them in
+    groups, and a backtick or a control character would break its paths and its import strings."""
+    if not isinstance(value, str):
+        raise GroupSetError(field, f"expected an operation name (string), got {_kind(value)}")
+    return _name(value, field)
 
 
 def _operations(data: object, root: str) -> Mapping[str, Mapping[str, Mapping[str, Any]]]:
@@ -180,6 +188,8 @@ def _operations(data: object, root: str) -> Mapping[str, Mapping[str, Mapping[st
 def _groups(data: object, operations: Mapping[str, Mapping[str, Any]]) -> tuple[GroupSpec, ...]:
     if not isinstance(data, list):
         raise GroupSetError("groups", f"expected a list of groups, got {_kind(data)}")
+    if len(data) > MAX_GROUPS:
+        raise GroupSetError("groups", f"has {len(data):,} groups; at most {MAX_GROUPS:,} fit in one GroupSet")
     seen_paths: dict[tuple[str, ...], int] = {}
     seen_items: dict[str, str] = {}
     specs = []
@@ -193,6 +203,9 @@ def _groups(data: object, operations: Mapping[str, Mapping[str, Any]]) -> tuple[
         path = group.get("path")
         if not isinstance(path, list):
             raise GroupSetError(f"{field}.path", f"expected a list of names, got {_kind(path)}")
+        if len(path) > MAX_DEPTH:
+            raise GroupSetError(f"{field}.path", f"is {len(path):,} levels deep; groups nest at most {MAX_DEPTH} "
+                                                 "levels (TSM writes the whole path again for every level)")
         path_t = tuple(_name(part, f"{field}.path[{j}]") for j, part in enumerate(path))
         if path_t in seen_paths:
             raise GroupSetError(f"{field}.path", f"the same group as groups[{seen_paths[path_t]}]")
@@ -206,6 +219,8 @@ def _groups(data: object, operations: Mapping[str, Mapping[str, Any]]) -> tuple[
 def _items(data: object, field: str, seen: dict[str, str]) -> tuple[str, ...]:
     if not isinstance(data, list):
         raise GroupSetError(f"{field}.items", f"expected a list of item strings, got {_kind(data)}")
+    if len(seen) + len(data) > MAX_ITEMS:
+        raise GroupSetError(f"{field}.items", f"the GroupSet holds more than {MAX_ITEMS:,} items")
     for j, item in enumerate(data):
         where = f"{field}.items[{j}]"
         if not is_item_string(item):

@@ -1,0 +1,217 @@
+"""The composition root: ``open_services(settings, home)`` builds every service once and closes them in
+reverse order. The CLI, the daemon and the tests all use it; nothing else constructs a service, and no
+module holds one at module level.
+
+Services are built on first use, so a command pays only for what it touches: ``merge`` builds the backup
+store and the merger and never imports pandas, numpy or aiohttp; ``refresh`` builds the database writer,
+one HTTP session, the Blizzard client and the refresher. Each service gets only what it needs:
+
+    home ─┬─ backups/ ── BackupStore ─┬─ Merger (games, compaction)
+          │                           └─ Restorer (games)
+          ├─ tsmsyncd.db ── DbWriter ─┬─ GroupService (root, realms)
+          │                           ├─ Refresher ── BlizzardClient ── aiohttp.ClientSession
+          │                           └─ TargetService (settings, environ) ─┐
+          └─ WorkerRunner (job processes) ── Engine (db, targets, runner, EventBus, settings)
+
+After a merge its backup is compacted off the merge's path: by a short-lived detached process for the
+CLI (the command returns at once; the backup it printed stays where it said), by the caller's own
+worker for the daemon.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from tsmsyncd.config import Settings
+from tsmsyncd.errors import SettingsError
+from tsmsyncd.store.backups import BackupStore, default_backup_root
+from tsmsyncd.wow.process import GameProcess, games_blocking
+
+if TYPE_CHECKING:  # the heavy ones are imported where they are built
+    import aiohttp
+
+    from tsmsyncd.blizzard.client import BlizzardClient
+    from tsmsyncd.events import EventBus
+    from tsmsyncd.store.writer import DbWriter
+    from tsmsyncd.sync.apply import Merger
+    from tsmsyncd.sync.engine import Engine
+    from tsmsyncd.sync.groups import GroupService
+    from tsmsyncd.sync.refresh import Refresher
+    from tsmsyncd.sync.restore import Restorer
+    from tsmsyncd.sync.runner import WorkerRunner
+    from tsmsyncd.sync.targets import TargetService
+
+__all__ = ["Services", "open_services", "services"]
+
+_T = TypeVar("_T")
+
+Games = Callable[[Path], Sequence[GameProcess]]
+
+
+class Services:
+    """Every service of one data folder, built on first use. Use through ``open_services``."""
+
+    def __init__(self, settings: Settings, home: Path, stack: AsyncExitStack | ExitStack, *,
+                 backup_root: Path | None = None,
+                 games: Games = games_blocking, detached_compaction: bool = False,
+                 environ: dict[str, str] | None = None, quiet_seconds: float = 5.0) -> None:
+        self.settings, self.home = settings, home
+        self._stack = stack
+        self._games = games
+        self._detached = detached_compaction
+        self._environ = dict(os.environ if environ is None else environ)
+        self._quiet_seconds = quiet_seconds
+        self.backups = BackupStore(backup_root or default_backup_root(home))
+        self._built: dict[str, Any] = {}
+
+    def notices(self) -> list[str]:
+        """What the player should be told though nothing failed (a damaged file set aside and rebuilt)."""
+        found = list(self.backups.notices)
+        if "db" in self._built:
+            found += self._built["db"].notices
+        return found
+
+    def _once(self, name: str, build: Callable[[], _T]) -> _T:
+        if name not in self._built:
+            self._built[name] = build()
+        built: _T = self._built[name]  # what build() made under this name
+        return built
+
+    @property
+    def merger(self) -> Merger:
+        from tsmsyncd.sync.apply import Merger
+
+        return self._once("merger", lambda: Merger(self.backups, games=self._games, compact=self._compaction()))
+
+    @property
+    def restorer(self) -> Restorer:
+        from tsmsyncd.sync.restore import Restorer
+
+        return self._once("restorer", lambda: Restorer(self.backups, games=self._games))
+
+    @property
+    def db(self) -> DbWriter:
+        from tsmsyncd.store.writer import DbWriter
+
+        def build() -> DbWriter:
+            writer = DbWriter(self.home / "tsmsyncd.db")
+            self._stack.callback(writer.close)
+            return writer
+
+        return self._once("db", build)
+
+    @property
+    def groups(self) -> GroupService:
+        from tsmsyncd.sync.groups import GroupService
+
+        return self._once("groups", lambda: GroupService(self.db, realms=self.settings.realms))
+
+    @property
+    def bus(self) -> EventBus:
+        from tsmsyncd.events import EventBus
+
+        return self._once("bus", EventBus)
+
+    @property
+    def runner(self) -> WorkerRunner:
+        from tsmsyncd.sync.runner import WorkerRunner
+
+        return self._once("runner", lambda: WorkerRunner(self.home, environ=self._environ))
+
+    @property
+    def targets(self) -> TargetService:
+        from tsmsyncd.sync.targets import TargetService
+
+        return self._once("targets", lambda: TargetService(self.db, self.settings, self._environ))
+
+    @property
+    def engine(self) -> Engine:
+        from tsmsyncd.sync.engine import Engine
+
+        return self._once("engine", lambda: Engine(self.db, self.targets, self.runner, self.bus, self.settings,
+                                                   quiet_seconds=self._quiet_seconds))
+
+    async def session(self) -> aiohttp.ClientSession:
+        if "session" not in self._built:
+            import aiohttp
+
+            if not isinstance(self._stack, AsyncExitStack):
+                raise RuntimeError("an HTTP session needs open_services(), the async composition root")
+            self._built["session"] = await self._stack.enter_async_context(aiohttp.ClientSession())
+        return self._built["session"]  # type: ignore[no-any-return]  # built just above
+
+    async def blizzard(self) -> BlizzardClient:
+        if "blizzard" not in self._built:
+            from tsmsyncd.blizzard.client import BlizzardClient, Credentials
+            from tsmsyncd.logs import setup_file_logging
+
+            settings = self.settings
+            if not settings.has_credentials:
+                raise SettingsError("client_id", "Blizzard API credentials are not set: set "
+                                    "TSMSYNCD_BLIZZARD_CLIENT_ID and TSMSYNCD_BLIZZARD_CLIENT_SECRET "
+                                    "(from develop.battle.net)")
+            setup_file_logging(self.home / "logs", secrets=[settings.client_secret])
+            self._built["blizzard"] = BlizzardClient(
+                await self.session(), Credentials(settings.client_id, settings.client_secret),
+                api_url=settings.api_url, oauth_url=settings.oauth_url)
+        return self._built["blizzard"]  # type: ignore[no-any-return]  # built just above
+
+    async def refresher(self) -> Refresher:
+        if "refresher" not in self._built:
+            from tsmsyncd.sync.refresh import Refresher
+
+            self._built["refresher"] = Refresher(await self.blizzard(), self.db)
+        return self._built["refresher"]  # type: ignore[no-any-return]  # built just above
+
+    def _compaction(self) -> Callable[[Path], None]:
+        """What a merge does with its backup afterwards: compress the older uncompressed ones."""
+        store = self.backups
+        if self._detached:
+            return lambda path: compact_detached(store, store.root, path)
+
+        def in_process(path: Path) -> None:
+            store.compact(path, keep_newest=1)
+
+        return in_process
+
+
+def compact_detached(store: BackupStore, root: Path, path: Path) -> None:
+    """Start ``tsmsyncd backups compact`` in its own process, when there is something to compress, and
+    return at once: the command that merged does not wait for zstd."""
+    if not store.uncompressed(path, keep_newest=1):
+        return
+    command = [sys.executable, "-m", "tsmsyncd", "backups", "compact", str(path), "--backup-dir", str(root),
+               "--keep-newest", "1"]
+    options: dict[str, Any] = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL,
+                               "stderr": subprocess.DEVNULL, "close_fds": True}
+    if sys.platform == "win32":  # os.name == "nt", spelled so the type checker knows the flags exist
+        options["creationflags"] = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP
+    else:
+        options["start_new_session"] = True
+    try:
+        child = subprocess.Popen(command, **options)  # our own interpreter and module, no shell
+    except OSError:
+        return  # compaction is housekeeping: the next merge, or the daemon's daily job, does it
+    # Nobody waits for it, on purpose: tell Popen so, or it warns "still running" when collected.
+    child.returncode = 0
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, home: Path, **options: Any) -> AsyncIterator[Services]:
+    """Every service of the data folder ``home``; whatever was built is closed on exit, newest first."""
+    async with AsyncExitStack() as stack:
+        yield Services(settings, home, stack, **options)
+
+
+@contextmanager
+def services(settings: Settings, home: Path, **options: Any) -> Iterator[Services]:
+    """The same for plain code that needs no event loop (merge, restore, backups): no asyncio to import,
+    and the services that need one (the HTTP session) refuse to be built."""
+    with ExitStack() as stack:
+        yield Services(settings, home, stack, **options)

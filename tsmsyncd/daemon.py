@@ -1,0 +1,131 @@
+"""The daemon's threads and lifecycle, nothing else: one daemon per data folder (a lock), the event loop,
+``daemon.json`` once the API listens, signals, and an orderly stop.
+
+``--headless`` runs the loop on the main thread. With a tray (pystray must own the main thread on macOS)
+the loop runs in one background thread and the tray calls into it; without a usable display it falls back
+to headless with one log line. Stopping (SIGINT, SIGTERM, the tray's Quit, the API): no new work is
+taken, a job in flight (an apply is atomic anyway) is given time to finish, the API closes, and
+``daemon.json`` is removed; the exit code is 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tsmsyncd import __version__
+from tsmsyncd.app import Services, open_services
+from tsmsyncd.config import Settings
+from tsmsyncd.errors import StateError
+from tsmsyncd.http.app import HttpConfig, start_server
+from tsmsyncd.http.routes import build_api
+from tsmsyncd.logs import setup_file_logging
+from tsmsyncd.scheduler import Schedule
+from tsmsyncd.store.daemonfile import DaemonInfo, InstanceLock, read_info, remove_info, write_info
+
+__all__ = ["DaemonOptions", "run"]
+
+log = logging.getLogger(__name__)
+DEFAULT_PORT = 47810
+STOP_GRACE = 60.0  # seconds an apply in flight may take to finish
+
+
+@dataclass
+class DaemonOptions:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    headless: bool = True
+    minimized: bool = False
+    quiet_seconds: float = 5.0
+    watch_every: float = 2.5
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    on_ready: Callable[[DaemonInfo, Services], Any] | None = None  # the demo's narration, tests
+
+
+class Daemon:
+    """One running daemon: its services, API server and schedule, built through the composition root."""
+
+    def __init__(self, settings: Settings, home: Path, options: DaemonOptions) -> None:
+        self.settings, self.home, self.options = settings, home, options
+        self.stopping = asyncio.Event()
+
+    async def serve(self) -> int:
+        options = self.options
+        async with open_services(self.settings, self.home, environ=options.environ,
+                                 quiet_seconds=options.quiet_seconds) as services:
+            engine = services.engine
+            config = HttpConfig()
+            schedule = Schedule(refresh=lambda: engine.cycle("scheduled"), next_refresh=engine.next_refresh,
+                                watch=engine.check, backups=lambda: engine.backup_changed(services.backups),
+                                daily=lambda: engine.daily(services.backups), report=engine.report,
+                                watch_every=options.watch_every)
+            app = build_api(services, config, schedule=schedule, stop=self.stopping.set)
+            try:
+                server = await start_server(app, options.host, options.port)
+            except OSError as exc:
+                raise StateError(f"cannot listen on {options.host}:{options.port} ({exc.strerror or exc}); "
+                                 "is another program using that port? Try --port") from exc
+            info = DaemonInfo(os.getpid(), server.url, config.api_key, __version__)
+            write_info(self.home, info)
+            log.info("tsmsyncd %s listening on %s (data folder %s)", __version__, server.url, self.home)
+            try:
+                await engine.startup()
+                schedule.start()
+                if options.on_ready is not None:
+                    await _maybe(options.on_ready(info, services))
+                await self.stopping.wait()
+                log.info("stopping: no new work; waiting for a job in flight")
+                schedule.shutdown()
+                if not await services.runner.wait_idle(STOP_GRACE):
+                    log.warning("a job was still running after %.0f s; it finishes on its own", STOP_GRACE)
+            finally:
+                schedule.shutdown()
+                await server.close()
+                remove_info(self.home, os.getpid())
+        return 0
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+async def _maybe(value: Any) -> Any:
+    return await value if asyncio.iscoroutine(value) else value
+
+
+def run(settings: Settings, home: Path, options: DaemonOptions) -> int:
+    """``tsmsyncd run``: 0 after a clean stop, 1 when another daemon owns the data folder."""
+    lock = InstanceLock(home)
+    if not lock.acquire():
+        other = read_info(home)
+        where = f" (pid {other.pid}, {other.url})" if other else ""
+        raise StateError(f"tsmsyncd is already running for {home}{where}; stop it first or use another "
+                         "TSMSYNCD_HOME")
+    setup_file_logging(home / "logs", secrets=[settings.client_secret])
+    if not options.headless:
+        log.info("the tray is not available yet in this build; running headless")
+    try:
+        return asyncio.run(_headless(Daemon(settings, home, options)))
+    finally:
+        lock.release()
+
+
+async def _headless(daemon: Daemon) -> int:
+    loop = asyncio.get_running_loop()
+    for name in ("SIGINT", "SIGTERM"):
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            loop.add_signal_handler(sig, daemon.stop)
+        except (NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(daemon.stop))
+    if sys.platform == "win32":  # Ctrl-Break and console close reach us as SIGBREAK
+        signal.signal(signal.SIGBREAK, lambda *_: loop.call_soon_threadsafe(daemon.stop))
+    return await daemon.serve()

@@ -1,0 +1,386 @@
+"""The engine: the one place the whole cycle lives (DESIGN.md "The flow").
+
+refresh the sources the targets' realms need → generate those realms' GroupSets → for each target in
+``merge`` mode: if a game of its install runs, plan (dry run) and keep the plan **pending**; when the game
+has exited and the file has been quiet for a few seconds, apply (the merger re-reads and re-plans, so the
+file the game wrote at exit is what gets merged) → record in history → tell (events).
+
+The decisions are pure (``sync/transitions.py``); this module runs them. Heavy work (refresh, generation,
+every merge) runs in worker processes (``sync/jobs.py``), so the daemon stays small; a plan that waits is
+written to the database before the target says pending, and an apply removes it in the same process that
+replaced the file, so a restart finds it pending or applied, never lost or applied twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tsmsyncd.config import Settings
+from tsmsyncd.db import groups as groups_db
+from tsmsyncd.db import history as history_db
+from tsmsyncd.db import realms as realms_db
+from tsmsyncd.db import targets as targets_db
+from tsmsyncd.db.history import Kind
+from tsmsyncd.errors import GameRunningError, InputError, TsmSyncError
+from tsmsyncd.events import EventBus, EventType
+from tsmsyncd.market.sources import RealmKey
+from tsmsyncd.store.backups import BackupStore
+from tsmsyncd.store.playerfile import PlayerFile, identity
+from tsmsyncd.store.writer import DbWriter
+from tsmsyncd.sync.runner import WorkerRunner
+from tsmsyncd.sync.targets import TargetService
+from tsmsyncd.sync.transitions import Action, Situation, decide, resting_state
+from tsmsyncd.wow.process import GameProcess, games_blocking, running_games
+from tsmsyncd.wow.targets import Mode, State, Target
+
+__all__ = ["Engine"]
+
+
+def _realm_key(target: Target) -> RealmKey:
+    assert target.realm is not None
+    return RealmKey(target.realm.region, target.realm.connected_realm_id, target.flavor)
+
+log = logging.getLogger(__name__)
+INDEX_MAX_AGE = 7 * 86400.0  # realm lists change with new realms and merges, rarely
+
+
+class Engine:
+    def __init__(self, db: DbWriter, targets: TargetService, runner: WorkerRunner, bus: EventBus,
+                 settings: Settings, *, quiet_seconds: float = 5.0,
+                 processes: Callable[[], Sequence[GameProcess]] = running_games,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._db, self._targets, self._runner, self._bus = db, targets, runner, bus
+        self._settings, self._quiet, self._processes, self._now = settings, quiet_seconds, processes, now
+        self.paused = False
+        self._cycle_lock = asyncio.Lock()
+        self._check_lock = asyncio.Lock()
+        self._apply_lock = asyncio.Lock()
+        self._busy: set[str] = set()  # targets with a job running
+        self.last_refresh: dict[str, Any] | None = None
+        self.last_error: str | None = None
+        self.refreshing = False
+        self._kicked = False
+        self._kick_task: asyncio.Task[None] | None = None
+
+    # -- the cycle -------------------------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        """At start: find the targets and settle each one's state (a daemon killed mid-apply left it
+        "applying"; a pending plan from before the restart is still pending)."""
+        await self._targets.discover(self._now())
+        for target in await self._targets.all():
+            if target.state in (State.APPLYING, State.REFRESHING):
+                await self._set_state(target, State.IDLE, None)
+        await self.check()
+
+    async def cycle(self, why: str = "scheduled") -> dict[str, Any]:
+        """Discover, refresh what the merge/string targets need, generate, then plan or apply each."""
+        async with self._cycle_lock:
+            targets = await self._targets.discover(self._now())
+            summary = await self._refresh(targets, why)
+            await self.check(targets=await self._targets.all())
+            return summary
+
+    async def _refresh(self, targets: Sequence[Target], why: str) -> dict[str, Any]:
+        if not self._settings.has_credentials:
+            self.last_error = "Blizzard API credentials are not set (client_id, client_secret)"
+            return {"skipped": self.last_error}
+        wanted: dict[tuple[str, str], set[int]] = {}
+        for t in targets:
+            if t.mode is not Mode.OFF and t.realm is not None and t.present:
+                wanted.setdefault((t.realm.region, str(t.flavor)), set()).add(t.realm.connected_realm_id)
+        for number in self._settings.realms:
+            wanted.setdefault((self._settings.region, str(self._settings.flavor)), set()).add(number)
+        await self._ensure_indexes({k for k in wanted} | {(self._settings.region, str(t.flavor)) for t in targets})
+        summary: dict[str, Any] = {"why": why, "regions": []}
+        self.refreshing = True
+        try:
+            for (region, flavor), realms in sorted(wanted.items()):
+                summary["regions"].append(await self._refresh_region(region, flavor, sorted(realms), why))
+        finally:
+            self.refreshing = False
+        self.last_refresh = {"at": self._now().isoformat(timespec="seconds"), **summary}
+        return summary
+
+    async def _refresh_region(self, region: str, flavor: str, realms: list[int], why: str) -> dict[str, Any]:
+        self._bus.publish(EventType.REFRESH_STARTED, {"region": region, "flavor": flavor, "realms": realms,
+                                                      "why": why})
+        try:
+            result = await self._runner.run("cycle", {"region": region, "flavor": flavor, "realms": realms})
+        except TsmSyncError as exc:
+            self.last_error = str(exc)
+            await self._history(Kind.REFRESH_FAILED, f"refresh of {region} failed: {exc}")
+            self._bus.publish(EventType.REFRESH_FAILED, {"region": region, "error": str(exc)})
+            return {"region": region, "error": str(exc)}
+        failed = [s for s in result["sources"] if s["status"] == "error"]
+        self.last_error = failed[0]["error"] if failed else None
+        for source in failed:
+            await self._history(Kind.REFRESH_FAILED, f"{source['source']}: {source['error']}")
+        self._bus.publish(EventType.REFRESH_FAILED if failed else EventType.REFRESH_FINISHED,
+                          {"region": region, "sources": result["sources"]})
+        for key, made in result["groups"].items():
+            if made.get("new"):
+                self._bus.publish(EventType.GROUPS_GENERATED, {"realm": key, **made})
+                await self._history(Kind.GROUPS, f"new groups for {key}: version {made['version']}, "
+                                                 f"{made['items']} items", data=made)
+        return {"region": region, "flavor": flavor, **result}
+
+    async def _ensure_indexes(self, wanted: set[tuple[str, str]]) -> None:
+        """Fetch a region's realm list when it is missing or a week old (realm inference needs it)."""
+        for region, flavor in sorted(wanted):
+            age = await self._db(realms_db.index_age, region, flavor)
+            if age is not None and (self._now() - age).total_seconds() < INDEX_MAX_AGE:
+                continue
+            try:
+                await self._runner.run("realms", {"region": region, "flavor": flavor})
+            except TsmSyncError as exc:
+                self.last_error = f"the {region} realm list: {exc}"
+                await self._history(Kind.REFRESH_FAILED, self.last_error)
+                continue
+            await self._targets.discover(self._now())  # infer realms with the new list
+
+    # -- planning and applying -------------------------------------------------------------------------
+
+    async def check(self, targets: Sequence[Target] | None = None) -> None:
+        """One pass over every target: the game-watch tick, and the end of every cycle. One process-table
+        read for all installs."""
+        async with self._check_lock:  # the watch tick, a kick and a cycle's end never decide twice at once
+            games = list(self._processes())
+            for target in targets if targets is not None else await self._targets.all():
+                if target.id in self._busy or not target.present:
+                    continue
+                try:
+                    await self._step(target, games)
+                except TsmSyncError as exc:  # one target's trouble never stops the others
+                    await self._set_state(target, State.ERROR, str(exc))
+
+    async def _situation(self, target: Target, games: Sequence[GameProcess]) -> Situation:
+        stored = await self._db(groups_db.groupset_row, _realm_key(target)) if target.realm else None
+        pending = (await self._db(targets_db.pending)).get(target.id)
+        path = target.path
+        running = bool(games_blocking(path, games)) if games else False
+        held = (target.last_apply or {}).get("file_identity")
+        try:
+            st = path.stat()
+            quiet = time.time() - st.st_mtime >= self._quiet
+            changed = pending is not None and tuple(pending.file_identity) != identity(st)
+            rewritten = held is not None and tuple(held) != identity(st)
+        except OSError:
+            quiet, changed, rewritten = False, False, False
+        return Situation(
+            target.mode, target.realm is not None, stored[3] if stored else None,
+            (target.last_apply or {}).get("groupset_hash"), pending.groupset_hash if pending else None,
+            running, quiet, self.paused, changed, rewritten)
+
+    async def _step(self, target: Target, games: Sequence[GameProcess]) -> None:
+        situation = await self._situation(target, games)
+        action = decide(situation)
+        if action is Action.FORGET:
+            await self._db(targets_db.clear_pending, target.id)
+            situation = replace(situation, pending_hash=None)
+        elif action is Action.PLAN:
+            await self._plan(target)
+            return
+        elif action is Action.APPLY:
+            await self._apply(target)
+            return
+        state, reason = resting_state(situation)
+        if (state, reason) != (target.state, target.reason):
+            await self._set_state(target, state, reason)
+
+    async def _plan(self, target: Target) -> None:
+        """A dry run while the game runs; a plan with changes waits as pending (written first)."""
+        result = await self._job(target, "merge", self._merge_payload(target, apply=False))
+        if result is None:
+            return
+        if result["status"] == "unchanged":
+            await self._db(targets_db.clear_pending, target.id)
+            await self._set_state(target, State.APPLIED, "up to date")
+            return
+        reason = "World of Warcraft is running; the groups are applied once it is closed"
+        pending = targets_db.Pending(target.id, result["groupset_hash"], result["groupset_version"],
+                                     str(_realm_key(target)) if target.realm else "", self._now(),
+                                     tuple(result["file_identity"]), result.get("report") or {}, reason)
+        await self._db(targets_db.set_pending, pending)
+        await self._history(Kind.PENDING, f"{target.file} ({target.profile}): {reason}", target.id,
+                            {"groupset_version": result["groupset_version"]})
+        await self._set_state(target, State.PENDING, reason)
+
+    async def _apply(self, target: Target) -> dict[str, Any] | None:
+        async with self._apply_lock:  # one merge at a time: each may hold hundreds of MB for a moment
+            await self._set_state(target, State.APPLYING, None)
+            result = await self._job(target, "merge", self._merge_payload(target, apply=True))
+        if result is None:
+            return None
+        fresh = await self._targets.get(target.id)
+        self._bus.publish(EventType.APPLY_APPLIED, {"target": target.id, "status": result["status"],
+                                                    "backup": result.get("backup"), "report": result.get("report")})
+        self._publish_state(fresh)
+        return result
+
+    async def _job(self, target: Target, job: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """Run a job for a target; a running game makes the plan wait, other failures are the target's error."""
+        self._busy.add(target.id)
+        try:
+            return await self._runner.run(job, payload)
+        except GameRunningError:
+            if job == "merge" and payload.get("apply"):
+                await self._plan(target)  # the game started meanwhile: the plan waits after all
+            return None
+        except TsmSyncError as exc:
+            await self._history(Kind.APPLY_FAILED, f"{target.file} ({target.profile}): {exc}", target.id)
+            self._bus.publish(EventType.APPLY_FAILED, {"target": target.id, "error": str(exc)})
+            await self._set_state(target, State.ERROR, str(exc))
+            return None
+        finally:
+            self._busy.discard(target.id)
+
+    def _merge_payload(self, target: Target, *, apply: bool) -> dict[str, Any]:
+        assert target.realm is not None
+        return {"target_id": target.id, "file": target.file, "profile": target.profile, "apply": apply,
+                "realm": str(_realm_key(target)),
+                "adopt_root": target.adopt_root}
+
+    # -- what the player asks for ----------------------------------------------------------------------
+
+    async def apply_now(self, target_id: str) -> dict[str, Any]:
+        """Apply the newest groups now; GameRunningError (HTTP 409) while a game of that install runs."""
+        target = await self._targets.get(target_id)
+        if target.realm is None:
+            raise InputError("this target has no realm yet; set one first")
+        self._refuse_while_playing(target)
+        result = await self._apply(target)
+        if result is None:
+            fresh = await self._targets.get(target_id)
+            raise InputError(fresh.reason or "the apply did not happen")
+        return result
+
+    async def undo(self, target_id: str) -> dict[str, Any]:
+        """Put back the backup taken before the last apply (refused while the game runs)."""
+        target = await self._targets.get(target_id)
+        backup = (target.last_apply or {}).get("backup_id")
+        if not backup:
+            raise InputError("nothing to undo: tsmsyncd has not applied anything to this target")
+        self._refuse_while_playing(target)
+        async with self._apply_lock:
+            result = await self._runner.run("undo", {"target_id": target.id, "file": target.file,
+                                                     "backup_id": backup})
+        self._bus.publish(EventType.BACKUP_RESTORED, {"target": target.id, "backup": backup})
+        return result
+
+    def _refuse_while_playing(self, target: Target) -> None:
+        running = games_blocking(target.path, list(self._processes()))
+        if running:
+            names = ", ".join(sorted({g.name for g in running}))
+            raise GameRunningError(f"World of Warcraft is running ({names}); close the game first")
+
+    def pause(self, paused: bool) -> None:
+        self.paused = paused
+
+    def kick(self) -> None:
+        """Check every target soon, in the background (a changed mode, a finished refresh): the caller does
+        not wait for an apply. Runs once at a time; a kick during a check asks for one more."""
+        self._kicked = True
+        if self._kick_task is None or self._kick_task.done():
+            self._kick_task = asyncio.get_running_loop().create_task(self._kick_loop())
+
+    async def _kick_loop(self) -> None:
+        while self._kicked:
+            self._kicked = False
+            try:
+                await self.check()
+            except Exception:  # the tick will try again; never an unhandled task error
+                log.exception("checking the targets failed")
+
+    # -- housekeeping ----------------------------------------------------------------------------------
+
+    async def next_refresh(self) -> datetime:
+        """When any source's next snapshot is due (``market/cadence.py``); now when none is known yet."""
+        from tsmsyncd.db import sources as sources_db
+        from tsmsyncd.market.cadence import next_check
+
+        now = self._now()
+        sources = await self._db(sources_db.known_sources)
+        if not sources:
+            return now
+        times = []
+        for source in sources:
+            published = await self._db(sources_db.snapshot_times, source)
+            state = await self._db(sources_db.source_state, source)
+            times.append(next_check(published, state.last_checked, now))
+        return min(times)
+
+    async def backup_changed(self, backups: BackupStore) -> int:
+        """An hourly backup of every target's file that changed since its newest backup."""
+        made = 0
+        for file in sorted({t.file for t in await self._targets.all() if t.present}):
+            try:
+                data = (await asyncio.to_thread(PlayerFile.read, Path(file))).data
+                if await asyncio.to_thread(backups.create_if_changed, Path(file), data) is not None:
+                    made += 1
+            except TsmSyncError as exc:
+                await self._history(Kind.BACKUP, f"scheduled backup of {file} failed: {exc}")
+        if made:
+            self._bus.publish(EventType.BACKUP_CREATED, {"scheduled": made})
+        return made
+
+    async def daily(self, backups: BackupStore) -> None:
+        """Retention prune and compaction of every target's backups, history prune, a fresh discovery."""
+        for file in sorted({t.file for t in await self._targets.all()}):
+            try:
+                await asyncio.to_thread(backups.prune, Path(file))
+                await asyncio.to_thread(backups.compact, Path(file), 0)
+            except TsmSyncError as exc:
+                await self._history(Kind.BACKUP, f"backup housekeeping of {file} failed: {exc}")
+        await self._db(history_db.prune, self._now())
+        await self._targets.discover(self._now())
+
+    async def report(self, job: str, problem: str) -> None:
+        """A scheduled job that failed, timed out or was missed: history, and an event."""
+        await self._history(Kind.JOB_FAILED, f"the {job} job {problem}")
+        self._bus.publish(EventType.JOB_FAILED, {"job": job, "problem": problem})
+
+    # -- state and events ------------------------------------------------------------------------------
+
+    async def _set_state(self, target: Target, state: State, reason: str | None) -> None:
+        fresh = await self._db(targets_db.update_target, target.id, self._now(), state=state, reason=reason)
+        self._publish_state(fresh)
+
+    def _publish_state(self, target: Target) -> None:
+        self._bus.publish(EventType.TARGET_STATE, {"id": target.id, "state": str(target.state),
+                                                   "reason": target.reason})
+
+    async def _history(self, kind: Kind, message: str, target_id: str | None = None,
+                       data: dict[str, Any] | None = None) -> None:
+        await self._db(history_db.record, kind, message, self._now(), target_id, data)
+
+    async def status(self) -> dict[str, Any]:
+        targets = await self._targets.all()
+        pending = await self._db(targets_db.pending)
+        by_state: dict[str, int] = {}
+        for t in targets:
+            by_state[str(t.state)] = by_state.get(str(t.state), 0) + 1
+        if any(t.state is State.ERROR for t in targets) or self.last_error:
+            overall = "error"
+        elif self.refreshing:
+            overall = "refreshing"
+        elif pending:
+            overall = "pending"
+        else:
+            overall = "idle"
+        return {"state": "paused" if self.paused else overall, "paused": self.paused, "targets": by_state,
+                "pending": len(pending), "last_refresh": self.last_refresh, "last_error": self.last_error,
+                "jobs_running": self._runner.running, "pid": os.getpid()}
+
+    async def targets_json(self) -> list[dict[str, Any]]:
+        pending = await self._db(targets_db.pending)
+        return [replace(t, extra={"pending": pending[t.id].as_json()} if t.id in pending else {}).as_json()
+                for t in await self._targets.all()]

@@ -1,0 +1,155 @@
+"""The daemon's heavy work, as jobs a short-lived worker process runs (``tsmsyncd _worker``).
+
+A refresh (pandas, numpy, a 700k-row ingest), a generation, and a merge into a 50 MB file (hundreds of MB
+of Lua states) would leave the resident daemon big: so each runs in its own process, which exits and gives
+every byte back. A job takes a JSON payload and returns a JSON result; what must survive the daemon (an
+apply, its history entry, the end of a pending plan) the job writes to the database itself, in one
+transaction after the file was replaced, so a daemon killed meanwhile finds it done on restart.
+
+Jobs: ``realms`` (the region's realm index), ``cycle`` (refresh a region's sources and generate the
+GroupSets of the given realms), ``merge`` (plan or apply one target), ``undo`` (restore the backup taken
+before a target's last apply).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tsmsyncd.db import groups as groups_db
+from tsmsyncd.db import history as history_db
+from tsmsyncd.db import targets as targets_db
+from tsmsyncd.db.history import Kind
+from tsmsyncd.errors import InputError, StateError, TsmSyncError
+from tsmsyncd.market.sources import RealmKey
+from tsmsyncd.store.locks import FileLock, LockTimeout
+from tsmsyncd.store.playerfile import identity
+from tsmsyncd.tsm.groupset import GroupSet
+from tsmsyncd.wow.flavor import Flavor
+from tsmsyncd.wow.targets import State
+
+if TYPE_CHECKING:
+    from tsmsyncd.app import Services
+
+__all__ = ["JOBS", "run_job"]
+
+Job = Callable[["Services", Mapping[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def realms_job(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+    refresher = await services.refresher()
+    found = await refresher.realm_list(str(payload["region"]), str(payload.get("flavor", "retail")))
+    return {"realms": len(found), "connected_realms": len({r.connected_realm_id for r in found})}
+
+
+async def cycle_job(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Refresh the region's commodities and these realms, then generate each realm's GroupSet."""
+    region = str(payload["region"])
+    realms = [int(r) for r in payload.get("realms", [])]
+    refresher = await services.refresher()
+    outcomes = await refresher.refresh(region, realms, flavor=str(payload.get("flavor", "retail")))
+    named, failed = await refresher.fill_item_info(region, flavor=str(payload.get("flavor", "retail")))
+    generated = {}
+    for number in payload.get("generate", realms):
+        realm = RealmKey(region, int(number), Flavor.parse(str(payload.get("flavor", "retail"))))
+        try:
+            stored = await services.groups.generate(realm, _now())
+            generated[str(realm)] = {"version": stored.version, "new": stored.new,
+                                     "hash": stored.generated.content_hash,
+                                     "items": sum(len(g.items) for g in stored.generated.groupset.groups)}
+        except InputError as exc:
+            generated[str(realm)] = {"error": str(exc)}
+    return {"sources": [o.as_json() for o in outcomes], "item_info": {"fetched": named, "failed": failed},
+            "groups": generated}
+
+
+async def merge_job(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Plan (``apply`` false) or apply the newest GroupSet of the target's realm to the target."""
+    target_id, file, profile = str(payload["target_id"]), Path(payload["file"]), str(payload["profile"])
+    realm = RealmKey.parse(str(payload["realm"]))
+    stored = await services.db(groups_db.groupset_row, realm)
+    if stored is None:
+        raise InputError(f"no groups have been generated for {realm} yet")
+    version, doc, _, content_hash = stored
+    groupset = GroupSet.from_json(doc)
+    apply = bool(payload.get("apply"))
+    lock = FileLock(services.home / "locks" / f"apply-{target_id}.lock", timeout=0)
+    lock.path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        lock.acquire(blocking=False)
+    except LockTimeout as exc:
+        raise StateError("another tsmsyncd process is applying to this file right now") from exc
+    try:
+        outcome = services.merger.merge(file, groupset, [profile], dry_run=not apply, plan_while_playing=True,
+                                        adopt_root=bool(payload.get("adopt_root")))
+        result = {**outcome.as_json(), "groupset_version": version, "groupset_hash": content_hash,
+                  "file_identity": list(identity(file.stat()))}
+        if apply or result["status"] == "unchanged":
+            await services.db(_record_apply, target_id, result)
+        return result
+    finally:
+        lock.release()
+
+
+def _record_apply(d: Any, target_id: str, result: dict[str, Any]) -> None:
+    """After the replace (or a check that found the file already holding the groups): the target's last
+    apply with the identity of the file that holds them, the end of its pending plan and a history entry,
+    in the one writer's thread (each a transaction of its own; a kill between them only repeats a no-op).
+    The identity lets the engine notice when something else wrote the file since (the game at logout, a
+    restored backup) and check it again."""
+    now = _now()
+    applied = result["status"] == "applied"
+    previous = targets_db.load_targets(d).get(target_id)
+    last = {"at": now.isoformat(timespec="seconds"), "status": result["status"],
+            "backup_id": (result.get("backup") or {}).get("id"), "groupset_version": result["groupset_version"],
+            "groupset_hash": result["groupset_hash"], "report": result.get("report"),
+            "file_identity": result["file_identity"]}
+    if not applied and previous is not None and previous.last_apply:
+        last = {**dict(previous.last_apply), "groupset_hash": result["groupset_hash"],
+                "groupset_version": result["groupset_version"], "file_identity": result["file_identity"],
+                "checked_at": now.isoformat(timespec="seconds")}
+    changes: dict[str, Any] = {"state": State.APPLIED, "reason": "up to date" if not applied else None,
+                               "last_apply": last}
+    targets_db.update_target(d, target_id, now, **changes)
+    targets_db.clear_pending(d, target_id)
+    if applied:
+        history_db.record(d, Kind.APPLIED, _summary(result), now, target_id, last)
+
+
+def _summary(result: Mapping[str, Any]) -> str:
+    report = result.get("report") or {}
+    parts = []
+    for p in report.get("profiles", []):
+        parts.append(f"profile {p['profile']}: groups +{len(p['groups_added'])} -{len(p['groups_removed'])}, "
+                     f"items +{len(p['items_added'])} -{len(p['items_removed'])}")
+    return f"applied to {result['file']}: " + "; ".join(parts)
+
+
+async def undo_job(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Restore the before-merge backup of the target's last apply."""
+    outcome = services.restorer.restore(Path(payload["file"]), str(payload["backup_id"]))
+    now = _now()
+    message = f"restored backup {payload['backup_id']} to {payload['file']}"
+    await services.db(history_db.record, Kind.UNDONE, message, now, str(payload["target_id"]), outcome.as_json())
+    return outcome.as_json()
+
+
+JOBS: dict[str, Job] = {"realms": realms_job, "cycle": cycle_job, "merge": merge_job, "undo": undo_job}
+
+
+async def run_job(services: Services, name: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    job = JOBS.get(name)
+    if job is None:
+        raise InputError(f"there is no job {name!r} (jobs: {', '.join(JOBS)})")
+    try:
+        return await job(services, payload)
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, TsmSyncError):
+            raise
+        raise InputError(f"job {name}: malformed payload ({type(exc).__name__}: {exc})") from exc

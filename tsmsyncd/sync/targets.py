@@ -1,0 +1,115 @@
+"""Targets: finding them (installs → accounts → TradeSkillMaster.lua → profiles and their characters),
+inferring each one's connected realm, and keeping them with the player's choices (mode, realm, adopting
+the root). Discovery reads folders and the meta keys of each file (34 ms on a 50 MB file), never the whole
+file through Lua, so it runs in the daemon (on a worker thread), not in a job process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from tsmsyncd.config import Settings
+from tsmsyncd.db import realms as realms_db
+from tsmsyncd.db import targets as targets_db
+from tsmsyncd.errors import FieldError, InputError, SavedVariablesError
+from tsmsyncd.store.writer import DbWriter
+from tsmsyncd.tsm.profiles import read_profiles
+from tsmsyncd.wow.installs import Discovery, DiscoveryEnv, discover
+from tsmsyncd.wow.realms import IndexedRealm
+from tsmsyncd.wow.targets import FoundProfile, Mode, Target, TargetRealm, build_targets
+
+__all__ = ["TargetService", "found_profiles"]
+
+log = logging.getLogger(__name__)
+
+
+def found_profiles(discovery: Discovery) -> tuple[list[FoundProfile], list[str]]:
+    """Every profile of every TSM file discovery found, and why any file could not be read."""
+    found, problems = [], []
+    for install, flavor_install, account in discovery.accounts():
+        if account.tsm_file is None or flavor_install.flavor is None:
+            continue
+        try:
+            profiles = read_profiles(account.tsm_file)
+        except SavedVariablesError as exc:
+            problems.append(str(exc))
+            continue
+        for use in profiles.profiles:
+            found.append(FoundProfile(str(install.root), flavor_install.flavor, flavor_install.name, account.name,
+                                      str(account.tsm_file), use.profile,
+                                      tuple((c.name, c.realm) for c in use.characters)))
+    return found, problems
+
+
+class TargetService:
+    """Targets of one data folder, through the database writer."""
+
+    def __init__(self, db: DbWriter, settings: Settings, environ: Mapping[str, str]) -> None:
+        self._db, self._settings, self._environ = db, settings, environ
+        self.problems: list[str] = []
+
+    async def discover(self, now: datetime | None = None) -> list[Target]:
+        """Look again: new targets appear (in ``string`` mode), known ones keep what the player chose."""
+        env = DiscoveryEnv.current(self._settings.wow_roots, self._environ)
+        found, self.problems = await asyncio.to_thread(lambda: found_profiles(discover(env)))
+        region = self._settings.region
+        indexes = {str(f): await self.index(region, str(f)) for f in {p.flavor for p in found}}
+        known = await self._db(targets_db.load_targets)
+        targets = []
+        for flavor, index in indexes.items():
+            mine = [p for p in found if str(p.flavor) == flavor]
+            targets += build_targets(mine, region, index, known)
+        await self._db(targets_db.save_found, targets, now or datetime.now(UTC))
+        return await self.all()
+
+    async def index(self, region: str, flavor: str) -> list[IndexedRealm]:
+        stored = await self._db(realms_db.realms, region, flavor)
+        return [IndexedRealm(r.connected_realm_id, r.realm_id, r.slug, r.names) for r in stored]
+
+    async def all(self) -> list[Target]:
+        return list((await self._db(targets_db.load_targets)).values())
+
+    async def get(self, target_id: str) -> Target:
+        found = (await self._db(targets_db.load_targets)).get(target_id)
+        if found is None:
+            raise InputError(f"there is no target {target_id!r} (`tsmsyncd targets list` shows them)")
+        return found
+
+    async def change(self, target_id: str, changes: Mapping[str, Any], now: datetime | None = None) -> Target:
+        """The player's changes: ``mode`` (merge, string, off), ``realm`` (a connected realm id, or None to
+        infer it again), ``adopt_root``. Each is checked and named when wrong; nothing is stored then."""
+        target = await self.get(target_id)
+        allowed = {"mode", "realm", "adopt_root"}
+        unknown = sorted(set(changes) - allowed)
+        if unknown:
+            raise FieldError(unknown[0], f"cannot be changed (changeable: {', '.join(sorted(allowed))})")
+        update: dict[str, Any] = {}
+        if "mode" in changes:
+            try:
+                update["mode"] = Mode(str(changes["mode"]))
+            except ValueError as exc:
+                raise FieldError("mode", f"{changes['mode']!r} is not merge, string or off") from exc
+        if "adopt_root" in changes:
+            if not isinstance(changes["adopt_root"], bool):
+                raise FieldError("adopt_root", "must be true or false")
+            update["adopt_root"] = changes["adopt_root"]
+        if "realm" in changes:
+            update["realm"] = await self._realm(target, changes["realm"])
+        return await self._db(targets_db.update_target, target_id, now or datetime.now(UTC), **update)
+
+    async def _realm(self, target: Target, value: object) -> TargetRealm | None:
+        if value is None:
+            return None  # inferred again at the next discovery
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+            raise FieldError("realm", "must be a connected realm id (a whole number) or null to infer it")
+        region = self._settings.region
+        index = await self.index(region, str(target.flavor))
+        names = [r.name for r in index if r.connected_realm_id == value]
+        if index and not names:
+            raise FieldError("realm", f"{value} is not a connected realm of {region} "
+                                      f"(`tsmsyncd realms list --region {region}` shows them)")
+        return TargetRealm(region, value, ", ".join(names), False, "set by hand")
