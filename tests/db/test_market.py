@@ -70,7 +70,7 @@ def test_migrations_run_once_and_reopening_keeps_the_data(tmp_path: Path) -> Non
     first.close()
     again = Database(tmp_path / "x.db")
     names = [r[0] for r in again.conn.execute("select name from _migrations order by name")]
-    assert names == sorted(name for name, _ in MIGRATIONS)
+    assert names == sorted(name for name, _ in MIGRATIONS) and "0005_sales_missing_items" in names
     assert mdb.source_state(again, REALM).snapshots == 1
     again.close()
 
@@ -243,3 +243,13 @@ def test_an_index_stored_in_the_old_format_is_no_baseline(db: Database) -> None:
     assert nxt.sold_units is None and not nxt.stale
     after = record(db, T0 + timedelta(hours=2), [])
     assert after.sold_units == 5
+
+
+def test_items_blizzard_has_no_document_for_are_asked_again_only_after_a_week(db: Database) -> None:
+    record(db, T0, [(1, "i:2447", 5, 100, False), (2, "i:765", 1, 10, False)])
+    assert sorted(idb.items_without_info(db, 10, T0)) == [765, 2447]
+    idb.record_missing(db, [765], T0)
+    assert idb.items_without_info(db, 10, T0 + timedelta(days=6, hours=23)) == [2447]
+    assert sorted(idb.items_without_info(db, 10, T0 + timedelta(days=7, minutes=1))) == [765, 2447]
+    idb.save_item_info(db, [ItemInfo(765, "Silverleaf", "COMMON", 7, 9, 5, T0)])
+    assert db.conn.execute("select count(*) from missing_items").fetchone()[0] == 0

@@ -157,3 +157,24 @@ async def test_no_estimate_is_made_across_a_gap_of_more_than_two_hours(refresher
     assert all(o.sold_units is not None for o in await refresher.refresh("us", [REALM]))
     shown = await db(mdb.item_market, await first_item(db, fake), RealmKey("us", REALM), fake.now)
     assert shown.sales.window_hours == 1.0  # the gap is no part of the window
+
+
+async def test_items_blizzard_answers_404_for_are_not_asked_again_for_a_week(refresher, fake, db) -> None:
+    await refresher.refresh("us", [REALM])
+    seen = await db(idb.items_without_info, 500, fake.now)
+    fake.missing_items = set(seen[:5])
+
+    def asked() -> list[int]:
+        return [int(r.path.rsplit("/", 1)[1]) for r in fake.requests if "/data/wow/item/" in r.path]
+
+    fetched, failed = await refresher.fill_item_info("us", limit=500)
+    first = asked()
+    assert set(seen[:5]) <= set(first) and failed >= 5 and fetched > 0
+    fake.missing_items.clear()  # Blizzard has them now, but we do not ask again so soon
+    await refresher.fill_item_info("us", limit=500)
+    assert not set(asked()[len(first):]) & set(seen[:5])
+    fake.advance(24 * 7 + 1)  # a week later (the refresher's clock follows the fake's)
+    again, _ = await refresher.fill_item_info("us", limit=500)
+    assert set(seen[:5]) <= set(asked()) and again >= 5
+    infos = await db(idb.item_info, seen[:5])
+    assert sorted(infos) == sorted(seen[:5])

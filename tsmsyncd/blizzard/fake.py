@@ -21,6 +21,9 @@ served; a 200 then meets the first matching body fault:
 ``stale`` is not per request: while it is on (``count`` = number of ``advance()`` hours), ``advance()`` publishes
 nothing new for the houses whose path matches, so their ``Last-Modified`` stops moving.
 
+``missing_items`` (a set, changeable at any time) holds item ids the item route answers 404 for, as Blizzard does
+for some ids that appear in auction dumps; every id the catalog does not know is a 404 too.
+
 ``truth(key, hour)`` exposes the market's ground truth (units sold, expired, cancelled per item and hour) to tests
 and benchmarks; it is a method, never a route.
 
@@ -38,7 +41,7 @@ import re
 import secrets
 import threading
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -144,6 +147,7 @@ class FakeBlizzard:
         realm_rows: int = 2000,
         regions: tuple[str, ...] = ("us", "eu"),
         same_hour_sales: bool = False,
+        missing_items: Iterable[int] = (),
     ) -> None:
         unknown = [r for r in regions if r not in CONNECTED_REALMS]
         if unknown or not regions:
@@ -153,6 +157,7 @@ class FakeBlizzard:
         self.client_id, self.client_secret, self.seed = client_id, client_secret, seed
         self.commodity_rows, self.realm_rows, self.regions = commodity_rows, realm_rows, tuple(regions)
         self.same_hour_sales = same_hour_sales  # see fakemarket.House
+        self.missing_items: set[int] = set(missing_items)  # the item route's 404s
         self.base_url = "http://127.0.0.1:0"  # the real port is known after start()
         self.requests: list[RecordedRequest] = []
         self._start = start.astimezone(UTC)
@@ -496,6 +501,8 @@ class FakeBlizzard:
         return await self._serve_snapshot(request, HouseKey("classic", region, flavor, int(cr_id), int(house)), locale)
 
     async def _item(self, request: web.Request, region: str, flavor: str, locale: str | None, item_id: str) -> _Reply:
+        if int(item_id) in self.missing_items:
+            return _api_error(404)
         item = ITEMS_BY_ID.get(int(item_id))
         # Generated commodities exist only when the fake runs at scale (see fakemarket.synthetic_count).
         if item is None and 0 <= int(item_id) - SYNTHETIC_BASE_ID < synthetic_count(self.commodity_rows):

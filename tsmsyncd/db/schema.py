@@ -95,6 +95,11 @@ create index idx_history_at on history (at);
 create index idx_history_target_id_at on history (target_id, at);
 """
 
+# Item ids Blizzard answered 404 for, and when: asked again only after a while (db/items.py), not every refresh.
+_MIGRATION_5 = """
+create table missing_items (item_id integer primary key, missed_at text not null);
+"""
+
 
 def _statements(script: str) -> list[str]:
     """The statements of a migration script (none of them holds a ';' inside a string)."""
@@ -114,6 +119,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0002_group_rules", _sql(_MIGRATION_2)),
     ("0003_latest_listing", _sql(_MIGRATION_3)),
     ("0004_daemon_state", _sql(_MIGRATION_4)),
+    ("0005_sales_missing_items", _sql(_MIGRATION_5)),
 )
 
 

@@ -9,6 +9,9 @@ data stays exactly as it was. Sources are fetched a few at a time (as Undermine 
 Every database call goes through the one writer thread (``store/writer.py``). The sales estimate is
 business logic, so it is made here (on a worker thread, from the stored previous index, by the rules of the
 source's kind: cheapest-first for commodities) and the transaction only stores it.
+
+Item documents are fetched once per item; one Blizzard answers 404 for is remembered and asked again only after
+``db.items.RETRY_MISSING``, not on every refresh.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from tsmsyncd.db import market as market_db
 from tsmsyncd.db import realms as realms_db
 from tsmsyncd.db.items import ItemInfo
 from tsmsyncd.db.realms import RealmInfo
-from tsmsyncd.errors import BlizzardError, SnapshotError
+from tsmsyncd.errors import ApiError, BlizzardError, SnapshotError
 from tsmsyncd.market.ingest import Snapshot, ingest_snapshot
 from tsmsyncd.market.sales import SalesEstimate, sales_since
 from tsmsyncd.market.sales_report import as_kind
@@ -117,14 +120,18 @@ class Refresher:
                              ) -> tuple[int, int]:
         """Fetch names, quality, class and vendor price for up to ``limit`` items seen without them (a
         few a time, under the client's rate limit); return (fetched, failed). Item data never changes
-        within a patch, so each item is asked for once."""
-        missing = await self._db(items_db.items_without_info, limit)
+        within a patch, so each item is asked for once; an item Blizzard has no document for (404) counts
+        as failed and is not asked for again until ``RETRY_MISSING`` has passed."""
+        missing = await self._db(items_db.items_without_info, limit, self._now())
+        not_found: list[int] = []
 
         async def one(item_id: int) -> ItemInfo | None:
             async with self._slots:
                 try:
                     doc = await self._client.item(region, item_id, flavor)
                 except BlizzardError as exc:
+                    if isinstance(exc, ApiError) and exc.status == 404:
+                        not_found.append(item_id)
                     log.info("item %d: %s", item_id, exc)
                     return None
             return ItemInfo(item_id, doc.name, doc.quality, doc.item_class, doc.item_subclass, doc.vendor_sell,
@@ -132,6 +139,8 @@ class Refresher:
 
         infos = [i for i in await asyncio.gather(*(one(i) for i in missing)) if i is not None]
         await self._db(items_db.save_item_info, infos)
+        if not_found:
+            await self._db(items_db.record_missing, not_found, self._now())
         return len(infos), len(missing) - len(infos)
 
     async def _refresh_one(self, source: Source, flavor: Flavor) -> RefreshOutcome:
