@@ -17,7 +17,8 @@ included). Per kind (commodities, realm items, Classic houses) it prints, over t
   * total    — sum of estimates / sum of truths - 1 (what busy items weigh);
 and, for the new estimator, its bias by item volume (thirds of the items by units truly sold), the accuracy of its
 expired and cancelled counts, the spread of truth/estimate over 24-hour windows (the window the database uses;
-``sales.RANGE`` is set from it), and the same table with ``same_hour_sales`` on (new listings bought out before
+``sales_report.RANGE`` is set from it, and how often the truth of an item-day falls inside the range
+``SalesReport`` shows for it), and the same table with ``same_hour_sales`` on (new listings bought out before
 any snapshot sees them). Finally one 700,000-row commodity pair: time and peak memory of ``estimate_sales``, and
 the size of the packed index.
 
@@ -45,7 +46,8 @@ from tsmsyncd.blizzard.catalog import CONNECTED_REALMS
 from tsmsyncd.blizzard.fakemarket import House, HouseKey, build_slots, envelope
 from tsmsyncd.market.auctions import AuctionIndex
 from tsmsyncd.market.ingest import Kind, ingest_snapshot
-from tsmsyncd.market.sales import estimate_sales
+from tsmsyncd.market.sales import WARM_HISTORY, estimate_sales
+from tsmsyncd.market.sales_report import SalesReport
 
 ESTIMATORS = ("new", "current", "naive")
 KINDS: dict[str, Kind] = {"commodities": "commodities", "realm": "realm", "classic": "house"}
@@ -173,7 +175,8 @@ def table(results: dict[str, Tally], title: str) -> None:
 
 def details(results: dict[str, Tally]) -> None:
     print("\nnew estimator: bias by item volume (thirds by units truly sold), 24-hour windows")
-    print(f"  {'kind':<16} {'slow':>8} {'middle':>8} {'busy':>8}   truth/estimate per item-day: 10th, 50th, 90th pct")
+    print(f"  {'kind':<16} {'slow':>8} {'middle':>8} {'busy':>8}   truth/estimate per item-day: 10th, 50th, 90th pct;"
+          " truth inside the range shown (SalesReport.range)")
     for kind, tally in results.items():
         truth, estimate, _ = errors(tally, "new")
         order = np.argsort(truth)
@@ -181,12 +184,18 @@ def details(results: dict[str, Tally]) -> None:
         windows = np.array([(t, e) for t, e in tally.windows if e > 0])
         ratio = windows[:, 0] / windows[:, 1]
         pct = " ".join(f"{q:.2f}" for q in np.percentile(ratio, [10, 50, 90]))
-        print(f"  {LABELS[kind]:<16} {' '.join(thirds)}   {pct}  ({len(windows)} item-days)")
+        inside = np.mean([_in_range(KINDS[kind], t, e) for t, e in tally.windows])
+        print(f"  {LABELS[kind]:<16} {' '.join(thirds)}   {pct}  ({len(windows)} item-days); {inside:.1%}")
     print(f"new estimator, the other fates:\n  {'fate x kind':<28} {'MAPE':>7} {'bias':>8} {'±15 %':>7} {'total':>8}"
           f" {'items':>6}")
     for kind, tally in results.items():
         for fate in ("expired", "cancelled"):
             print(row(f"{fate} x {LABELS[kind]}", *errors(tally, f"new {fate}", of=f"truth {fate}")))
+
+
+def _in_range(kind: Kind, truth: float, estimate: float) -> bool:
+    shown = SalesReport(kind, int(estimate), 24.0, None).range
+    return shown is not None and shown[0] <= truth <= shown[1]
 
 
 def big_pair(rows: int, seed: int) -> None:
@@ -227,7 +236,8 @@ def best_of(runs: int, work: Callable[[], object]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=int, default=48)
-    parser.add_argument("--warmup", type=int, default=2, help="snapshots before measuring (deadline history)")
+    parser.add_argument("--warmup", type=int, default=WARM_HISTORY,
+                        help="pairs before measuring (deadline history; the database counts none before WARM_HISTORY)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--commodity-rows", type=int, default=100_000)
     parser.add_argument("--realm-rows", type=int, default=3000)
@@ -237,7 +247,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     realms = len(CONNECTED_REALMS["us"]) + len(CONNECTED_REALMS["eu"])
-    print(f"{args.hours} measured hours after {args.warmup} warm-up snapshots, seed {args.seed}; commodities: us+eu "
+    print(f"{args.hours} measured hours after {args.warmup} warm-up pairs, seed {args.seed}; commodities: us+eu "
           f"regions of {args.commodity_rows:,} listings; realm: {realms} connected realms of {args.realm_rows:,}; "
           f"classic: {2 * len(CONNECTED_REALMS['us'])} Era houses of {args.realm_rows:,}")
     results = {kind: run(kind, args, same_hour=False) for kind in KINDS}
