@@ -30,6 +30,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/ingest.py
 	$(PY) bench/generate.py
 	$(PY) bench/daemon.py
+	$(PY) bench/api.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

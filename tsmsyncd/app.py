@@ -11,7 +11,8 @@ one HTTP session, the Blizzard client and the refresher. Each service gets only 
           ├─ tsmsyncd.db ── DbWriter ─┬─ GroupService (root, realms)
           │                           ├─ Refresher ── BlizzardClient ── aiohttp.ClientSession
           │                           └─ TargetService (settings, environ) ─┐
-          └─ WorkerRunner (job processes) ── Engine (db, targets, runner, EventBus, settings)
+          ├─ WorkerRunner (job processes) ── Engine (db, targets, runner, EventBus, settings)
+          └─ QueryWorker (one long-lived process for the UI's pandas reads)
 
 After a merge its backup is compacted off the merge's path: by a short-lived detached process for the
 CLI (the command returns at once; the backup it printed stays where it said), by the caller's own
@@ -44,7 +45,7 @@ if TYPE_CHECKING:  # the heavy ones are imported where they are built
     from tsmsyncd.sync.groups import GroupService
     from tsmsyncd.sync.refresh import Refresher
     from tsmsyncd.sync.restore import Restorer
-    from tsmsyncd.sync.runner import WorkerRunner
+    from tsmsyncd.sync.runner import QueryWorker, WorkerRunner
     from tsmsyncd.sync.targets import TargetService
 
 __all__ = ["Services", "open_services", "services"]
@@ -69,6 +70,11 @@ class Services:
         self._quiet_seconds = quiet_seconds
         self.backups = BackupStore(backup_root or default_backup_root(home))
         self._built: dict[str, Any] = {}
+
+    @property
+    def environ(self) -> dict[str, str]:
+        """The environment the services were built for (discovery reads ``TSMSYNCD_WOW_ROOTS`` from it)."""
+        return dict(self._environ)
 
     def notices(self) -> list[str]:
         """What the player should be told though nothing failed (a damaged file set aside and rebuilt)."""
@@ -125,16 +131,40 @@ class Services:
         return self._once("runner", lambda: WorkerRunner(self.home, environ=self._environ))
 
     @property
+    def queries(self) -> QueryWorker:
+        """The long-lived worker for the UI's reads that need pandas (the daemon itself never imports it)."""
+        from tsmsyncd.sync.runner import QueryWorker
+
+        def build() -> QueryWorker:
+            if not isinstance(self._stack, AsyncExitStack):
+                raise RuntimeError("the query worker needs open_services(), the async composition root")
+            worker = QueryWorker(self.home, environ=self._environ)
+            self._stack.push_async_callback(worker.close)
+            return worker
+
+        return self._once("queries", build)
+
+    async def replace_settings(self, settings: Settings) -> None:
+        """New settings (already saved): the engine and targets read them from here on; the query worker
+        starts again with them; the log filter learns a new secret."""
+        from tsmsyncd.logs import add_secret
+
+        self.settings = settings
+        add_secret(settings.client_secret)
+        if "queries" in self._built:
+            await self._built["queries"].restart()
+
+    @property
     def targets(self) -> TargetService:
         from tsmsyncd.sync.targets import TargetService
 
-        return self._once("targets", lambda: TargetService(self.db, self.settings, self._environ))
+        return self._once("targets", lambda: TargetService(self.db, lambda: self.settings, self._environ))
 
     @property
     def engine(self) -> Engine:
         from tsmsyncd.sync.engine import Engine
 
-        return self._once("engine", lambda: Engine(self.db, self.targets, self.runner, self.bus, self.settings,
+        return self._once("engine", lambda: Engine(self.db, self.targets, self.runner, self.bus, lambda: self.settings,
                                                    quiet_seconds=self._quiet_seconds))
 
     async def session(self) -> aiohttp.ClientSession:

@@ -14,6 +14,7 @@ Foreign errors (Lua, OSError, JSON) are translated once, where they cross into o
     │   ├── SavedVariablesError      a SavedVariables file was refused (not TSM4, broken, hostile)
     │   │   └── LuaLimitError        loading it hit the instruction or memory limit
     │   ├── ProfileError             a TSM profile was asked for that the file does not have
+    │   ├── NotFoundError            a target, rule, backup or GroupSet asked for by id does not exist (404)
     │   └── CriteriaError            a rule's criteria text does not parse (position + what was expected)
     ├── StateError                   tsmsyncd's own state (database, data folder) is damaged; says how to recover
     ├── GameRunningError             a WoW client is running; the file was left alone    (exit 3)
@@ -37,6 +38,7 @@ __all__ = [
     "GroupSetError",
     "InputError",
     "LuaLimitError",
+    "NotFoundError",
     "ProfileError",
     "RootError",
     "SettingsError",
@@ -62,6 +64,10 @@ class TsmSyncError(Exception):
 
 class InputError(TsmSyncError):
     """The input (a file, a document, an argument) is wrong; nothing was changed."""
+
+
+class NotFoundError(InputError):
+    """What was asked for by its id or name (a target, a rule, a backup, a realm's groups) does not exist."""
 
 
 class FieldError(InputError):

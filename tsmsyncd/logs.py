@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["SecretFilter", "setup_file_logging"]
+__all__ = ["SecretFilter", "add_secret", "setup_file_logging"]
 
 _PATTERNS = re.compile(r"(?i)(bearer\s+|basic\s+|access_token=|client_secret=)[^\s&\"',]+")
 
@@ -22,6 +22,10 @@ class SecretFilter(logging.Filter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self._secrets = [s for s in secrets if s and len(s) >= 4]
+
+    def add(self, secret: str) -> None:
+        if secret and len(secret) >= 4 and secret not in self._secrets:
+            self._secrets.append(secret)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -45,3 +49,11 @@ def setup_file_logging(folder: Path, secrets: Iterable[str] = (), level: int = l
     if root.level == logging.NOTSET or root.level > level:
         root.setLevel(level)
     return path
+
+
+def add_secret(secret: str) -> None:
+    """A secret learned after start-up (new Blizzard credentials): blank it in every log file handler."""
+    for handler in logging.getLogger().handlers:
+        for found in handler.filters:
+            if isinstance(found, SecretFilter):
+                found.add(secret)

@@ -68,11 +68,11 @@ class Schedule:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 
-    def pause(self, paused: bool) -> None:
-        if paused:
-            self._scheduler.pause_job("backups")
-        else:
-            self._scheduler.resume_job("backups")
+    def set_watch_every(self, seconds: float) -> None:
+        """The game watch's new interval (the player changed ``watch_seconds``)."""
+        self._watch_every = seconds
+        if self._scheduler.get_job("watch") is not None:
+            self._scheduler.reschedule_job("watch", trigger=IntervalTrigger(seconds=seconds))
 
     def plan_refresh(self, when: datetime, *, jitter: bool = True) -> None:
         """Run the refresh at ``when`` (plus jitter when it lies ahead: many daemons, one Blizzard). A

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from daemon_harness import SECRET, Daemon, Game, changed_keys, wait_for, warm
 
@@ -199,3 +201,26 @@ async def test_status_and_targets_commands_talk_to_the_daemon(daemon: Daemon) ->
     offline = subprocess.run([sys.executable, "-m", "tsmsyncd", "status"], env=daemon.env, capture_output=True,
                              text=True, timeout=60)
     assert offline.returncode == 0 and "tsmsyncd is not running" in offline.stdout
+
+
+async def test_open_logs_the_browser_in_once_without_the_key_in_any_url(daemon: Daemon) -> None:
+    await daemon.start()
+    done = subprocess.run([sys.executable, "-m", "tsmsyncd", "open", "--print"], env=daemon.env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    uri = done.stdout.strip().rsplit(" ", 1)[1]
+    assert uri.startswith("file://") and daemon.info["api_key"] not in done.stdout
+    page = Path(uri.removeprefix("file://"))
+    assert page.stat().st_mode & 0o077 == 0  # only the player can read the one-time link
+    link = re.search(r'url=([^"]+)"', page.read_text()).group(1)  # type: ignore[union-attr]
+    assert link.startswith(daemon.info["url"] + "/login/") and daemon.info["api_key"] not in link
+    async with aiohttp.ClientSession() as browser:
+        async with browser.get(link, allow_redirects=False) as first:
+            assert first.status == 302 and first.headers["Location"] == "/"
+            assert "tsmsyncd-csrf=" in first.headers["Set-Cookie"] and "SameSite=Strict" in first.headers["Set-Cookie"]
+        async with browser.get(link, allow_redirects=False) as again:
+            assert again.status == 403  # a link works once
+    await daemon.stop()
+    gone = subprocess.run([sys.executable, "-m", "tsmsyncd", "open"], env=daemon.env, capture_output=True,
+                          text=True, timeout=60)
+    assert gone.returncode == 1 and "tsmsyncd is not running" in gone.stderr

@@ -120,6 +120,7 @@ CASES = [
     (e.RootError("Herbs", "the root Herbs is the player's own group"), 400, "invalid_field", "root"),
     (e.RuleError("Flips.subgroups[0].criteria", "is empty"), 400, "invalid_field", "Flips.subgroups[0].criteria"),
     (e.InputError("the input is wrong"), 400, "invalid_input", None),
+    (e.NotFoundError("there is no target 'x'"), 404, "not_found", None),
     (e.LuaLimitError("loading it ran past the instruction limit"), 400, "invalid_input", None),
     (e.CriteriaError(3, "a number", "criteria: expected a number at 3"), 400, "invalid_input", None),
     (e.SavedVariablesError("TradeSkillMaster.lua is not TSM4"), 400, "invalid_input", None),

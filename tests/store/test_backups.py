@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tsmsyncd.errors import BackupError
+from tsmsyncd.errors import BackupError, NotFoundError
 from tsmsyncd.store.backups import Backup, BackupStore, RetentionPolicy, plan_prune
 
 START = datetime(2026, 9, 1, 0, 0, tzinfo=UTC)
@@ -94,7 +94,7 @@ def test_a_damaged_backup_is_detected(damage: str, live: Path, tmp_path: Path) -
 def test_backup_ids_cannot_smuggle_paths(bad_id: str, live: Path, tmp_path: Path) -> None:
     store = BackupStore(tmp_path / "backups")
     store.create(live, b"x", "manual")
-    with pytest.raises(BackupError, match="is not a backup id"):
+    with pytest.raises(NotFoundError, match="is not a backup id"):
         store.get(live, bad_id)
 
 

@@ -42,7 +42,7 @@ async def service(tmp_path: Path) -> AsyncIterator[tuple[TargetService, DbWriter
                                 oauth_url=fake.oauth_url)
         await Refresher(client, writer, now=lambda: fake.now + timedelta(minutes=1)).realm_list("us")
         roots = {"TSMSYNCD_WOW_ROOTS": str(tmp_path / "World of Warcraft")}
-        yield TargetService(writer, Settings(region="us"), roots), writer
+        yield TargetService(writer, lambda: Settings(region="us"), roots), writer
     writer.close()
 
 

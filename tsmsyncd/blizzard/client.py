@@ -291,6 +291,12 @@ class BlizzardClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
+    async def check_credentials(self) -> float:
+        """Ask Blizzard for a token now (the setup's live check): seconds it stays valid, or
+        ``CredentialsError`` when Blizzard refuses the client id/secret."""
+        await self._bearer()
+        return max(float(self._token_expires - self._clock()), 0.0)
+
     async def _bearer(self) -> str:
         async with self._token_lock:  # concurrent requests share one token request
             if self._token is None or self._clock() >= self._token_expires:

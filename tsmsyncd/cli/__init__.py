@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if words[:1] == ["_worker"]:  # the daemon's job processes: JSON in and out, no parser
         from tsmsyncd.cli.worker import run_worker
 
-        return run_worker()
+        return run_worker(serve=words[1:2] == ["--serve"])
     prepare_streams()
     parser = build_parser(argv)
     try:

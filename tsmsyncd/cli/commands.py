@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {  # name: (module in tsmsyncd.cli, one-l
     "demo": ("demo", "the whole product on a fake Blizzard server and a sandbox install, no credentials"),
     "run": ("daemon", "run the daemon: refresh, regenerate and merge on its own, with the web UI"),
     "status": ("daemon", "the running daemon's state, or the last one recorded"),
+    "open": ("daemon", "open the web UI of the running daemon in your browser"),
     "targets": ("daemon", "list the targets (TSM profiles) and set their mode or realm"),
     "autostart": ("autostart", "start tsmsyncd in the tray when you log in (on, off, status)"),
 }

@@ -36,6 +36,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
         "recorded. Example: tsmsyncd status --json"))
     status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(run=run_status)
+    opening = commands.add_parser("open", help=help_of("open"), description=(
+        "Open the web UI of the running daemon in your browser, logged in through a one-time link that works "
+        "once, for two minutes (the API key never appears in a URL or in the browser's command line). "
+        "Example: tsmsyncd open"))
+    opening.add_argument("--print", action="store_true", dest="print_only",
+                         help="print the page to open instead of starting a browser (another machine, a terminal)")
+    opening.set_defaults(run=run_open)
     targets = commands.add_parser("targets", help=help_of("targets"), description=(
         "Targets are the TSM profiles of each account's TradeSkillMaster.lua. New ones start in string mode: "
         "nothing is merged until you turn merging on."))
@@ -89,6 +96,28 @@ def api(info: DaemonInfo, method: str, path: str, body: object = None) -> Any:
         raise StateError(f"the daemon refused: {message}") from exc
     except (urllib.error.URLError, OSError) as exc:
         raise StateError(f"the daemon at {info.url} did not answer ({exc})") from exc
+
+
+def run_open(args: argparse.Namespace) -> int:
+    from tsmsyncd.config import data_dir
+    from tsmsyncd.errors import StateError
+    from tsmsyncd.http.launch import write_redirect_file
+
+    info = _daemon()
+    if info is None:
+        raise StateError("tsmsyncd is not running: start it with `tsmsyncd run`, then `tsmsyncd open`")
+    login = api(info, "POST", "/api/v1/logins")
+    page = write_redirect_file(data_dir(), info.url + str(login["path"]))
+    if args.print_only:
+        say(f"open this file in a browser on this computer (it works once, for two minutes): {page.as_uri()}")
+        return 0
+    import webbrowser
+
+    if not webbrowser.open(page.as_uri()):
+        say(f"no browser could be started; open this file in one (it works once, for two minutes): {page.as_uri()}")
+        return 0
+    say(f"opened tsmsyncd at {info.url}")
+    return 0
 
 
 def _daemon() -> DaemonInfo | None:

@@ -41,19 +41,11 @@ def run_installs(args: argparse.Namespace, env: DiscoveryEnv | None = None,
                  environ: Mapping[str, str] | None = None) -> int:
     """Discover, read each TSM file's profiles, print. ``env`` and ``environ`` default to this machine's."""
     from tsmsyncd.cli.output import say, say_json
-    from tsmsyncd.errors import SavedVariablesError
-    from tsmsyncd.tsm.profiles import read_profiles
-    from tsmsyncd.wow.installs import DiscoveryEnv, discover
+    from tsmsyncd.sync.targets import installs_json, read_installs
+    from tsmsyncd.wow.installs import DiscoveryEnv
 
     environ = os.environ if environ is None else environ
-    discovery = discover(env or DiscoveryEnv.current(settings_wow_roots(environ), environ))
-    profiles: Profiles = {}
-    for _install, _flavor, account in discovery.accounts():
-        if account.tsm_file is not None:
-            try:
-                profiles[str(account.tsm_file)] = read_profiles(account.tsm_file)
-            except SavedVariablesError as exc:
-                profiles[str(account.tsm_file)] = str(exc)
+    discovery, profiles = read_installs(env or DiscoveryEnv.current(settings_wow_roots(environ), environ))
     if getattr(args, "json", False):
         say_json(installs_json(discovery, profiles))
     else:
@@ -66,20 +58,6 @@ def settings_wow_roots(environ: Mapping[str, str]) -> tuple[str, ...]:
     from tsmsyncd.config import load_settings
 
     return load_settings(environ).wow_roots
-
-
-def installs_json(discovery: Discovery, profiles: Profiles) -> dict[str, object]:
-    """Discovery's JSON with each account's ``profiles`` (or ``profiles_error``) added."""
-    from tsmsyncd.wow.candidates import json_path
-
-    payload = discovery.as_json()
-    for shown, install in zip(payload["installs"], discovery.installs, strict=True):  # type: ignore[call-overload]
-        for shown_flavor, flavor in zip(shown["flavors"], install.flavors, strict=True):
-            for shown_account, account in zip(shown_flavor["accounts"], flavor.accounts, strict=True):
-                read = profiles.get(str(account.tsm_file)) if account.tsm_file else None
-                shown_account["profiles"] = None if read is None or isinstance(read, str) else read.as_json()
-                shown_account["profiles_error"] = json_path(read) if isinstance(read, str) else None
-    return payload
 
 
 def installs_text(discovery: Discovery, profiles: Profiles) -> str:

@@ -14,7 +14,8 @@ from tsmsyncd.market.sources import RealmKey
 from tsmsyncd.store.atomic import write_atomic
 
 __all__ = [
-    "groupset", "groupset_row", "membership", "remove_rule", "rules", "save_rule", "seed_rules", "store_groupset",
+    "groupset", "groupset_row", "membership", "remove_rule", "replace_rule", "rules", "save_rule", "seed_rules",
+    "store_groupset",
 ]
 
 
@@ -31,6 +32,22 @@ def save_rule(d: Database, name: str, doc: str, enabled: bool, now: datetime) ->
                                   "(select coalesce(max(position), 0) + 1 from rules))", (name,)).fetchone()[0]
         d.conn.execute("insert or replace into rules values (?, ?, ?, ?, ?)",
                        (name, position, doc, int(enabled), iso(now)))
+    _mirror(d)
+
+
+def replace_rule(d: Database, old: str, name: str, doc: str, enabled: bool, now: datetime,
+                 position: int | None = None) -> None:
+    """Replace the rule ``old`` with ``name``/``doc`` where it stands (a rename keeps its place); with
+    ``position`` (1 = first) it moves there and the others close up."""
+    with d.conn:
+        names = [r[0] for r in d.conn.execute("select name from rules order by position, name")]
+        at = names.index(old) if old in names else len(names)
+        names = [n for n in names if n != old]
+        where = at if position is None else min(max(position - 1, 0), len(names))
+        names.insert(where, name)
+        d.conn.execute("delete from rules where name = ?", (old,))
+        d.conn.execute("insert or replace into rules values (?, ?, ?, ?, ?)", (name, 0, doc, int(enabled), iso(now)))
+        d.conn.executemany("update rules set position = ? where name = ?", [(i, n) for i, n in enumerate(names, 1)])
     _mirror(d)
 
 

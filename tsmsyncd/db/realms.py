@@ -9,7 +9,7 @@ from datetime import datetime
 
 from tsmsyncd.db.schema import Database, iso
 
-__all__ = ["RealmInfo", "index_age", "is_listed", "realms", "save_realms"]
+__all__ = ["RealmInfo", "index_age", "is_listed", "realms", "regions", "save_realms"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,13 @@ def realms(d: Database, region: str, flavor: str = "retail") -> list[RealmInfo]:
                           (region, str(flavor)))
     return [RealmInfo(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
                       tuple(json.loads(row[7])) if row[7] else (row[3],)) for row in rows]
+
+
+def regions(d: Database) -> list[tuple[str, str, int, datetime | None]]:
+    """(region, flavor, connected realms, when stored) for every realm index stored."""
+    rows = d.conn.execute("select region, flavor, count(distinct connected_realm_id), max(updated_at) from realms "
+                          "group by region, flavor order by region, flavor")
+    return [(r[0], r[1], int(r[2]), datetime.fromisoformat(r[3]) if r[3] else None) for r in rows]
 
 
 def index_age(d: Database, region: str, flavor: str = "retail") -> datetime | None:

@@ -17,7 +17,7 @@ import asyncio
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +121,7 @@ class Story:
             assert self.daemon is not None
             self.daemon.stop()
         else:
-            await self._keep_going(info)
+            await self._keep_going(info, services)
 
     async def _cycle(self, info: DaemonInfo, services: Services) -> None:
         say, engine = self.say, services.engine
@@ -183,15 +183,30 @@ class Story:
             if line:
                 self.say(f"  {line}")
 
-    async def _keep_going(self, info: DaemonInfo) -> None:
-        self.say(f"the daemon keeps running; web UI: {info.url} (open it with `tsmsyncd open`); Ctrl-C stops")
+    async def _keep_going(self, info: DaemonInfo, services: Services) -> None:
+        self.say(f"the daemon keeps running at {info.url}; Ctrl-C stops it")
+        await self._open_ui(info, services)
         while True:
             await asyncio.sleep(120)
             self.fake.advance()
             self.say("the fake market moved on an hour")
 
+    async def _open_ui(self, info: DaemonInfo, services: Services) -> None:
+        """Log the browser in with a one-time link (as ``tsmsyncd open`` does) and open the web UI."""
+        import webbrowser
 
-def describe(kind: EventType, data: dict[str, Any], targets: dict[str, Any]) -> str | None:
+        from tsmsyncd.http.launch import write_redirect_file
+
+        session = await services.session()
+        async with session.post(info.url + "/api/v1/logins", headers={"X-API-Key": info.api_key}) as resp:
+            login = await resp.json()
+        page = write_redirect_file(services.home, info.url + str(login["path"]))
+        opened = await asyncio.to_thread(webbrowser.open, page.as_uri())
+        where = "opened in your browser" if opened else f"open {page.as_uri()} in a browser (works once, 2 minutes)"
+        self.say(f"web UI: {where}; later, `TSMSYNCD_HOME={services.home} tsmsyncd open` opens it again")
+
+
+def describe(kind: EventType, data: Mapping[str, Any], targets: Mapping[str, Any]) -> str | None:
     """One line a player can read for an event the demo shows; None for the rest."""
     if kind in (EventType.REFRESH_FINISHED, EventType.REFRESH_FAILED):
         sources = data.get("sources") or []
@@ -225,7 +240,7 @@ def _target_name(target: Any) -> str:
     return f"{target.account} · {target.profile} ({target.flavor})"
 
 
-def _realm_name(key: str, targets: dict[str, Any]) -> str:
+def _realm_name(key: str, targets: Mapping[str, Any]) -> str:
     for t in targets.values():
         if t.realm is not None and str(_key_of(t)) == key:
             return f"{t.realm.name} ({key})"

@@ -6,6 +6,7 @@ known), aiohttp's own 404/405/413 included. tsmsyncd's errors are mapped once, h
 
     FieldError                      400 invalid_field (with field)
     CredentialsError                400 blizzard_credentials (Blizzard refused the client id/secret)
+    NotFoundError                   404 not_found (a target, rule, backup or GroupSet that does not exist)
     InputError                      400 invalid_input
     GameRunningError                409 game_running
     FileChangedError                409 file_changed (the file moved under us: try again)
@@ -39,6 +40,7 @@ from tsmsyncd.errors import (
     FileChangedError,
     GameRunningError,
     InputError,
+    NotFoundError,
     StateError,
     TsmSyncError,
 )
@@ -87,6 +89,7 @@ ERROR_SCHEMA: dict[str, Any] = {
 _MAPPING: tuple[tuple[type[TsmSyncError], int, str], ...] = (
     (FieldError, 400, "invalid_field"),
     (CredentialsError, 400, "blizzard_credentials"),
+    (NotFoundError, 404, "not_found"),
     (InputError, 400, "invalid_input"),
     (GameRunningError, 409, "game_running"),
     (FileChangedError, 409, "file_changed"),

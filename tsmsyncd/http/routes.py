@@ -1,11 +1,33 @@
 """The route table: every API route on one screen, each with its view (``http/views/`` by noun).
 
-    GET    /api/v1/status            the daemon's state, next refresh, last errors
-    POST   /api/v1/refresh           refresh now (202; progress arrives as events)
-    GET    /api/v1/targets           every target with its state and pending plan
-    PATCH  /api/v1/targets/{id}      mode, realm, adopt_root
-    GET    /api/v1/events            the WebSocket of events (since=)
-    GET    /api/v1/openapi.json      the OpenAPI document (built in ``http/app.py``)
+    GET    /api/v1/status                   the daemon's state, next refresh, last errors, setup progress
+    POST   /api/v1/refresh                  refresh now (202; progress arrives as events)
+    POST   /api/v1/pause                    pause or resume applying
+    GET    /api/v1/targets                  every target with its state and pending plan
+    PATCH  /api/v1/targets/{id}             mode, realm, adopt_root
+    GET    /api/v1/targets/{id}/plan        what an apply would change now
+    POST   /api/v1/targets/{id}/apply       apply now (202; refused 409 while the game runs)
+    POST   /api/v1/targets/{id}/undo        put back the backup taken before the last apply
+    GET    /api/v1/installs                 what install discovery found, and why
+    POST   /api/v1/auth/token               Blizzard credentials, checked live, then saved
+    GET    /api/v1/settings, PATCH          every setting (the secret only as "(set)")
+    GET    /api/v1/realms                   the stored realm lists
+    GET    /api/v1/realms/{region}          a region's connected realms (q= searches every locale)
+    GET    /api/v1/groups/{realm_id}        the stored GroupSet (version=)
+    GET    /api/v1/groups/{realm_id}/diff   what the newest version changed
+    GET    /api/v1/groups/{realm_id}/preview  what the rules make now, and why
+    POST   /api/v1/groups/custom            a group config stored as a rule, with its preview
+    GET    /api/v1/import-string/{realm_id} TSM's import string, or a plain list
+    GET    /api/v1/rules, POST              the rules (and templates); add one
+    PUT    /api/v1/rules/{name}, DELETE     change (rename, enable, move) or remove one
+    POST   /api/v1/rules/check              does this rule or condition read, and where not
+    GET    /api/v1/backups, POST            the targets' files and their backups; take one now
+    POST   /api/v1/backups/{id}/restore     put a backup back (409 while the game runs)
+    POST   /api/v1/backups/{id}/pin         pin or unpin
+    GET    /api/v1/backups/prune, POST      what the retention policy would remove; remove it
+    GET    /api/v1/history                  what happened, newest first (before=, target=, kind=)
+    GET    /api/v1/events                   the WebSocket of events (since=)
+    GET    /api/v1/openapi.json             the OpenAPI document (built in ``http/app.py``)
 """
 
 from __future__ import annotations
@@ -18,7 +40,7 @@ from aiohttp import web
 from tsmsyncd.app import Services
 from tsmsyncd.http.app import HttpConfig, build_app
 from tsmsyncd.http.route import Route
-from tsmsyncd.http.views import status, targets
+from tsmsyncd.http.views import backups, groups, history, realms, rules, setup, status, targets
 from tsmsyncd.http.views.context import CONTEXT, ApiContext
 from tsmsyncd.http.ws import events_route
 
@@ -32,14 +54,64 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 
 
 def routes(ctx: ApiContext) -> list[Route]:
+    r, v1 = Route, "/api/v1"
     return [
-        Route("GET", "/api/v1/status", status.get_status, summary="The daemon's state", response=status.SCHEMA),
-        Route("POST", "/api/v1/refresh", status.post_refresh, status=202, summary="Refresh now",
-              response=status.REFRESH_SCHEMA),
-        Route("GET", "/api/v1/targets", targets.list_targets, summary="Every target",
-              response={"type": "array", "items": targets.SCHEMA}),
-        Route("PATCH", "/api/v1/targets/{id}", targets.patch_target, summary="Change a target's mode or realm",
-              request=targets.PATCH_SCHEMA, response=targets.SCHEMA),
+        r("GET", f"{v1}/status", status.get_status, summary="The daemon's state", response=status.SCHEMA),
+        r("POST", f"{v1}/refresh", status.post_refresh, status=202, summary="Refresh now",
+          response=status.REFRESH_SCHEMA),
+        r("POST", f"{v1}/pause", status.post_pause, summary="Pause or resume applying", request=status.PAUSE_SCHEMA,
+          response=status.SCHEMA),
+        r("GET", f"{v1}/targets", targets.list_targets, summary="Every target",
+          response={"type": "array", "items": targets.SCHEMA}),
+        r("PATCH", f"{v1}/targets/{{id}}", targets.patch_target, summary="Change a target's mode or realm",
+          request=targets.PATCH_SCHEMA, response=targets.SCHEMA),
+        r("GET", f"{v1}/targets/{{id}}/plan", targets.get_plan, summary="What an apply would change now",
+          response=targets.PLAN_SCHEMA),
+        r("POST", f"{v1}/targets/{{id}}/apply", targets.post_apply, status=202, summary="Apply now",
+          response=status.REFRESH_SCHEMA),
+        r("POST", f"{v1}/targets/{{id}}/undo", targets.post_undo, summary="Undo the last apply",
+          response=targets.UNDO_SCHEMA),
+        r("GET", f"{v1}/installs", setup.get_installs, summary="The installs found", response=setup.INSTALLS_SCHEMA),
+        r("POST", f"{v1}/auth/token", setup.post_auth_token, summary="Check and save Blizzard credentials",
+          request=setup.AUTH_REQUEST, response=setup.AUTH_SCHEMA),
+        r("GET", f"{v1}/settings", setup.get_settings, summary="The settings", response=setup.SETTINGS_SCHEMA),
+        r("PATCH", f"{v1}/settings", setup.patch_settings, summary="Change settings", request=setup.SETTINGS_PATCH,
+          response=setup.SETTINGS_SCHEMA),
+        r("GET", f"{v1}/realms", realms.get_realms, summary="The stored realm lists", response=realms.REGIONS_SCHEMA),
+        r("GET", f"{v1}/realms/{{region}}", realms.get_region, summary="A region's connected realms",
+          response=realms.REALMS_SCHEMA),
+        r("GET", f"{v1}/groups/{{realm_id}}", groups.get_groupset, summary="A realm's GroupSet",
+          response=groups.GROUPSET_SCHEMA),
+        r("GET", f"{v1}/groups/{{realm_id}}/diff", groups.get_diff, summary="What the newest version changed",
+          response=groups.DIFF_SCHEMA),
+        r("GET", f"{v1}/groups/{{realm_id}}/preview", groups.get_preview, summary="What the rules make now, and why",
+          response=groups.PREVIEW_SCHEMA),
+        r("POST", f"{v1}/groups/custom", groups.post_custom, status=201, summary="Store a group config as a rule",
+          request={"type": "object"}, response=groups.CUSTOM_SCHEMA),
+        r("GET", f"{v1}/import-string/{{realm_id}}", groups.get_import_string, summary="A TSM import string",
+          response=groups.IMPORT_SCHEMA),
+        r("GET", f"{v1}/rules", rules.get_rules, summary="The rules and templates", response=rules.RULES_SCHEMA),
+        r("POST", f"{v1}/rules", rules.post_rule, status=201, summary="Add a rule", request={"type": "object"},
+          response=rules.RULE_SCHEMA),
+        r("PUT", f"{v1}/rules/{{name}}", rules.put_rule, summary="Change a rule", request=rules.PUT_SCHEMA,
+          response=rules.RULE_SCHEMA),
+        r("DELETE", f"{v1}/rules/{{name}}", rules.delete_rule, summary="Remove a rule",
+          response={"type": "object", "required": ["removed"], "properties": {"removed": {"type": "string"}}}),
+        r("POST", f"{v1}/rules/check", rules.post_check, summary="Check a rule or condition",
+          request={"type": "object"}, response=rules.CHECK_SCHEMA),
+        r("GET", f"{v1}/backups", backups.get_backups, summary="Files and their backups",
+          response={"oneOf": [backups.FILES_SCHEMA, backups.LIST_SCHEMA]}),
+        r("POST", f"{v1}/backups", backups.post_backup, status=201, summary="Take a backup now",
+          request=backups.FILE_BODY, response=backups.BACKUP_SCHEMA),
+        r("POST", f"{v1}/backups/{{id}}/restore", backups.post_restore, summary="Restore a backup",
+          request=backups.FILE_BODY, response=backups.RESTORE_SCHEMA),
+        r("POST", f"{v1}/backups/{{id}}/pin", backups.post_pin, summary="Pin or unpin a backup",
+          request=backups.FILE_BODY, response=backups.BACKUP_SCHEMA),
+        r("GET", f"{v1}/backups/prune", backups.get_prune, summary="What a prune would remove",
+          response=backups.PRUNE_SCHEMA),
+        r("POST", f"{v1}/backups/prune", backups.post_prune, summary="Prune by the retention policy",
+          request=backups.FILE_BODY, response=backups.PRUNE_SCHEMA),
+        r("GET", f"{v1}/history", history.get_history, summary="What happened", response=history.HISTORY_SCHEMA),
         events_route(ctx.services.bus, lambda: status.status_payload(ctx)),
     ]
 

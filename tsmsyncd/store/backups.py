@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tsmsyncd import __version__
-from tsmsyncd.errors import BackupError
+from tsmsyncd.errors import BackupError, NotFoundError
 from tsmsyncd.store.atomic import fsync_dir, write_atomic
 from tsmsyncd.store.locks import FileLock, LockTimeout
 from tsmsyncd.store.manifest import (
@@ -160,11 +160,11 @@ class BackupStore:
     def get(self, savedvars: Path, backup_id: str) -> Backup:
         if not isinstance(backup_id, str) or not ID_PATTERN.match(backup_id):
             example = "20261125T120000123456Z-manual-1a2b3c4d"
-            raise BackupError(f"{backup_id!r} is not a backup id (ids look like {example})")
+            raise NotFoundError(f"{backup_id!r} is not a backup id (ids look like {example})")
         for backup in self.backups_of(savedvars):
             if backup.id == backup_id:
                 return backup
-        raise BackupError(f"there is no backup {backup_id} of {savedvars}")
+        raise NotFoundError(f"there is no backup {backup_id} of {savedvars}")
 
     def create(
         self, savedvars: Path, data: bytes, reason: str, now: datetime | None = None, note: str | None = None,

@@ -69,7 +69,7 @@ class Backup:
         return datetime.fromisoformat(self.created)
 
     def as_json(self) -> dict[str, object]:
-        return asdict(self)
+        return {**asdict(self), "compressed": self.file.endswith(".zst")}
 
 
 class ManifestError(Exception):

@@ -54,11 +54,11 @@ INDEX_MAX_AGE = 7 * 86400.0  # realm lists change with new realms and merges, ra
 
 class Engine:
     def __init__(self, db: DbWriter, targets: TargetService, runner: WorkerRunner, bus: EventBus,
-                 settings: Settings, *, quiet_seconds: float = 5.0,
+                 settings: Callable[[], Settings], *, quiet_seconds: float = 5.0,
                  processes: Callable[[], Sequence[GameProcess]] = running_games,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._db, self._targets, self._runner, self._bus = db, targets, runner, bus
-        self._settings, self._quiet, self._processes, self._now = settings, quiet_seconds, processes, now
+        self._settings, self.quiet_seconds, self._processes, self._now = settings, quiet_seconds, processes, now
         self.paused = False
         self._cycle_lock = asyncio.Lock()
         self._check_lock = asyncio.Lock()
@@ -69,6 +69,7 @@ class Engine:
         self.refreshing = False
         self._kicked = False
         self._kick_task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()  # applies the API started
 
     # -- the cycle -------------------------------------------------------------------------------------
 
@@ -90,16 +91,16 @@ class Engine:
             return summary
 
     async def _refresh(self, targets: Sequence[Target], why: str) -> dict[str, Any]:
-        if not self._settings.has_credentials:
+        if not self._settings().has_credentials:
             self.last_error = "Blizzard API credentials are not set (client_id, client_secret)"
             return {"skipped": self.last_error}
         wanted: dict[tuple[str, str], set[int]] = {}
         for t in targets:
             if t.mode is not Mode.OFF and t.realm is not None and t.present:
                 wanted.setdefault((t.realm.region, str(t.flavor)), set()).add(t.realm.connected_realm_id)
-        for number in self._settings.realms:
-            wanted.setdefault((self._settings.region, str(self._settings.flavor)), set()).add(number)
-        await self._ensure_indexes({k for k in wanted} | {(self._settings.region, str(t.flavor)) for t in targets})
+        for number in self._settings().realms:
+            wanted.setdefault((self._settings().region, str(self._settings().flavor)), set()).add(number)
+        await self._ensure_indexes({k for k in wanted} | {(self._settings().region, str(t.flavor)) for t in targets})
         summary: dict[str, Any] = {"why": why, "regions": []}
         self.refreshing = True
         try:
@@ -114,7 +115,8 @@ class Engine:
         self._bus.publish(EventType.REFRESH_STARTED, {"region": region, "flavor": flavor, "realms": realms,
                                                       "why": why})
         try:
-            result = await self._runner.run("cycle", {"region": region, "flavor": flavor, "realms": realms})
+            result = await self._runner.run("cycle", {"region": region, "flavor": flavor, "realms": realms},
+                                            progress=self._progress)
         except TsmSyncError as exc:
             self.last_error = str(exc)
             await self._history(Kind.REFRESH_FAILED, f"refresh of {region} failed: {exc}")
@@ -170,7 +172,7 @@ class Engine:
         held = (target.last_apply or {}).get("file_identity")
         try:
             st = path.stat()
-            quiet = time.time() - st.st_mtime >= self._quiet
+            quiet = time.time() - st.st_mtime >= self.quiet_seconds
             changed = pending is not None and tuple(pending.file_identity) != identity(st)
             rewritten = held is not None and tuple(held) != identity(st)
         except OSError:
@@ -230,7 +232,7 @@ class Engine:
         """Run a job for a target; a running game makes the plan wait, other failures are the target's error."""
         self._busy.add(target.id)
         try:
-            return await self._runner.run(job, payload)
+            return await self._runner.run(job, payload, progress=self._progress)
         except GameRunningError:
             if job == "merge" and payload.get("apply"):
                 await self._plan(target)  # the game started meanwhile: the plan waits after all
@@ -262,6 +264,29 @@ class Engine:
             fresh = await self._targets.get(target_id)
             raise InputError(fresh.reason or "the apply did not happen")
         return result
+
+    async def apply_soon(self, target_id: str) -> None:
+        """``POST /targets/{id}/apply``: refuse now what would be refused (no realm, no groups, the game
+        running), else start the apply in the background; its progress and result arrive as events."""
+        target = await self._targets.get(target_id)
+        if target.realm is None:
+            raise InputError("this target has no realm yet; set one first")
+        if await self._db(groups_db.groupset_row, _realm_key(target)) is None:
+            raise InputError(f"no groups have been generated for {target.realm.name} yet; refresh first")
+        self._refuse_while_playing(target)
+        if target.id in self._busy:
+            raise InputError("this target is being planned or applied right now")
+        task = asyncio.get_running_loop().create_task(self._apply(target))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def plan_now(self, target_id: str) -> dict[str, Any]:
+        """What an apply would change now (a dry run; nothing is stored, the game may be running)."""
+        target = await self._targets.get(target_id)
+        if target.realm is None:
+            raise InputError("this target has no realm yet; set one first")
+        result = await self._runner.run("merge", {**self._merge_payload(target, apply=False), "record": False})
+        return {k: result.get(k) for k in ("status", "groupset_version", "report", "changed_keys", "profiles")}
 
     async def undo(self, target_id: str) -> dict[str, Any]:
         """Put back the backup taken before the last apply (refused while the game runs)."""
@@ -350,6 +375,10 @@ class Engine:
 
     # -- state and events ------------------------------------------------------------------------------
 
+    def _progress(self, data: dict[str, Any]) -> None:
+        """A worker's progress line, as a ``progress`` event (the UI's progress bars)."""
+        self._bus.publish(EventType.PROGRESS, data)
+
     async def _set_state(self, target: Target, state: State, reason: str | None) -> None:
         fresh = await self._db(targets_db.update_target, target.id, self._now(), state=state, reason=reason)
         self._publish_state(fresh)
@@ -376,9 +405,13 @@ class Engine:
             overall = "pending"
         else:
             overall = "idle"
+        settings = self._settings()
+        setup = {"credentials": settings.has_credentials, "targets": len(targets),
+                 "merging": sum(1 for t in targets if t.mode is Mode.MERGE),
+                 "realm_index": await self._db(realms_db.index_age, settings.region, str(settings.flavor)) is not None}
         return {"state": "paused" if self.paused else overall, "paused": self.paused, "targets": by_state,
                 "pending": len(pending), "last_refresh": self.last_refresh, "last_error": self.last_error,
-                "jobs_running": self._runner.running, "pid": os.getpid()}
+                "jobs_running": self._runner.running, "pid": os.getpid(), "setup": setup}
 
     async def targets_json(self) -> list[dict[str, Any]]:
         pending = await self._db(targets_db.pending)

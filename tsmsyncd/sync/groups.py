@@ -20,7 +20,7 @@ from typing import Any
 from tsmsyncd.db import groups as groups_db
 from tsmsyncd.db import items as items_db
 from tsmsyncd.db import market as market_db
-from tsmsyncd.errors import InputError, RuleError
+from tsmsyncd.errors import InputError, NotFoundError, RuleError
 from tsmsyncd.groups.frame import item_ids, metrics_frame
 from tsmsyncd.groups.generate import Generated, generate, groupset_diff
 from tsmsyncd.groups.rules import Rule, load_templates
@@ -94,12 +94,24 @@ class GroupService:
             if row.name.lower() == name.lower():
                 return row
         known = ", ".join(r.name for r in rows) or "none"
-        raise InputError(f"there is no rule named {name!r} (rules: {known})")
+        raise NotFoundError(f"there is no rule named {name!r} (rules: {known})")
 
     async def add(self, text: str | bytes, what: str, now: datetime) -> Rule:
         rule = Rule.from_json(text, what)
         await self.rule_rows(now)  # seed the templates first, so the new rule comes after them
         await self._db(groups_db.save_rule, rule.name, rule.to_json(), rule.enabled, now)
+        return rule
+
+    async def replace(self, name: str, doc: dict[str, Any], now: datetime, position: int | None = None) -> Rule:
+        """Replace the rule ``name`` (a broken one included) with ``doc`` where it stands; a new name in
+        ``doc`` renames it (refused when another rule has that name). ``position`` moves it (1 = first)."""
+        row = await self._find(name)
+        rule = Rule.from_dict(doc, "rule")
+        if rule.name.lower() != row.name.lower():
+            taken = [r.name for r in await self.rule_rows(now) if r.name.lower() == rule.name.lower()]
+            if taken:
+                raise RuleError("name", f"another rule is already named {taken[0]!r}")
+        await self._db(groups_db.replace_rule, row.name, rule.name, rule.to_json(), rule.enabled, now, position)
         return rule
 
     async def remove(self, name: str) -> str:
@@ -116,6 +128,14 @@ class GroupService:
 
     async def preview(self, realm: RealmKey, now: datetime) -> Generated:
         """The GroupSet rules would produce now; nothing is stored."""
+        return (await self._preview(realm, now, explain=False))[0]
+
+    async def explained(self, realm: RealmKey, now: datetime) -> tuple[Generated, dict[str, dict[str, Any]]]:
+        """The preview, and for each item placed the values its group's condition read (the "why")."""
+        return await self._preview(realm, now, explain=True)
+
+    async def _preview(self, realm: RealmKey, now: datetime, *, explain: bool
+                       ) -> tuple[Generated, dict[str, dict[str, Any]]]:
         rules = await self.rules(now)
         if not any(r.enabled for r in rules):
             raise RuleError("rules", "every rule is disabled; enable one with `tsmsyncd groups rules enable NAME`")
@@ -132,10 +152,11 @@ class GroupService:
         previous = _membership(await self._db(groups_db.membership, realm))
         stamp = now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
-        def work() -> Generated:
+        def work() -> tuple[Generated, dict[str, dict[str, Any]]]:
             frame = metrics_frame(own, other, info, realm)
-            return generate(rules, frame, root=self.root, realm_id=realm.connected_realm_id, previous=previous,
+            made = generate(rules, frame, root=self.root, realm_id=realm.connected_realm_id, previous=previous,
                             generated_at=stamp, source=realm.as_json())
+            return made, (explain_items(made, frame) if explain else {})
 
         return await asyncio.to_thread(work)
 
@@ -162,3 +183,44 @@ def _membership(data: str | None) -> dict[tuple[tuple[str, ...], str], int]:
     if not data:
         return {}
     return {(tuple(path), item): int(misses) for path, item, misses in json.loads(data)}
+
+
+def explain_items(made: Generated, frame: Any) -> dict[str, dict[str, Any]]:
+    """item → {"group": path, "why": {metric: value}}: the values the condition of the group that took the
+    item read for it (the deepest group with a condition on its way, as the generator placed it)."""
+    from tsmsyncd.groups.criteria import parse_criteria
+
+    conditions = {tuple(g.path): parse_criteria(g.where).metrics for g in made.groups if g.where}
+    out: dict[str, dict[str, Any]] = {}
+    for group in made.groupset.groups:
+        path = tuple(group.path)
+        metrics: frozenset[str] = frozenset()
+        for depth in range(len(path), 0, -1):  # the nearest condition up the tree
+            if path[:depth] in conditions:
+                metrics = conditions[path[:depth]]
+                break
+        for item in group.items:
+            why: dict[str, Any] = {}
+            if item in frame.index:
+                row = frame.loc[item]
+                for metric in sorted(metrics):
+                    value = row[metric] if metric in row.index else None
+                    why[metric] = None if value is None or _missing(value) else _plain(value)
+            out[item] = {"group": list(path), "why": why}
+    return out
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(value != value)  # NaN and pandas' NA
+    except TypeError:
+        return True
+
+
+def _plain(value: Any) -> Any:
+    """A numpy/pandas scalar as the JSON value it stands for."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value if isinstance(value, (int, float, str, bool)) else str(value)

@@ -35,29 +35,40 @@ if TYPE_CHECKING:
 
 __all__ = ["JOBS", "run_job"]
 
-Job = Callable[["Services", Mapping[str, Any]], Awaitable[dict[str, Any]]]
+Progress = Callable[[dict[str, Any]], None]  # a line the daemon turns into a ``progress`` event
+Job = Callable[["Services", Mapping[str, Any], Progress], Awaitable[dict[str, Any]]]
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def realms_job(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def realms_job(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     refresher = await services.refresher()
     found = await refresher.realm_list(str(payload["region"]), str(payload.get("flavor", "retail")))
     return {"realms": len(found), "connected_realms": len({r.connected_realm_id for r in found})}
 
 
-async def cycle_job(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def cycle_job(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     """Refresh the region's commodities and these realms, then generate each realm's GroupSet."""
     region = str(payload["region"])
+    flavor = str(payload.get("flavor", "retail"))
     realms = [int(r) for r in payload.get("realms", [])]
+    wanted = [int(n) for n in payload.get("generate", realms)]
+    total = 2 + len(wanted)
+
+    def step(done: int, text: str) -> None:
+        progress({"task": "refresh", "region": region, "flavor": flavor, "step": text, "done": done, "total": total})
+
+    step(0, f"fetching the newest snapshots of {len(realms)} realm(s) and the region's commodities")
     refresher = await services.refresher()
-    outcomes = await refresher.refresh(region, realms, flavor=str(payload.get("flavor", "retail")))
-    named, failed = await refresher.fill_item_info(region, flavor=str(payload.get("flavor", "retail")))
+    outcomes = await refresher.refresh(region, realms, flavor=flavor)
+    step(1, "looking up the names of new items")
+    named, failed = await refresher.fill_item_info(region, flavor=flavor)
     generated = {}
-    for number in payload.get("generate", realms):
-        realm = RealmKey(region, int(number), Flavor.parse(str(payload.get("flavor", "retail"))))
+    for done, number in enumerate(wanted, 2):
+        realm = RealmKey(region, number, Flavor.parse(flavor))
+        step(done, f"making the groups of {realm}")
         try:
             stored = await services.groups.generate(realm, _now())
             generated[str(realm)] = {"version": stored.version, "new": stored.new,
@@ -65,11 +76,12 @@ async def cycle_job(services: Services, payload: Mapping[str, Any]) -> dict[str,
                                      "items": sum(len(g.items) for g in stored.generated.groupset.groups)}
         except InputError as exc:
             generated[str(realm)] = {"error": str(exc)}
+    step(total, "done")
     return {"sources": [o.as_json() for o in outcomes], "item_info": {"fetched": named, "failed": failed},
             "groups": generated}
 
 
-async def merge_job(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def merge_job(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     """Plan (``apply`` false) or apply the newest GroupSet of the target's realm to the target."""
     target_id, file, profile = str(payload["target_id"]), Path(payload["file"]), str(payload["profile"])
     realm = RealmKey.parse(str(payload["realm"]))
@@ -79,6 +91,8 @@ async def merge_job(services: Services, payload: Mapping[str, Any]) -> dict[str,
     version, doc, _, content_hash = stored
     groupset = GroupSet.from_json(doc)
     apply = bool(payload.get("apply"))
+    progress({"task": "apply" if apply else "plan", "target": target_id, "step": "reading, planning"
+              + (", backing up, writing and verifying" if apply else ""), "done": 0, "total": 1})
     lock = FileLock(services.home / "locks" / f"apply-{target_id}.lock", timeout=0)
     lock.path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -90,7 +104,7 @@ async def merge_job(services: Services, payload: Mapping[str, Any]) -> dict[str,
                                         adopt_root=bool(payload.get("adopt_root")))
         result = {**outcome.as_json(), "groupset_version": version, "groupset_hash": content_hash,
                   "file_identity": list(identity(file.stat()))}
-        if apply or result["status"] == "unchanged":
+        if apply or (result["status"] == "unchanged" and payload.get("record", True)):
             await services.db(_record_apply, target_id, result)
         return result
     finally:
@@ -131,24 +145,33 @@ def _summary(result: Mapping[str, Any]) -> str:
     return f"applied to {result['file']}: " + "; ".join(parts)
 
 
-async def undo_job(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """Restore the before-merge backup of the target's last apply."""
+async def undo_job(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    """Restore a backup: the before-merge one of a target's last apply (``target_id``), or any the player
+    picked (``restore``, from the backups page)."""
     outcome = services.restorer.restore(Path(payload["file"]), str(payload["backup_id"]))
     now = _now()
+    target = payload.get("target_id")
     message = f"restored backup {payload['backup_id']} to {payload['file']}"
-    await services.db(history_db.record, Kind.UNDONE, message, now, str(payload["target_id"]), outcome.as_json())
+    await services.db(history_db.record, Kind.UNDONE if target else Kind.BACKUP, message, now,
+                      str(target) if target else None, outcome.as_json())
     return outcome.as_json()
 
 
-JOBS: dict[str, Job] = {"realms": realms_job, "cycle": cycle_job, "merge": merge_job, "undo": undo_job}
+JOBS: dict[str, Job] = {"realms": realms_job, "cycle": cycle_job, "merge": merge_job, "undo": undo_job,
+                        "restore": undo_job}
 
 
-async def run_job(services: Services, name: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+def _quiet(data: dict[str, Any]) -> None:
+    pass
+
+
+async def run_job(services: Services, name: str, payload: Mapping[str, Any],
+                  progress: Progress = _quiet) -> dict[str, Any]:
     job = JOBS.get(name)
     if job is None:
         raise InputError(f"there is no job {name!r} (jobs: {', '.join(JOBS)})")
     try:
-        return await job(services, payload)
+        return await job(services, payload, progress)
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, TsmSyncError):
             raise

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from tsmsyncd.config import Settings
 from tsmsyncd.db import realms as realms_db
 from tsmsyncd.db import targets as targets_db
-from tsmsyncd.errors import FieldError, InputError, SavedVariablesError
+from tsmsyncd.errors import FieldError, NotFoundError, SavedVariablesError
 from tsmsyncd.store.writer import DbWriter
-from tsmsyncd.tsm.profiles import read_profiles
+from tsmsyncd.tsm.profiles import AccountProfiles, read_profiles
 from tsmsyncd.wow.installs import Discovery, DiscoveryEnv, discover
 from tsmsyncd.wow.realms import IndexedRealm
 from tsmsyncd.wow.targets import FoundProfile, Mode, Target, TargetRealm, build_targets
 
-__all__ = ["TargetService", "found_profiles"]
+__all__ = ["Profiles", "TargetService", "found_profiles", "installs_json", "read_installs"]
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +45,48 @@ def found_profiles(discovery: Discovery) -> tuple[list[FoundProfile], list[str]]
     return found, problems
 
 
+Profiles = dict[str, AccountProfiles | str]  # file → its profiles, or why it could not be read
+
+
+def read_installs(env: DiscoveryEnv) -> tuple[Discovery, Profiles]:
+    """Discovery, and each account file's profiles (``tsmsyncd installs``, ``GET /installs``)."""
+    discovery = discover(env)
+    profiles: Profiles = {}
+    for _install, _flavor, account in discovery.accounts():
+        if account.tsm_file is not None:
+            try:
+                profiles[str(account.tsm_file)] = read_profiles(account.tsm_file)
+            except SavedVariablesError as exc:
+                profiles[str(account.tsm_file)] = str(exc)
+    return discovery, profiles
+
+
+def installs_json(discovery: Discovery, profiles: Profiles) -> dict[str, object]:
+    """Discovery's JSON with each account's ``profiles`` (or ``profiles_error``) added."""
+    from tsmsyncd.wow.candidates import json_path
+
+    payload = discovery.as_json()
+    for shown, install in zip(payload["installs"], discovery.installs, strict=True):  # type: ignore[call-overload]
+        for shown_flavor, flavor in zip(shown["flavors"], install.flavors, strict=True):
+            for shown_account, account in zip(shown_flavor["accounts"], flavor.accounts, strict=True):
+                read = profiles.get(str(account.tsm_file)) if account.tsm_file else None
+                shown_account["profiles"] = None if read is None or isinstance(read, str) else read.as_json()
+                shown_account["profiles_error"] = json_path(read) if isinstance(read, str) else None
+    return payload
+
+
 class TargetService:
     """Targets of one data folder, through the database writer."""
 
-    def __init__(self, db: DbWriter, settings: Settings, environ: Mapping[str, str]) -> None:
+    def __init__(self, db: DbWriter, settings: Callable[[], Settings], environ: Mapping[str, str]) -> None:
         self._db, self._settings, self._environ = db, settings, environ
         self.problems: list[str] = []
 
     async def discover(self, now: datetime | None = None) -> list[Target]:
         """Look again: new targets appear (in ``string`` mode), known ones keep what the player chose."""
-        env = DiscoveryEnv.current(self._settings.wow_roots, self._environ)
+        env = DiscoveryEnv.current(self._settings().wow_roots, self._environ)
         found, self.problems = await asyncio.to_thread(lambda: found_profiles(discover(env)))
-        region = self._settings.region
+        region = self._settings().region
         indexes = {str(f): await self.index(region, str(f)) for f in {p.flavor for p in found}}
         known = await self._db(targets_db.load_targets)
         targets = []
@@ -76,7 +106,7 @@ class TargetService:
     async def get(self, target_id: str) -> Target:
         found = (await self._db(targets_db.load_targets)).get(target_id)
         if found is None:
-            raise InputError(f"there is no target {target_id!r} (`tsmsyncd targets list` shows them)")
+            raise NotFoundError(f"there is no target {target_id!r} (`tsmsyncd targets list` shows them)")
         return found
 
     async def change(self, target_id: str, changes: Mapping[str, Any], now: datetime | None = None) -> Target:
@@ -106,7 +136,7 @@ class TargetService:
             return None  # inferred again at the next discovery
         if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
             raise FieldError("realm", "must be a connected realm id (a whole number) or null to infer it")
-        region = self._settings.region
+        region = self._settings().region
         index = await self.index(region, str(target.flavor))
         names = [r.name for r in index if r.connected_realm_id == value]
         if index and not names:

@@ -1,0 +1,205 @@
+"""The web UI's questions that need pandas, answered in the long-lived query worker (``sync/runner.py``
+``QueryWorker``; ``tsmsyncd _worker --serve``): group previews with the reason each item was placed,
+rules (list, add, replace, remove, check as the player types), and the market pages.
+
+Each query takes the worker's services and a JSON payload and returns a JSON object. Realms travel as
+``RealmKey`` text (``us/3678``, ``us/classic-era/12``). Rule writes go through this process's database
+writer; the daemon sees them on its next read (SQLite WAL). Errors are ours, raised as they are; the
+worker sends them back and the runner rebuilds them (a ``CriteriaError`` keeps its position).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from tsmsyncd.db import items as items_db
+from tsmsyncd.errors import CriteriaError, InputError, NotFoundError, RuleError, TsmSyncError
+from tsmsyncd.market.sources import RealmKey
+
+if TYPE_CHECKING:
+    from tsmsyncd.app import Services
+    from tsmsyncd.groups.rules import Rule
+    from tsmsyncd.sync.groups import BrokenRule
+
+__all__ = ["QUERIES", "run_query"]
+
+Query = Callable[["Services", Mapping[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _realm(payload: Mapping[str, Any]) -> RealmKey:
+    try:
+        return RealmKey.parse(str(payload["realm"]))
+    except ValueError as exc:
+        raise InputError(f"realm: {exc}") from exc
+
+
+# -- groups --------------------------------------------------------------------------------------------
+
+
+async def groups_preview(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """What the enabled rules make now, and why each item is where it is."""
+    made, why = await services.groups.explained(_realm(payload), _now())
+    items = sorted({i for g in made.groupset.groups for i in g.items})
+    names = await _names(services, items)
+    groups = []
+    for group in made.groupset.groups:
+        groups.append({"path": list(group.path), "operations": {m: list(o) for m, o in group.operations.items()},
+                       "items": [{"item": i, "name": names.get(i), "why": why.get(i, {}).get("why", {})}
+                                 for i in group.items]})
+    return {"generated_at": made.groupset.generated_at, "root": made.groupset.root, "groups": groups,
+            "report": made.as_json()}
+
+
+async def groups_diff(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """What changed from the version before to ``version`` (default the newest): per group, items added
+    and removed. With ``"against": "preview"``, what generating now would change against the newest."""
+    from tsmsyncd.db import groups as groups_db
+    from tsmsyncd.groups.generate import groupset_diff
+    from tsmsyncd.tsm.groupset import GroupSet
+
+    realm = _realm(payload)
+    if payload.get("against") == "preview":
+        version, changes = await services.groups.diff(realm, _now())
+        return {"version": version, "previous": version, "against": "preview", "changes": changes}
+    newest = await services.db(groups_db.groupset, realm, payload.get("version"))
+    if newest is None:
+        raise NotFoundError(f"no groups have been generated for {realm} yet")
+    version = int(newest[0])
+    before = await services.db(groups_db.groupset, realm, version - 1) if version > 1 else None
+    old = GroupSet.from_json(before[1]) if before else None
+    changes = groupset_diff(old, GroupSet.from_json(newest[1]))
+    return {"version": version, "previous": version - 1 if before else None, "against": "previous",
+            "changes": changes}
+
+
+async def _names(services: Services, items: list[str]) -> dict[str, str]:
+    ids = [int(i[2:]) for i in items if i.startswith("i:") and i[2:].isdigit()]
+    info = await services.db(items_db.item_info, ids) if ids else {}
+    return {f"i:{k}": v.name for k, v in info.items() if v.name}
+
+
+# -- rules ---------------------------------------------------------------------------------------------
+
+
+def _rule_json(row: Rule | BrokenRule, position: int) -> dict[str, Any]:
+    from tsmsyncd.sync.groups import BrokenRule
+
+    if isinstance(row, BrokenRule):
+        return {"name": row.name, "position": position, "enabled": row.enabled, "broken": row.reason,
+                "doc_text": row.doc}
+    return {"name": row.name, "position": position, "enabled": row.enabled, "doc": row.to_dict()}
+
+
+async def rules_list(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+    from tsmsyncd.groups.rules import load_templates
+    from tsmsyncd.sync.groups import BrokenRule
+
+    rows = await services.groups.rule_rows(_now())
+    shown = [_rule_json(r, i) for i, r in enumerate(rows, 1)]
+    return {"rules": [r for r in shown if "doc" in r],
+            "broken": [r for r, row in zip(shown, rows, strict=True) if isinstance(row, BrokenRule)],
+            "templates": [t.to_dict() for t in load_templates()]}
+
+
+async def _rule_at(services: Services, name: str) -> dict[str, Any]:
+    rows = await services.groups.rule_rows(_now())
+    for position, row in enumerate(rows, 1):
+        if row.name.lower() == name.lower():
+            return _rule_json(row, position)
+    raise NotFoundError(f"there is no rule named {name!r}")
+
+
+async def rules_add(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+    from tsmsyncd.groups.rules import Rule
+
+    rule = Rule.from_dict(payload.get("doc"), "rule")
+    taken = [r.name for r in await services.groups.rule_rows(_now()) if r.name.lower() == rule.name.lower()]
+    if taken:
+        raise RuleError("name", f"a rule named {taken[0]!r} exists already: change it instead, or pick another name")
+    await services.groups.add(rule.to_json(), "rule", _now())
+    return await _rule_at(services, rule.name)
+
+
+async def rules_replace(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """``doc`` replaces the rule (a new name renames it); ``enabled`` alone switches it; ``position`` moves it."""
+    name = str(payload["name"])
+    current = await _rule_at(services, name)
+    doc = payload.get("doc")
+    if doc is None:
+        if "doc" not in current:
+            raise RuleError("doc", "this rule is broken: send a whole new rule document to repair it")
+        doc = dict(current["doc"])
+    if not isinstance(doc, dict):
+        raise RuleError("doc", "must be a rule object")
+    if "enabled" in payload:
+        if not isinstance(payload["enabled"], bool):
+            raise RuleError("enabled", "must be true or false")
+        doc = {**doc, "enabled": payload["enabled"]}
+    position = payload.get("position")
+    if position is not None and (type(position) is not int or position < 1):
+        raise RuleError("position", "must be a whole number from 1 (the first rule)")
+    rule = await services.groups.replace(name, doc, _now(), position)
+    return await _rule_at(services, rule.name)
+
+
+async def rules_remove(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {"removed": await services.groups.remove(str(payload["name"]))}
+
+
+async def rules_check(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Whether a rule (``doc``) or one condition (``where``) reads, and where it does not: ``position`` is
+    the 0-based offset in that field's text, for the editor's caret."""
+    return check_rule(payload)
+
+
+def check_rule(payload: Mapping[str, Any]) -> dict[str, Any]:
+    from tsmsyncd.groups.criteria import parse_criteria
+    from tsmsyncd.groups.rules import Rule
+
+    try:
+        if "where" in payload:
+            parse_criteria(payload["where"])
+        else:
+            Rule.from_dict(payload.get("doc"), "rule")
+    except CriteriaError as exc:
+        return {"valid": False, "errors": [{"field": "where", "message": str(exc), "position": exc.position - 1}]}
+    except TsmSyncError as exc:
+        field = getattr(exc, "field", None)
+        cause = exc.__cause__
+        error: dict[str, Any] = {"field": field, "message": getattr(exc, "reason", str(exc))}
+        if isinstance(cause, CriteriaError):
+            error["position"] = cause.position - 1
+        return {"valid": False, "errors": [error]}
+    return {"valid": True, "errors": []}
+
+
+async def groups_custom(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A GroupConfig from the UI: stored as a rule (DESIGN "POST /groups/custom"), then the realm's preview."""
+    rule = await rules_add(services, payload)
+    preview = await groups_preview(services, payload) if payload.get("realm") else None
+    return {"rule": rule, "preview": preview}
+
+
+QUERIES: dict[str, Query] = {
+    "groups.preview": groups_preview, "groups.diff": groups_diff, "groups.custom": groups_custom,
+    "rules.list": rules_list, "rules.add": rules_add, "rules.replace": rules_replace,
+    "rules.remove": rules_remove, "rules.check": rules_check,
+}
+
+
+async def run_query(services: Services, name: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    query = QUERIES.get(name)
+    if query is None:
+        raise InputError(f"there is no query {name!r} (queries: {', '.join(QUERIES)})")
+    try:
+        return await query(services, payload)
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, TsmSyncError):
+            raise
+        raise InputError(f"query {name}: malformed payload ({type(exc).__name__}: {exc})") from exc
