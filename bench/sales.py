@@ -247,7 +247,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     realms = len(CONNECTED_REALMS["us"]) + len(CONNECTED_REALMS["eu"])
-    print(f"{args.hours} measured hours after {args.warmup} warm-up pairs, seed {args.seed}; commodities: us+eu "
+    print(f"{args.hours} measured hours after {args.warmup} warm-up pair(s), seed {args.seed}; commodities: us+eu "
           f"regions of {args.commodity_rows:,} listings; realm: {realms} connected realms of {args.realm_rows:,}; "
           f"classic: {2 * len(CONNECTED_REALMS['us'])} Era houses of {args.realm_rows:,}")
     results = {kind: run(kind, args, same_hour=False) for kind in KINDS}

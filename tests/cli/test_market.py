@@ -96,10 +96,10 @@ async def test_a_connection_error_names_the_host(env, fake) -> None:
 
 
 async def test_hours_of_refreshes_then_market_show_and_list_tell_the_estimate_with_its_window(env, fake) -> None:
-    """Five hourly refreshes of the real fake (the first pairs learn deadlines; two are counted), then `market
+    """Four hourly refreshes of the real fake (the first pair learns deadlines; two are counted), then `market
     show` and `market list`: the same record in both, the estimate beside its 2-hour window, the per-day rate
     said to be scaled up, a range, a confidence and the caveats — in text and in JSON."""
-    for hour in range(5):
+    for hour in range(4):
         if hour:
             fake.advance()
         code, _, err = await tsmsyncd(env, "refresh", "--once", "--region", "us", "--realm", "4")

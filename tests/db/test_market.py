@@ -220,11 +220,11 @@ def test_the_stored_index_carries_the_narrowed_deadlines(db: Database) -> None:
 
 
 def test_the_first_pairs_after_a_start_learn_deadlines_and_count_nothing(db: Database) -> None:
-    """Fresh indexes (as ingest makes them): the pairs from history 0 and 1 are stored without sales (no
-    window hours), the third pair is counted and opens the window."""
+    """Fresh indexes (as ingest makes them): the first pair is stored without sales (no window hours), the
+    second is counted and opens the window."""
     listings = [(1, "i:2447", 5, 100, False)]
-    results = [record(db, T0 + timedelta(hours=h), listings if h < 3 else [], history=0) for h in range(4)]
-    assert [r.sold_units for r in results] == [None, None, None, 5]
+    results = [record(db, T0 + timedelta(hours=h), listings if h < 2 else [], history=0) for h in range(3)]
+    assert [r.sold_units for r in results] == [None, None, 5]
     shown = mdb.item_market(db, "i:2447", RealmKey("us", 4), T0)
     assert shown.sales.sold == 5 and shown.sales.window_hours == 1.0
 

@@ -63,9 +63,9 @@ async def test_a_new_snapshot_is_stored_then_the_next_check_costs_a_304(refreshe
     assert fake.requests[-1].status == 304
 
 
-async def test_the_fourth_snapshot_brings_a_sales_estimate(refresher, fake, db) -> None:
-    """The first two hourly pairs only learn how long each auction has left; the third pair is counted."""
-    for _ in range(3):
+async def test_the_third_snapshot_brings_a_sales_estimate(refresher, fake, db) -> None:
+    """The first hourly pair only learns how long each auction has left; the second pair is counted."""
+    for _ in range(2):
         await refresher.refresh("us", [REALM])
         fake.advance()
     outcomes = await refresher.refresh("us", [REALM])
@@ -127,31 +127,31 @@ async def test_item_names_and_classes_are_fetched_once_for_items_seen(refresher,
 async def test_hours_of_refreshes_give_estimates_over_a_window_ending_at_the_newest_snapshot(
     refresher, fake, db
 ) -> None:
-    """Six hourly snapshots of the real fake: the first two pairs only learn each auction's deadline, the next
-    three are counted. Each source's window holds those three hours and ends at its newest snapshot, each item is
+    """Six hourly snapshots of the real fake: the first pair only learns each auction's deadline, the next four
+    are counted. Each source's window holds those four hours and ends at its newest snapshot, each item is
     estimated by its source's rules, and the totals are near what the fake market really sold."""
     for hour in range(6):
         if hour:
             fake.advance()
         outcomes = await refresher.refresh("us", [REALM])
         assert all(o.status == "updated" for o in outcomes)
-        assert all((o.sold_units is None) == (hour < 3) for o in outcomes), hour
+        assert all((o.sold_units is None) == (hour < 2) for o in outcomes), hour
     listed = await db(mdb.realm_market, RealmKey("us", REALM), fake.now)
-    assert {m.sales.window_hours for m in listed} == {3.0} and {m.sales.window_end for m in listed} == {fake.now}
+    assert {m.sales.window_hours for m in listed} == {4.0} and {m.sales.window_end for m in listed} == {fake.now}
     assert {m.source.kind: m.sales.kind for m in listed} == {"commodities": "commodities", "realm": "realm"}
     assert all(m.sales.extrapolated and m.sales.confidence == "low" for m in listed)
     houses = {"commodities": HouseKey("commodities", "us"), "realm": HouseKey("realm", "us", "retail", REALM)}
     for kind, key in houses.items():
-        truth = sum(int(fake.truth(key, hour).sold.sum()) for hour in (3, 4, 5))
+        truth = sum(int(fake.truth(key, hour).sold.sum()) for hour in (2, 3, 4, 5))
         estimate = sum(m.sales.sold or 0 for m in listed if m.source.kind == kind)
         assert truth > 0 and abs(estimate / truth - 1) < 0.25, (kind, estimate, truth)
 
 
 async def test_no_estimate_is_made_across_a_gap_of_more_than_two_hours(refresher, fake, db) -> None:
-    """Across the gap nothing is counted, and the two hours after it learn the deadlines again."""
+    """Across the gap nothing is counted, and the hour after it learns the deadlines again."""
     await refresher.refresh("us", [REALM])
     fake.advance(3)
-    for _ in range(3):
+    for _ in range(2):
         assert [o.sold_units for o in await refresher.refresh("us", [REALM])] == [None, None]
         fake.advance()
     assert all(o.sold_units is not None for o in await refresher.refresh("us", [REALM]))

@@ -241,7 +241,7 @@ def _sales_text(s: SalesReport) -> str:
     """The estimate with its window always beside it; a per-day rate scaled up from under a day is said to be so
     on the very next line, before the range and the confidence."""
     if s.sold is None or s.per_day is None or s.range is None:
-        return "no estimate yet (it needs four consecutive hourly snapshots of this source)"
+        return "no estimate yet (it needs three consecutive hourly snapshots of this source)"
     low, high = s.range
     lines = [f"{s.sold:,} units in the last {s.window_hours:g} h of snapshots = {_rate(s.per_day)} a day"]
     if s.extrapolated:

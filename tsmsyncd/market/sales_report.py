@@ -142,8 +142,8 @@ class SalesReport:
     def caveats(self) -> tuple[str, ...]:
         """What this estimate cannot see, the most important first: no data, a short window, then the kind's."""
         if self.sold is None:
-            return ("No estimate yet: sales are counted from the fourth consecutive hourly snapshot of this source "
-                    f"on (at most {MAX_SNAPSHOT_GAP_HOURS:.0f} hours apart; the first ones learn how long each auction "
+            return ("No estimate yet: sales are counted from the third consecutive hourly snapshot of this source "
+                    f"on (at most {MAX_SNAPSHOT_GAP_HOURS:.0f} hours apart; the first two learn how long each auction "
                     "has left), so refresh again after the next hourly snapshot.", *CAVEATS[self.kind])
         first: tuple[str, ...] = ()
         if self.extrapolated:
