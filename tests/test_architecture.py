@@ -29,8 +29,10 @@ LAYERS: dict[str, tuple[str, ...]] = {
 }
 ORDER = list(LAYERS)
 FOREIGN_FORBIDDEN_IN_CORE = ("aiohttp.web", "pystray", "apscheduler")
+# The daemon edge assembles the others; `tsmsyncd open`, the demo and the tray share the one-time browser
+# login of http/launch.py (the redirect file), so there is one way to log a browser in.
 EDGE_EXCEPTIONS = {("cli", "daemon"), ("cli", "demo"), ("demo", "daemon"), ("daemon", "http"),
-                   ("daemon", "scheduler"), ("daemon", "tray")}
+                   ("daemon", "scheduler"), ("daemon", "tray"), ("cli", "http"), ("demo", "http"), ("tray", "http")}
 
 
 def imports_of(path: Path) -> set[str]:

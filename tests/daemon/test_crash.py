@@ -39,10 +39,17 @@ async def state_of(daemon: Daemon, target_id: str) -> str:
     return str((await daemon.state_of(target_id))["state"])
 
 
-async def test_kill_9_during_applies_never_tears_the_file_nor_loses_or_repeats_the_plan(
-    tmp_path: Path, fake: FakeBlizzard
-) -> None:
-    daemon = Daemon(tmp_path, fake, quiet=0.2, watch=0.3)
+@pytest.fixture
+async def daemon(tmp_path: Path, fake: FakeBlizzard) -> AsyncIterator[Daemon]:
+    d = Daemon(tmp_path, fake, quiet=0.2, watch=0.3)
+    yield d
+    if d.proc is not None and d.proc.returncode is None:
+        d.proc.kill()
+        await d.proc.wait()
+    await d.close_session()
+
+
+async def test_kill_9_during_applies_never_tears_the_file_nor_loses_or_repeats_the_plan(daemon: Daemon) -> None:
     await daemon.start()
     await warm(daemon)  # market data with sales, so the groups hold items
     target = next(t for t in await daemon.targets() if t["flavor"] == "retail")
@@ -58,7 +65,10 @@ async def test_kill_9_during_applies_never_tears_the_file_nor_loses_or_repeats_t
             if daemon.proc is None or daemon.proc.returncode is not None:
                 await daemon.start()
             await daemon.api("PATCH", f"/api/v1/targets/{target['id']}", {"mode": "merge"})
-            await wait_for(lambda: _pending(daemon, target["id"]), 60, "pending")
+            try:
+                await wait_for(lambda: _pending(daemon, target["id"]), 60, f"kill {kill}: pending")
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}; the target shows {await daemon.state_of(target['id'])}") from None
             applied_before = applied_entries(daemon.home, target["id"])
         finally:
             game.stop()  # the game closes: the next watch tick starts the apply...
