@@ -77,6 +77,7 @@ class Daemon:
             log.info("tsmsyncd %s listening on %s (data folder %s)", __version__, server.url, self.home)
             try:
                 await engine.startup()
+                services.watchlist.start()
                 schedule.start()
                 if options.on_ready is not None:
                     await _maybe(options.on_ready(info, services))

@@ -127,6 +127,18 @@ def examples(target: dict[str, Any], backup: str) -> dict[tuple[str, str], list[
                                             ("/api/v1/backups/prune", {}, 400)],
         ("get", "/api/v1/history"): [("/api/v1/history?limit=3", None, 200), ("/api/v1/history?limit=0", None, 400),
                                      ("/api/v1/history?kind=nope", None, 400)],
+        ("post", "/api/v1/watchlist"): [("/api/v1/watchlist", {"item": "i:2447", "max_price": "1g", "realms": [realm]},
+                                          201),
+                                         ("/api/v1/watchlist", {"item": "i:2447", "max_price": "2g", "realms": [5]},
+                                          200),
+                                         ("/api/v1/watchlist", {"item": "i:2447", "max_price": "12x"}, 400)],
+        ("get", "/api/v1/watchlist"): [("/api/v1/watchlist", None, 200)],
+        ("post", "/api/v1/watchlist/check"): [("/api/v1/watchlist/check", {}, 202),
+                                               ("/api/v1/watchlist/check", {"id": 999}, 404)],
+        ("patch", "/api/v1/watchlist/{id}"): [("/api/v1/watchlist/1", {"amount": 5}, 200),
+                                              ("/api/v1/watchlist/1", {"amount": -5}, 400)],
+        ("delete", "/api/v1/watchlist/{id}"): [("/api/v1/watchlist/1", None, 200),
+                                               ("/api/v1/watchlist/1", None, 404)],
         ("get", "/api/v1/events"): [("/api/v1/events", None, 400)],  # no Upgrade: the envelope, not a socket
         ("post", "/api/v1/logins"): [("/api/v1/logins", None, 201)],
         ("get", "/api/v1/openapi.json"): [("/api/v1/openapi.json", None, 200)],
@@ -215,6 +227,11 @@ async def test_apply_is_refused_while_the_game_runs_and_undo_puts_the_file_back(
     assert status == 200 and body["restored"] == backup and body["backup_before_restore"]
     store = BackupStore(daemon.home / "backups")
     assert file.read_bytes() == store.read(file, store.get(file, backup)) != merged
+    for _ in range(4):  # the watch ticks every 0.5 s: the undone groups stay out
+        await asyncio.sleep(0.5)
+        assert file.read_bytes() != merged
+    shown = await daemon.state_of(target["id"])
+    assert shown["state"] == "idle" and shown["reason"].startswith("undone:")
     # the undo's own backup holds the merged bytes: restoring it undoes the undo
     status, body, _ = await request(daemon, "POST", f"/api/v1/backups/{body['backup_before_restore']}/restore",
                                     {"file": str(file)})
@@ -272,8 +289,8 @@ async def test_history_pages_back_without_repeating(daemon: Daemon) -> None:
 
 
 async def test_pause_holds_applies_and_resume_lets_them_through(daemon: Daemon) -> None:
-    target = await merging(daemon)
-    await wait_for(lambda: _all_applied(daemon), 60, "the targets to settle")
+    target = [t for t in await daemon.targets() if t["mode"] == "merge"][-1]  # not the one undone above
+    await wait_for(lambda: _state(daemon, target["id"], "applied"), 60, "the target to settle")
     status, body, _ = await request(daemon, "POST", "/api/v1/pause", {"paused": True})
     assert status == 200 and body["state"] == "paused" and body["paused"]
     file = Path(target["file"])

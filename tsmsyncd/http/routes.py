@@ -26,6 +26,9 @@
     POST   /api/v1/backups/{id}/pin         pin or unpin
     GET    /api/v1/backups/prune, POST      what the retention policy would remove; remove it
     GET    /api/v1/history                  what happened, newest first (before=, target=, kind=)
+    GET    /api/v1/watchlist, POST          the tracked items; track one or many (repeats merge)
+    PATCH  /api/v1/watchlist/{id}, DELETE   change or stop tracking one
+    POST   /api/v1/watchlist/check          check all (or {"id"}) now: the rows arrive as events
     GET    /api/v1/events                   the WebSocket of events (since=)
     GET    /api/v1/openapi.json             the OpenAPI document (built in ``http/app.py``)
 """
@@ -40,7 +43,7 @@ from aiohttp import web
 from tsmsyncd.app import Services
 from tsmsyncd.http.app import HttpConfig, build_app
 from tsmsyncd.http.route import Route
-from tsmsyncd.http.views import backups, groups, history, realms, rules, setup, status, targets
+from tsmsyncd.http.views import backups, groups, history, realms, rules, setup, status, targets, watchlist
 from tsmsyncd.http.views.context import CONTEXT, ApiContext
 from tsmsyncd.http.ws import events_route
 
@@ -112,7 +115,19 @@ def routes(ctx: ApiContext) -> list[Route]:
         r("POST", f"{v1}/backups/prune", backups.post_prune, summary="Prune by the retention policy",
           request=backups.FILE_BODY, response=backups.PRUNE_SCHEMA),
         r("GET", f"{v1}/history", history.get_history, summary="What happened", response=history.HISTORY_SCHEMA),
-        events_route(ctx.services.bus, lambda: status.status_payload(ctx)),
+        r("GET", f"{v1}/watchlist", watchlist.get_watchlist, summary="The tracked items",
+          response=watchlist.LIST_SCHEMA),
+        r("POST", f"{v1}/watchlist", watchlist.post_watchlist, status=201, also=(200,),
+          summary="Track items (201; 200 when all merged into items already tracked)",
+          request=watchlist.ITEM_REQUEST, response=watchlist.ADDED_SCHEMA),
+        r("PATCH", f"{v1}/watchlist/{{id}}", watchlist.patch_item, summary="Change a tracked item",
+          request=watchlist.ITEM_REQUEST, response=watchlist.ENTRY_SCHEMA),
+        r("DELETE", f"{v1}/watchlist/{{id}}", watchlist.delete_item, summary="Stop tracking an item",
+          response={"type": "object", "required": ["removed"], "properties": {"removed": {"type": "integer"}}}),
+        r("POST", f"{v1}/watchlist/check", watchlist.post_check, status=202, summary="Check now (rows as events)",
+          request=watchlist.CHECK_REQUEST, response=status.REFRESH_SCHEMA),
+        events_route(ctx.services.bus, lambda: status.status_payload(ctx),
+                     on_message=lambda m: ctx.services.watchlist.on_message(m.type, m.data)),
     ]
 
 

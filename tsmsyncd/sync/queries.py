@@ -11,6 +11,7 @@ worker sends them back and the runner rebuilds them (a ``CriteriaError`` keeps i
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["QUERIES", "run_query"]
 
-Query = Callable[["Services", Mapping[str, Any]], Awaitable[dict[str, Any]]]
+Progress = Callable[[dict[str, Any]], None]
+Query = Callable[["Services", Mapping[str, Any], Progress], Awaitable[dict[str, Any]]]
 
 
 def _now() -> datetime:
@@ -42,7 +44,7 @@ def _realm(payload: Mapping[str, Any]) -> RealmKey:
 # -- groups --------------------------------------------------------------------------------------------
 
 
-async def groups_preview(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def groups_preview(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     """What the enabled rules make now, and why each item is where it is."""
     made, why = await services.groups.explained(_realm(payload), _now())
     items = sorted({i for g in made.groupset.groups for i in g.items})
@@ -56,7 +58,7 @@ async def groups_preview(services: Services, payload: Mapping[str, Any]) -> dict
             "report": made.as_json()}
 
 
-async def groups_diff(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def groups_diff(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     """What changed from the version before to ``version`` (default the newest): per group, items added
     and removed. With ``"against": "preview"``, what generating now would change against the newest."""
     from tsmsyncd.db import groups as groups_db
@@ -96,7 +98,7 @@ def _rule_json(row: Rule | BrokenRule, position: int) -> dict[str, Any]:
     return {"name": row.name, "position": position, "enabled": row.enabled, "doc": row.to_dict()}
 
 
-async def rules_list(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def rules_list(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     from tsmsyncd.groups.rules import load_templates
     from tsmsyncd.sync.groups import BrokenRule
 
@@ -115,7 +117,7 @@ async def _rule_at(services: Services, name: str) -> dict[str, Any]:
     raise NotFoundError(f"there is no rule named {name!r}")
 
 
-async def rules_add(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def rules_add(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     from tsmsyncd.groups.rules import Rule
 
     rule = Rule.from_dict(payload.get("doc"), "rule")
@@ -126,7 +128,7 @@ async def rules_add(services: Services, payload: Mapping[str, Any]) -> dict[str,
     return await _rule_at(services, rule.name)
 
 
-async def rules_replace(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def rules_replace(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     """``doc`` replaces the rule (a new name renames it); ``enabled`` alone switches it; ``position`` moves it."""
     name = str(payload["name"])
     current = await _rule_at(services, name)
@@ -148,11 +150,11 @@ async def rules_replace(services: Services, payload: Mapping[str, Any]) -> dict[
     return await _rule_at(services, rule.name)
 
 
-async def rules_remove(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def rules_remove(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     return {"removed": await services.groups.remove(str(payload["name"]))}
 
 
-async def rules_check(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def rules_check(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     """Whether a rule (``doc``) or one condition (``where``) reads, and where it does not: ``position`` is
     the 0-based offset in that field's text, for the editor's caret."""
     return check_rule(payload)
@@ -179,26 +181,44 @@ def check_rule(payload: Mapping[str, Any]) -> dict[str, Any]:
     return {"valid": True, "errors": []}
 
 
-async def groups_custom(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def groups_custom(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     """A GroupConfig from the UI: stored as a rule (DESIGN "POST /groups/custom"), then the realm's preview."""
-    rule = await rules_add(services, payload)
-    preview = await groups_preview(services, payload) if payload.get("realm") else None
+    rule = await rules_add(services, payload, progress)
+    preview = await groups_preview(services, payload, progress) if payload.get("realm") else None
     return {"rule": rule, "preview": preview}
+
+
+async def watch_check(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    """Check tracked items on their realms: one ``{"watch": row}`` progress line per (item, realm) as it is
+    known, then the counts by status (``watch/checker.py``)."""
+    from tsmsyncd.market.watchitem import parse_item
+
+    docs = payload["items"]
+    items = [parse_item({k: v for k, v in doc.items() if k not in ("id", "max_price_text")}) for doc in docs]
+    items = [replace(i, id=int(doc["id"])) for i, doc in zip(items, docs, strict=True)]
+    checker = await services.checker()
+    counts = await checker.check(str(payload["region"]), items, lambda row: progress({"watch": row}))
+    return {"counts": counts, "fetches": checker.fetches, "cached_bytes": checker.cache.nbytes}
 
 
 QUERIES: dict[str, Query] = {
     "groups.preview": groups_preview, "groups.diff": groups_diff, "groups.custom": groups_custom,
     "rules.list": rules_list, "rules.add": rules_add, "rules.replace": rules_replace,
-    "rules.remove": rules_remove, "rules.check": rules_check,
+    "rules.remove": rules_remove, "rules.check": rules_check, "watch.check": watch_check,
 }
 
 
-async def run_query(services: Services, name: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+def _quiet(data: dict[str, Any]) -> None:
+    pass
+
+
+async def run_query(services: Services, name: str, payload: Mapping[str, Any],
+                    progress: Progress = _quiet) -> dict[str, Any]:
     query = QUERIES.get(name)
     if query is None:
         raise InputError(f"there is no query {name!r} (queries: {', '.join(QUERIES)})")
     try:
-        return await query(services, payload)
+        return await query(services, payload, progress)
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, TsmSyncError):
             raise
