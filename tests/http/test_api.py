@@ -340,3 +340,5 @@ async def test_a_refresh_reports_its_progress_over_the_websocket(daemon: Daemon)
     done = [s["done"] for s in steps]
     assert done == sorted(done) and done[0] == 0 and steps[-1]["done"] == steps[-1]["total"]
     assert any(s["step"].startswith("making the groups of ") for s in steps)
+    fetching = [s["step"] for s in steps if s["step"].startswith("fetching ") and "…" in s["step"]]
+    assert fetching and fetching[-1].endswith(f"({len(fetching)}/{len(fetching)})"), "each source by its name"

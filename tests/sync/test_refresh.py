@@ -110,6 +110,25 @@ async def test_classic_refreshes_each_faction_house(refresher, fake) -> None:
     assert all(o.status == "updated" for o in outcomes)
 
 
+async def test_progress_names_each_source_as_its_fetch_starts(refresher, fake) -> None:
+    """What the UI shows while a refresh runs: "fetching Kil'jaeden… (3/6)"; realm names come from the stored
+    realm index (a realm without one is "realm 4")."""
+    heard: list[tuple[str, int, int]] = []
+    await refresher.refresh("us", [REALM], progress=lambda *step: heard.append(step))
+    assert {what for what, _, _ in heard} == {"realm 4", "the us commodities"}
+    assert sorted(n for _, n, _ in heard) == [1, 2] and {total for _, _, total in heard} == {2}
+    await refresher.realm_list("us")
+    await refresher.realm_list("us", "classic-era")
+    heard.clear()
+    await refresher.refresh("us", [REALM, 9], progress=lambda *step: heard.append(step))
+    assert {what for what, _, _ in heard} == {"the us commodities", "Kilrogg / Winterhoof", "Kil'jaeden"}
+    assert sorted(n for _, n, _ in heard) == [1, 2, 3] and {total for _, _, total in heard} == {3}
+    heard.clear()
+    await refresher.refresh("us", [REALM], flavor="classic-era", progress=lambda *step: heard.append(step))
+    assert {what for what, _, _ in heard} == {f"Kilrogg / Winterhoof ({house})" for house in ("Alliance", "Horde",
+                                                                                                "neutral")}
+
+
 async def test_item_names_and_classes_are_fetched_once_for_items_seen(refresher, fake, db) -> None:
     await refresher.refresh("us", [REALM])
     fetched, failed = await refresher.fill_item_info("us", limit=25)

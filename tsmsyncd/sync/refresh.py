@@ -4,7 +4,8 @@ A *source* is one snapshot stream: a connected realm's auctions, a region's comm
 faction house. For each: a conditional GET with the stored ``Last-Modified``; a 304 only records the
 check; a 200 is ingested (on a worker thread: it is CPU work) and stored in one transaction keyed by
 its ``Last-Modified``; any failure is recorded against that source and reported, while its last good
-data stays exactly as it was. Sources are fetched a few at a time (as Undermine Exchange does: 4).
+data stays exactly as it was. Sources are fetched a few at a time (as Undermine Exchange does: 4); a
+``progress`` callback hears of each as its fetch starts, by the name a player knows it by.
 
 Every database call goes through the one writer thread (``store/writer.py``). The sales estimate is
 business logic, so it is made here (on a worker thread, from the stored previous index, by the rules of the
@@ -17,6 +18,7 @@ Item documents are fetched once per item; one Blizzard answers 404 for is rememb
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,9 +39,11 @@ from tsmsyncd.market.sources import Source, SourceKind
 from tsmsyncd.store.writer import DbWriter
 from tsmsyncd.wow.flavor import Flavor
 
-__all__ = ["RefreshOutcome", "RefreshStatus", "Refresher"]
+__all__ = ["RefreshOutcome", "RefreshStatus", "Refresher", "SourceProgress", "source_label"]
 
 log = logging.getLogger(__name__)
+SourceProgress = Callable[[str, int, int], None]  # (what is fetched now, its number from 1, how many in all)
+HOUSE_NAMES = {2: "Alliance", 6: "Horde", 7: "neutral"}  # Blizzard's Classic house ids (market/sources.py)
 
 
 class RefreshStatus(StrEnum):
@@ -101,9 +105,11 @@ class Refresher:
         return realms
 
     async def refresh(
-        self, region: str, realm_ids: Sequence[int], *, flavor: Flavor | str = Flavor.RETAIL, commodities: bool = True
+        self, region: str, realm_ids: Sequence[int], *, flavor: Flavor | str = Flavor.RETAIL, commodities: bool = True,
+        progress: SourceProgress | None = None,
     ) -> list[RefreshOutcome]:
-        """Refresh the region's commodities (retail) and each connected realm's auctions."""
+        """Refresh the region's commodities (retail) and each connected realm's auctions; ``progress`` hears of
+        each source as its fetch starts."""
         flavor = Flavor.parse(flavor)
         sources: list[Source] = []
         if flavor.has_commodities:
@@ -114,7 +120,24 @@ class Refresher:
             for cr in dict.fromkeys(realm_ids):
                 houses = await self._client.classic_houses(region, cr, flavor)
                 sources += [Source(region, SourceKind.HOUSE, cr, house) for house in sorted(houses)]
-        return list(await asyncio.gather(*(self._refresh_one(s, flavor) for s in sources)))
+        names = await self._realm_names(region, flavor) if progress else {}
+        started = itertools.count(1)
+
+        def starting(source: Source) -> None:
+            if progress is not None:
+                try:
+                    progress(source_label(source, names), next(started), len(sources))
+                except Exception:  # a listener's bug must not fail the refresh
+                    log.exception("a refresh progress listener failed")
+
+        return list(await asyncio.gather(*(self._refresh_one(s, flavor, starting) for s in sources)))
+
+    async def _realm_names(self, region: str, flavor: Flavor) -> dict[int, str]:
+        """Each connected realm's name as the realm index has it (its realms, " / " between them)."""
+        found: dict[int, list[str]] = {}
+        for realm in await self._db(realms_db.realms, region, str(flavor)):
+            found.setdefault(realm.connected_realm_id, []).append(realm.name)
+        return {number: " / ".join(sorted(names, key=str.casefold)) for number, names in found.items()}
 
     async def fill_item_info(self, region: str, limit: int = 200, flavor: Flavor | str = Flavor.RETAIL
                              ) -> tuple[int, int]:
@@ -143,8 +166,10 @@ class Refresher:
             await self._db(items_db.record_missing, not_found, self._now())
         return len(infos), len(missing) - len(infos)
 
-    async def _refresh_one(self, source: Source, flavor: Flavor) -> RefreshOutcome:
+    async def _refresh_one(self, source: Source, flavor: Flavor, starting: Callable[[Source], None]
+                           ) -> RefreshOutcome:
         async with self._slots:
+            starting(source)
             try:
                 return await self._fetch_and_store(source, flavor)
             except BlizzardError as exc:
@@ -181,6 +206,17 @@ class Refresher:
             return await c.realm_auctions(source.region, source.connected_realm_id, since)
         assert source.house_id is not None
         return await c.classic_auctions(source.region, source.connected_realm_id, source.house_id, flavor, since)
+
+
+def source_label(source: Source, names: dict[int, str]) -> str:
+    """A source as a player knows it: "Kil'jaeden", "Silver Hand (Horde)", "the us commodities"."""
+    if source.kind is SourceKind.COMMODITIES:
+        return f"the {source.region} commodities"
+    number = source.connected_realm_id
+    name = names.get(number, f"realm {number}") if number is not None else "a realm"
+    if source.house_id is None:
+        return name
+    return f"{name} ({HOUSE_NAMES.get(source.house_id, f'house {source.house_id}')})"
 
 
 def _ingest_and_estimate(body: bytes, source: Source, previous: market_db.IndexAt | None, at: datetime
