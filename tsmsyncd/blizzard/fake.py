@@ -21,6 +21,12 @@ served; a 200 then meets the first matching body fault:
 ``stale`` is not per request: while it is on (``count`` = number of ``advance()`` hours), ``advance()`` publishes
 nothing new for the houses whose path matches, so their ``Last-Modified`` stops moving.
 
+``missing_items`` (a set, changeable at any time) holds item ids the item route answers 404 for, as Blizzard does
+for some ids that appear in auction dumps; every id the catalog does not know is a 404 too.
+
+``truth(key, hour)`` exposes the market's ground truth (units sold, expired, cancelled per item and hour) to tests
+and benchmarks; it is a method, never a route.
+
 Links inside bodies use this server's own base URL, so two servers with the same seed produce the same bytes up to
 their port.
 """
@@ -35,7 +41,7 @@ import re
 import secrets
 import threading
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -60,6 +66,7 @@ from tsmsyncd.blizzard.catalog import (
 )
 from tsmsyncd.blizzard.fakemarket import (
     CLASSIC_HOUSES,
+    HourTruth,
     House,
     HouseKey,
     Slots,
@@ -149,6 +156,8 @@ class FakeBlizzard:
         commodity_rows: int = 3000,
         realm_rows: int = 2000,
         regions: tuple[str, ...] = ("us", "eu"),
+        same_hour_sales: bool = False,
+        missing_items: Iterable[int] = (),
         extra_realms: int = 0,
     ) -> None:
         unknown = [r for r in regions if r not in CONNECTED_REALMS]
@@ -158,6 +167,8 @@ class FakeBlizzard:
             raise ValueError("start must be timezone-aware (UTC)")
         self.client_id, self.client_secret, self.seed = client_id, client_secret, seed
         self.commodity_rows, self.realm_rows, self.regions = commodity_rows, realm_rows, tuple(regions)
+        self.same_hour_sales = same_hour_sales  # see fakemarket.House
+        self.missing_items: set[int] = set(missing_items)  # the item route's 404s
         # The catalogue's real connected realms, and for load tests ``extra_realms`` made-up ones in the first region.
         self.connected = {region: CONNECTED_REALMS[region] for region in regions}
         self.connected[regions[0]] += _extra_realms(extra_realms)
@@ -275,6 +286,15 @@ class FakeBlizzard:
         key = HouseKey("commodities", region)
         return self._snapshot(key, self._published[key], None, False)[0]
 
+    def truth(self, key: HouseKey, hour: int | None = None) -> HourTruth:
+        """What really happened in ``key``'s house in the hour that ended at snapshot ``hour`` (hours since start;
+        default: its newest published one). For tests and benchmarks only: no route serves it."""
+        self._check_region(key.region)
+        if key not in self._published:
+            raise ValueError(f"{key} is not an auction house of this fake")
+        with self._market_lock:
+            return self._house(key).truth(self._published[key] if hour is None else hour)
+
     def _check_region(self, region: str) -> None:
         if region not in self.regions:
             raise ValueError(f"region {region!r} is not served by this fake (regions={self.regions})")
@@ -305,7 +325,8 @@ class FakeBlizzard:
             slot_key = (key.kind, key.region, key.flavor)
             if slot_key not in self._slots:
                 self._slots[slot_key] = build_slots(self.seed, key, rows)
-            house = self._houses[key] = House(self.seed, key, rows, self._slots[slot_key])
+            house = self._houses[key] = House(self.seed, key, rows, self._slots[slot_key],
+                                              same_hour_sales=self.same_hour_sales)
         return house
 
     def _snapshot(self, key: HouseKey, hour: int, locale: str | None, want_gzip: bool) -> tuple[bytes, bytes | None]:
@@ -494,6 +515,8 @@ class FakeBlizzard:
         return await self._serve_snapshot(request, HouseKey("classic", region, flavor, int(cr_id), int(house)), locale)
 
     async def _item(self, request: web.Request, region: str, flavor: str, locale: str | None, item_id: str) -> _Reply:
+        if int(item_id) in self.missing_items:
+            return _api_error(404)
         item = ITEMS_BY_ID.get(int(item_id))
         # Generated commodities exist only when the fake runs at scale (see fakemarket.synthetic_count).
         if item is None and 0 <= int(item_id) - SYNTHETIC_BASE_ID < synthetic_count(self.commodity_rows):
