@@ -98,17 +98,22 @@ class Schedule:
         try:
             await self._guarded("refresh", self._refresh)
         finally:
-            self._refreshing = False
             # This run is still "running" for APScheduler until it returns: a next run is always at least
-            # a second away, or it would be dropped as a second instance.
-            soon = datetime.now(UTC) + timedelta(seconds=1)
+            # a second away, or it would be dropped as a second instance. So this run counts as refreshing
+            # until the next one is planned: a manual refresh asked for while the next time is worked out is
+            # queued through _again, not added at once (and dropped by APScheduler).
+            when: datetime | None = None
             try:
-                when = soon if self._again else max(await self._next_refresh(), soon)
+                if not self._again:
+                    when = await self._next_refresh()
             except Exception as exc:  # never lose the schedule: fall back to an hour from now
                 log.exception("planning the next refresh failed")
                 await self._report("refresh", f"planning the next refresh failed: {exc}")
                 when = datetime.now(UTC) + timedelta(hours=1)
+            soon = datetime.now(UTC) + timedelta(seconds=1)
+            when = soon if self._again or when is None else max(when, soon)
             self._again = False
+            self._refreshing = False
             self.plan_refresh(when, jitter=when > soon)
 
     async def _run(self, name: str) -> None:
