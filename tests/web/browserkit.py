@@ -66,6 +66,12 @@ async def shot(page: Page, name: str, *, top: bool = True) -> Path:
     return path
 
 
+async def dismiss_toasts(page: Page) -> None:
+    """Click every toast away (all at once: one may leave by itself meanwhile), so a picture shows the page."""
+    await page.evaluate("document.querySelectorAll('.toast').forEach((t) => t.click())")
+    await expect(page.locator(".toast")).to_have_count(0)
+
+
 def without_credentials(daemon: Daemon) -> None:
     """settings.json as a first run has it: the fake Blizzard's addresses, no client id or secret."""
     path = daemon.home / "settings.json"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from browserkit import NARROW, WAIT, chromium, expect, login, shot
+from browserkit import NARROW, WAIT, chromium, dismiss_toasts, expect, login, shot
 from daemon_harness import Daemon, wait_for, warm
 
 from tsmsyncd.blizzard.catalog import ITEMS
@@ -139,15 +139,13 @@ async def test_an_added_item_goes_from_checking_to_its_answer_without_reload(wor
     await expect(alert).to_have_count(1)
     await expect(alert).to_contain_text(f"{cheap.name}: ")
 
-    # a commodity in a named list: one row for all the realms (one market for the region)
-    await track(page, str(HERB.id), "5", amount="20", list_name="Raid mats")
+    # a commodity by its name (looked up), in a named list: one row for all the realms (one market for the region)
+    await track(page, HERB.name, "5", amount="20", list_name="Raid mats")
     herb = page.locator(f'.watch-item[data-item="i:{HERB.id}"]')
     await expect(herb.locator('tr.watch-row[data-realm="commodities"]')).to_have_count(1, timeout=WAIT)
     await expect(page.locator('.watch-group[data-list="Raid mats"] h2')).to_have_text("Raid mats")
     await expect(page.locator('tr.watch-row[data-status="checking"]')).to_have_count(0, timeout=WAIT)
-    # a click dismisses a toast (all at once here: one may leave by itself meanwhile); the picture shows the page
-    await page.evaluate("document.querySelectorAll('.toast').forEach((t) => t.click())")
-    await expect(page.locator(".toast")).to_have_count(0)
+    await dismiss_toasts(page)
     await shot(page, "watchlist")
 
 
@@ -213,6 +211,7 @@ async def test_the_watchlist_at_a_narrow_width(world: World) -> None:
     await page.set_viewport_size(NARROW)
     await expect(page.locator(".watch-item").first).to_be_visible()
     assert await page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"], "nothing overflows sideways"
+    await dismiss_toasts(page)
     await shot(page, "watchlist-narrow")
 
 

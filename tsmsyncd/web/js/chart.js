@@ -4,8 +4,8 @@
 import { h, s, replace } from "./dom.js";
 import { moneyText, int } from "./format.js";
 
-const W = 720, H = 260, PAD = { left: 78, right: 16, top: 16, bottom: 72 };
-const BAR_H = 44;
+const WIDTH = 720, H = 260, PAD = { left: 78, right: 16, top: 16, bottom: 72 };
+const BAR_H = 44, BAR_MAX = 18; // a few points must not become wide blocks
 
 function niceTicks(lo, hi, count = 4) {
   if (!(hi > lo)) return [lo];
@@ -19,9 +19,11 @@ function niceTicks(lo, hi, count = 4) {
 
 /**
  * rows: [{t: Date, ...values}]; lines: [{key, label, cls}]; constant: {value, label, cls} | null;
- * bars: {key, label} | null; xLabel(Date) → text.
+ * bars: {key, label} | null; xLabel(Date) → text; width: the drawing's width in px (the room it gets, so that
+ * its text is drawn at its own size, not scaled down).
  */
-export function lineChart({ title, rows, lines, constant = null, bars = null, xLabel }) {
+export function lineChart({ title, rows, lines, constant = null, bars = null, xLabel, width = WIDTH }) {
+  const W = Math.max(320, Math.round(width));
   const box = h("figure", { class: "chart" });
   const points = rows.filter((r) => r.t instanceof Date && !Number.isNaN(r.t.getTime()));
   if (points.length < 1) {
@@ -47,7 +49,8 @@ export function lineChart({ title, rows, lines, constant = null, bars = null, xL
   const xTicks = Math.min(6, points.length);
   for (let i = 0; i < xTicks; i++) {
     const p = points[Math.round((i * (points.length - 1)) / Math.max(1, xTicks - 1))];
-    svg.append(s("text", { x: x(p.t.getTime()), y: PAD.top + plotH + 16, class: "axis-label", "text-anchor": "middle", text: xLabel(p.t) }));
+    const anchor = xTicks > 1 && i === xTicks - 1 ? "end" : "middle"; // the last label ends at the edge, not past it
+    svg.append(s("text", { x: x(p.t.getTime()), y: PAD.top + plotH + 16, class: "axis-label", "text-anchor": anchor, text: xLabel(p.t) }));
   }
   if (constant && Number.isFinite(constant.value)) {
     svg.append(s("line", { x1: PAD.left, x2: W - PAD.right, y1: y(constant.value), y2: y(constant.value), class: `constant ${constant.cls}` }));
@@ -69,7 +72,7 @@ export function lineChart({ title, rows, lines, constant = null, bars = null, xL
   if (bars) {
     const qs = points.map((p) => p[bars.key]).filter(Number.isFinite);
     const qmax = Math.max(1, ...qs);
-    const top = H - BAR_H + 6, bw = Math.max(1, plotW / points.length - 1);
+    const top = H - BAR_H + 6, bw = Math.min(BAR_MAX, Math.max(1, plotW / points.length - 1));
     svg.append(s("text", { x: PAD.left - 8, y: top + 12, class: "axis-label", "text-anchor": "end", text: int(qmax) }),
       s("text", { x: PAD.left - 8, y: H - 4, class: "axis-label", "text-anchor": "end", text: bars.label }));
     for (const p of points) {

@@ -132,3 +132,17 @@ export function fromCopper(total) {
   const value = Math.max(0, Math.round(Number(total) || 0));
   return [Math.floor(value / 10000), Math.floor((value % 10000) / 100), value % 100];
 }
+
+// Blizzard's item class ids (the item-class index of the Game Data API), for the class the market shows
+const ITEM_CLASSES = {
+  0: "Consumable", 1: "Container", 2: "Weapon", 3: "Gem", 4: "Armor", 5: "Reagent", 6: "Projectile", 7: "Tradeskill",
+  8: "Item Enhancement", 9: "Recipe", 11: "Quiver", 12: "Quest", 13: "Key", 15: "Miscellaneous", 16: "Glyph",
+  17: "Battle Pets", 18: "WoW Token", 19: "Profession",
+};
+
+/** 7 → "Tradeskill"; a name given as text stays as it is; null when unknown. */
+export function itemClassName(itemClass) {
+  if (itemClass === null || itemClass === undefined || itemClass === "") return null;
+  if (typeof itemClass === "string" && !/^\d+$/.test(itemClass)) return itemClass;
+  return ITEM_CLASSES[Number(itemClass)] || `Class ${itemClass}`;
+}

@@ -74,7 +74,7 @@ export function whyText(why) {
   }).join(" · ");
 }
 
-function detail(node, rootName, whyByGroup, rules) {
+function detail(node, rootName, whyByGroup, rules, realm) {
   if (!node) return empty("Choose a group.");
   const why = whyByGroup.get(key(node.path));
   const rule = rules.get(key(node.path));
@@ -91,7 +91,9 @@ function detail(node, rootName, whyByGroup, rules) {
       h("thead", h("tr", h("th", "Item"), h("th", "Why it is here"))),
       h("tbody", node.items.map((item) => {
         const r = reasons.get(item);
-        return h("tr", h("td", h("span", { class: "item-name" }, (r && r.name) || item), " ", h("code", { class: "muted" }, item)),
+        // the name opens the item's prices on the Market page
+        return h("tr", h("td", h("a", { class: "item-name", href: href("market", { realm, item }), title: "Prices and sales" },
+          (r && r.name) || item), " ", h("code", { class: "muted" }, item)),
           h("td", r ? whyText(r.why) : h("span", { class: "muted" }, "kept from the last version (an item leaves after two misses)")));
       })))) : h("p", { class: "muted" }, node.children.size ? "No items directly here; see the subgroups." : "No items matched this group's rule right now."));
 }
@@ -188,7 +190,7 @@ export default {
       const select = (path) => {
         selected = path;
         replace(treeBox, treeView(tree, rootName, selected, select));
-        replace(detailBox, detail(findNode(tree, selected), rootName, whyByGroup, rules));
+        replace(detailBox, detail(findNode(tree, selected), rootName, whyByGroup, rules, choice.key));
       };
       replace(body,
         h("p", { class: "muted" }, `Version ${meta.version ?? "?"} of ${meta.versions ?? "?"} · made `, ago(groupset.generated_at),

@@ -2,7 +2,8 @@
 // or kind. The first page follows new events live.
 import { h, button, busy, replace } from "../dom.js";
 import { api, qs } from "../api.js";
-import { ago, fileLabel, parseTime } from "../format.js";
+import { ago, fileLabel, flavorName, parseTime } from "../format.js";
+import { watch } from "../watch.js";
 
 function shortDate(value) {
   const when = parseTime(value);
@@ -36,12 +37,25 @@ export default {
     // the daemon names files by their full path: say whose file it is instead
     const files = [...new Map(targets.map((t) => [t.file, `${fileLabel(t.file)}'s TradeSkillMaster.lua`])).entries()]
       .sort((a, b) => b[0].length - a[0].length);
-    const shorten = (text) => files.reduce((acc, [path, label]) => acc.split(path).join(label), String(text || ""));
+    // …and realms by their names: "us/12" → "Silver Hand", "us/classic-era/12" → "Silver Hand (Classic Era)"
+    const realms = new Map();
+    for (const t of targets) {
+      if (!t.realm) continue;
+      const key = `${t.realm.region}/${t.flavor === "retail" ? "" : `${t.flavor}/`}${t.realm.connected_realm_id}`;
+      realms.set(key, t.flavor === "retail" ? t.realm.name : `${t.realm.name} (${flavorName(t.flavor)})`);
+    }
+    const retail = new Map(targets.filter((t) => t.realm && t.flavor === "retail").map((t) => [String(t.realm.connected_realm_id), t.realm.name]));
+    const items = new Map((watch.items || []).filter((i) => i.name).map((i) => [i.item, i.name])); // watch alerts name items by id
+    const named = (text) => text
+      .replace(/\b([a-z]{2})\/(?:(classic-era|classic)\/)?(\d+)\b/g, (whole) => realms.get(whole) || whole)
+      .replace(/\bon realm (\d+)\b/g, (whole, id) => (retail.has(id) ? `on ${retail.get(id)}` : whole))
+      .replace(/\b[ip]:\d+\b/g, (whole) => items.get(whole) || whole);
+    const shorten = (text) => named(files.reduce((acc, [path, label]) => acc.split(path).join(label), String(text || "")));
     const row = (e) => h("tr", { dataset: { id: e.id, kind: e.kind } },
       h("td", { class: "when" }, shortDate(e.at), h("div", { class: "muted small" }, ago(e.at))),
-      h("td", h("span", { class: `chip kind-${String(e.kind).replace(".", "-")}` }, e.kind)),
-      h("td", e.target_id ? names.get(e.target_id) || e.target_id : h("span", { class: "muted" }, "—")),
-      h("td", { title: e.message }, shorten(e.message)));
+      h("td", { class: "kind" }, h("span", { class: `chip kind-${String(e.kind).replace(".", "-")}` }, e.kind)),
+      h("td", { class: "target" }, e.target_id ? names.get(e.target_id) || e.target_id : h("span", { class: "muted" }, "—")),
+      h("td", { class: "what", title: e.message }, shorten(e.message)));
     const load = async (before = null) => {
       try {
         const answer = await api.get(`/history${qs({ limit: PAGE, before, target: target.value, kind: kind.value })}`, { signal: ctx.signal });
