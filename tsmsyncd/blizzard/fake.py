@@ -58,6 +58,7 @@ from tsmsyncd.blizzard.catalog import (
     REGION_IDS,
     SYNTHETIC_BASE_ID,
     ConnectedRealm,
+    Realm,
     item_document,
     localized_text,
     realm_document,
@@ -133,6 +134,15 @@ def _api_error(status: int) -> _Reply:
     return _json(status, {"code": status, "type": f"BLZWEBAPI00000{status}", "detail": _REASONS.get(status, "")})
 
 
+def _extra_realms(count: int) -> tuple[ConnectedRealm, ...]:
+    """``count`` single-realm connected realms with ids from 20001 up, for tests that need many houses."""
+    if not 0 <= count <= 500:
+        raise ValueError(f"extra_realms must be 0..500, got {count!r}")
+    return tuple(ConnectedRealm(20_000 + n, "MEDIUM", (Realm(20_000 + n, f"Testrealm {n}", f"testrealm-{n}",
+                                                              "America/Chicago", "enUS", "United States"),))
+                 for n in range(1, count + 1))
+
+
 class FakeBlizzard:
     """Blizzard's OAuth and WoW Game Data API on a random loopback port, with a deterministic market."""
 
@@ -148,6 +158,7 @@ class FakeBlizzard:
         regions: tuple[str, ...] = ("us", "eu"),
         same_hour_sales: bool = False,
         missing_items: Iterable[int] = (),
+        extra_realms: int = 0,
     ) -> None:
         unknown = [r for r in regions if r not in CONNECTED_REALMS]
         if unknown or not regions:
@@ -158,6 +169,9 @@ class FakeBlizzard:
         self.commodity_rows, self.realm_rows, self.regions = commodity_rows, realm_rows, tuple(regions)
         self.same_hour_sales = same_hour_sales  # see fakemarket.House
         self.missing_items: set[int] = set(missing_items)  # the item route's 404s
+        # The catalogue's real connected realms, and for load tests ``extra_realms`` made-up ones in the first region.
+        self.connected = {region: CONNECTED_REALMS[region] for region in regions}
+        self.connected[regions[0]] += _extra_realms(extra_realms)
         self.base_url = "http://127.0.0.1:0"  # the real port is known after start()
         self.requests: list[RecordedRequest] = []
         self._start = start.astimezone(UTC)
@@ -264,7 +278,7 @@ class FakeBlizzard:
 
     def realm_ids(self, region: str) -> list[int]:
         self._check_region(region)
-        return [cr.id for cr in CONNECTED_REALMS[region]]
+        return [cr.id for cr in self.connected[region]]
 
     def commodities_body(self, region: str = "us") -> bytes:
         """The exact (uncompressed) bytes the commodities endpoint serves now."""
@@ -291,7 +305,7 @@ class FakeBlizzard:
         keys = []
         for region in self.regions:
             keys.append(HouseKey("commodities", region))
-            for cr in CONNECTED_REALMS[region]:
+            for cr in self.connected[region]:
                 keys.append(HouseKey("realm", region, "retail", cr.id))
                 keys += [HouseKey("classic", region, f, cr.id, h) for f in _CLASSIC_FLAVORS for h in CLASSIC_HOUSES]
         return keys
@@ -462,7 +476,7 @@ class FakeBlizzard:
     async def _realm_index(self, request: web.Request, region: str, flavor: str, locale: str | None) -> _Reply:
         ns, base = namespace("dynamic", flavor, region), self._api(region)
         realms = [{"href": f"{base}/data/wow/connected-realm/{cr.id}?namespace={ns}"}
-                  for cr in CONNECTED_REALMS[region]]
+                  for cr in self.connected[region]]
         # The trailing slash in the self link is Blizzard's.
         return _json(200, {"_links": {"self": {"href": f"{base}/data/wow/connected-realm/?namespace={ns}"}},
                            "connected_realms": realms})
@@ -533,7 +547,7 @@ class FakeBlizzard:
         return _Reply(200, body, {"Last-Modified": last_modified}, gzip=gz, self_href=self_href)
 
     def _connected_realm(self, region: str, cr_id: str) -> ConnectedRealm | None:
-        return next((cr for cr in CONNECTED_REALMS[region] if cr.id == int(cr_id)), None)
+        return next((cr for cr in self.connected[region] if cr.id == int(cr_id)), None)
 
     _Handler = Callable[..., Awaitable[_Reply]]
     _DYNAMIC_ALL = ("dynamic-retail", "dynamic-classic", "dynamic-classic1x")
