@@ -233,3 +233,14 @@ async def test_the_daemon_leaves_pandas_to_the_query_worker(daemon: Daemon, real
         pytest.skip("needs /proc")
     text = maps.read_text()
     assert "/numpy/" not in text and "/pandas/" not in text
+
+
+async def test_a_new_snapshot_is_seen_by_the_next_page(daemon: Daemon, realm: int) -> None:
+    """The query worker keeps a realm's records between pages, until a refresh stores a newer snapshot."""
+    before = await get(daemon, f"/api/v1/market-data/{realm}?limit=1&sort=item")
+    daemon.fake.advance()
+    await warm(daemon, 1)
+    after = await get(daemon, f"/api/v1/market-data/{realm}?limit=1&sort=item")
+    assert after["status"]["realm_snapshot"] > before["status"]["realm_snapshot"]
+    (row,) = after["items"]
+    assert without_info(row) == await market_show(daemon, row["item"], realm) != without_info(before["items"][0])

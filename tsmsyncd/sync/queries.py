@@ -206,8 +206,9 @@ async def watch_check(services: Services, payload: Mapping[str, Any], progress: 
 # -- market --------------------------------------------------------------------------------------------
 
 # A realm's records, kept by this long-lived process for the pages that follow (another sort, the next page):
-# keyed by the data folder, the realm and its sources' newest snapshot times, so a new snapshot is a new key.
-_REALM_ROWS: OrderedDict[tuple[str, str, str, str], list[ItemMarket]] = OrderedDict()
+# keyed by the data folder, the realm and each of its sources' snapshot count and newest Last-Modified, so any
+# snapshot stored (by the daemon's refresh, in another process) makes a new key.
+_REALM_ROWS: OrderedDict[tuple[str, ...], list[ItemMarket]] = OrderedDict()
 _REALMS_KEPT = 2
 
 
@@ -231,10 +232,12 @@ def _status_json(status: DataStatus) -> dict[str, Any]:
             "message": status.missing("any item") if nothing else None}
 
 
-async def _realm_rows(services: Services, realm: RealmKey, status: DataStatus) -> list[ItemMarket]:
+async def _realm_rows(services: Services, realm: RealmKey) -> list[ItemMarket]:
     from tsmsyncd.db import market as market_db
+    from tsmsyncd.db import sources as sources_db
 
-    key = (str(services.home), str(realm), str(status.realm_snapshot), str(status.commodities_snapshot))
+    states = [await services.db(sources_db.source_state, s) for s in realm.sources()]
+    key = (str(services.home), str(realm), *(f"{s.snapshots}@{s.last_modified}" for s in states))
     if key not in _REALM_ROWS:
         _REALM_ROWS[key] = await services.db(market_db.realm_market, realm, _now())
         while len(_REALM_ROWS) > _REALMS_KEPT:
@@ -262,7 +265,7 @@ async def market_list(services: Services, payload: Mapping[str, Any], progress: 
 
     realm = _realm(payload)
     status = await _market_status(services, realm)
-    rows = await _realm_rows(services, realm, status)
+    rows = await _realm_rows(services, realm)
     info = await _info(services, [m.item for m in rows])
     offset, limit = int(payload.get("offset", 0)), int(payload.get("limit", 100))
     total, shown = browse(rows, {k: v.name for k, v in info.items() if v.name}, q=payload.get("q"),
