@@ -100,7 +100,7 @@ export default {
     const editing = new Set();
     const checkAll = button("Check now", () => busy(checkAll, () => check(null)), { class: "primary",
       title: "Look for every item on its realms now (auction data is at most 30 minutes old)" });
-    const counts = h("p", { class: "muted watch-counts", "aria-live": "polite" });
+    const counts = h("p", { class: "muted watch-counts" }); // not live: it changes with every row, the rows say it
     const list = h("div", { class: "watch-list" }, loading("Loading the watchlist…"));
     const formBox = h("section", { class: "card watch-add" }, h("h2", "Track an item"), loading());
     const alertsBox = h("section", { class: "card watch-alerts" }, h("h2", "Alerts"), loading());
