@@ -23,6 +23,7 @@ async def page(tmp_path: Path) -> AsyncIterator[Any]:
             async with chromium(tmp_path / "profile") as context:
                 page = await context.new_page()
                 await login(page, daemon, "overview")
+                await expect(page.locator("h1")).to_have_text("Overview")  # the view is mounted: nothing redraws #main
                 yield page
         finally:
             await daemon.stop()
@@ -61,7 +62,7 @@ async def test_the_chart_draws_lines_the_14_day_value_and_quantity(page: Any) ->
                   {key: 'market_value', label: 'Market value', cls: 's-value'}],
           constant: {value: 8170, label: '14-day value', cls: 's-14d'}, bars: {key: 'quantity', label: 'Quantity'}});
         chart.id = 'test-chart';
-        document.querySelector('#main').replaceChildren(chart);
+        document.body.append(chart);  // beside the page, where no view's redraw can remove it
     }""")
     chart = page.locator("#test-chart")
     await expect(chart.locator("path.series")).to_have_count(2)
