@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean sign-manifest
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ bench: $(VENV)/.installed
 	$(PY) bench/generate.py
 	$(PY) bench/daemon.py
 	$(PY) bench/api.py
+
+# Sign a release manifest: make sign-manifest KEY=/path/to/release-key.pem MANIFEST=releases/stable.json
+# (writes MANIFEST.sig; the key is a file named on the command line, never one in this repository).
+sign-manifest: $(VENV)/.installed
+	@test -n "$(KEY)" -a -n "$(MANIFEST)" || { echo "usage: make sign-manifest KEY=key.pem MANIFEST=stable.json"; exit 2; }
+	$(PY) tools/sign_manifest.py sign --key "$(KEY)" "$(MANIFEST)"
 
 clean:
 	rm -rf $(VENV) build *.egg-info
