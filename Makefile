@@ -16,7 +16,7 @@ demo: $(VENV)/.installed
 	$(PY) -m tsmsyncd demo
 
 lint: $(VENV)/.installed
-	$(PY) -m ruff check tsmsyncd tests bench
+	$(PY) -m ruff check tsmsyncd tests bench tools
 	$(PY) -m mypy
 
 test: lint
