@@ -303,9 +303,15 @@ class Engine:
         if not backup:
             raise InputError("nothing to undo: tsmsyncd has not applied anything to this target")
         self._refuse_while_playing(target)
-        async with self._apply_lock:
-            result = await self._runner.run("undo", {"target_id": target.id, "file": target.file,
-                                                     "backup_id": backup})
+        # Under the check lock: a game-watch tick that read the target before the undo was recorded must not
+        # decide on that stale row (it would see a rewritten, quiet file and apply the undone groups again).
+        async with self._check_lock, self._apply_lock:
+            self._busy.add(target.id)
+            try:
+                result = await self._runner.run("undo", {"target_id": target.id, "file": target.file,
+                                                         "backup_id": backup})
+            finally:
+                self._busy.discard(target.id)
         self._bus.publish(EventType.BACKUP_RESTORED, {"target": target.id, "backup": backup})
         return result
 

@@ -63,7 +63,8 @@ async def cycle_job(services: Services, payload: Mapping[str, Any], progress: Pr
 
     step(0, f"fetching the newest snapshots of {len(realms)} realm(s) and the region's commodities")
     refresher = await services.refresher()
-    outcomes = await refresher.refresh(region, realms, flavor=flavor)
+    outcomes = await refresher.refresh(region, realms, flavor=flavor,
+                                       progress=lambda what, n, of: step(0, f"fetching {what}… ({n}/{of})"))
     step(1, "looking up the names of new items")
     named, failed = await refresher.fill_item_info(region, flavor=flavor)
     generated = {}
