@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench clean sign-manifest
+.PHONY: demo test lint bench clean sign-manifest test-bundle
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ bench: $(VENV)/.installed
 sign-manifest: $(VENV)/.installed
 	@test -n "$(KEY)" -a -n "$(MANIFEST)" || { echo "usage: make sign-manifest KEY=key.pem MANIFEST=stable.json"; exit 2; }
 	$(PY) tools/sign_manifest.py sign --key "$(KEY)" "$(MANIFEST)"
+
+# The update end to end on two real PyInstaller builds (N and N+1, a minute or two each; needs the `dist`
+# extra and installers/tsmsyncd.spec). `make test` runs the same test on Python-backed one-folder apps.
+test-bundle: $(VENV)/.installed
+	TSMSYNCD_PYINSTALLER_TESTS=1 $(PY) -m pytest -q tests/daemon/test_update_bundle.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -18,6 +18,7 @@ import io
 import json
 import re
 import shutil
+import subprocess
 import sys
 import tarfile
 import threading
@@ -198,17 +199,22 @@ class ReleaseServer:
 # -- version folders and trees ------------------------------------------------------------------------
 
 
-def version_folder(dest: Path, version: str, public_key: str) -> Path:
-    """The real package as a one-folder app of ``version`` that trusts ``public_key``."""
-    internal = dest / "_internal"
-    shutil.copytree(PACKAGE, internal / "tsmsyncd", ignore=shutil.ignore_patterns("__pycache__"))
-    init = internal / "tsmsyncd" / "__init__.py"
+def bake(package: Path, version: str, public_key: str) -> None:
+    """Make the copy of the package at ``package`` say ``version`` and trust ``public_key`` alone."""
+    init = package / "__init__.py"
     init.write_text(re.sub(r'__version__ = "[^"]*"', f'__version__ = "{version}"', init.read_text()))
-    keys = internal / "tsmsyncd" / "update" / "keys.py"
+    keys = package / "update" / "keys.py"
     trusted = f'RELEASE_KEYS: tuple[str, ...] = ("{public_key}",)'
     text = re.sub(r"RELEASE_KEYS: tuple\[str, \.\.\.\] = \(.*?\n\)", trusted, keys.read_text(), flags=re.S)
     assert public_key in text and len(re.findall(r'"[A-Za-z0-9+/]{43}="', text)) == 1  # that key alone
     keys.write_text(text)
+
+
+def version_folder(dest: Path, version: str, public_key: str) -> Path:
+    """The real package as a one-folder app of ``version`` that trusts ``public_key``."""
+    internal = dest / "_internal"
+    shutil.copytree(PACKAGE, internal / "tsmsyncd", ignore=shutil.ignore_patterns("__pycache__"))
+    bake(internal / "tsmsyncd", version, public_key)
     compileall.compile_dir(internal, quiet=1)  # so running it never writes into the folder
     program = dest / "tsmsyncd"
     # PYTHONSAFEPATH: the folder a command runs in is never searched for the package (here and in the
@@ -217,6 +223,20 @@ def version_folder(dest: Path, version: str, public_key: str) -> Path:
                        f'PYTHONPATH="$here/_internal" PYTHONSAFEPATH=1 exec "{sys.executable}" -m tsmsyncd "$@"\n')
     program.chmod(0o755)
     return dest
+
+
+def pyinstaller_folder(work: Path, version: str, public_key: str) -> Path:
+    """The real one-folder app, built by PyInstaller from ``installers/tsmsyncd.spec`` on a copy of the
+    source whose version and key were baked in (what a release build with that key is); ``dist/tsmsyncd``."""
+    source = work / "src"
+    root = PACKAGE.parent
+    shutil.copytree(root / "tsmsyncd", source / "tsmsyncd", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(root / "installers", source / "installers")
+    bake(source / "tsmsyncd", version, public_key)
+    subprocess.run([sys.executable, "-m", "PyInstaller", str(source / "installers" / "tsmsyncd.spec"), "--noconfirm",
+                    "--distpath", str(work / "dist"), "--workpath", str(work / "build")], cwd=source, check=True,
+                   capture_output=True, timeout=1200)
+    return work / "dist" / "tsmsyncd"
 
 
 def tree(root: Path) -> dict[str, str]:

@@ -1,11 +1,15 @@
 """End to end on a Linux one-folder install (issue 18): version N, laid out by the release tools with the
 launcher, is replaced by a signed N+1 that starts, and ``tsmsyncd update rollback`` returns to N.
 
-The one-folder apps here are the real package with Python standing in for PyInstaller's frozen
-interpreter (``releasekit.version_folder``): the layout, the launcher, the release and signing tools, the
-daemon, its API and events, the CLI and the switch are the real ones. The archive and manifest are made by
-``tools/make_release.py`` and signed by ``tools/sign_manifest.py`` with a throwaway key that N and N+1 were
-built to trust, and served by a real release server on 127.0.0.1.
+The layout, the launcher, the release and signing tools, the daemon, its API and events, the CLI and the
+switch are the real ones. The archive and manifest are made by ``tools/make_release.py`` and signed by
+``tools/sign_manifest.py`` with a throwaway key that N and N+1 were built to trust, and served by a real
+release server on 127.0.0.1. The one-folder apps are built two ways:
+
+- ``python``: the real package with Python standing in for PyInstaller's frozen interpreter
+  (``releasekit.version_folder``): always, in seconds;
+- ``pyinstaller``: two real PyInstaller builds from ``installers/tsmsyncd.spec`` (``make dist``'s spec; a
+  minute or two each), when ``TSMSYNCD_PYINSTALLER_TESTS=1`` and the spec is there: ``make test-bundle``.
 """
 
 from __future__ import annotations
@@ -20,11 +24,27 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from daemon_harness import wait_for
-from releasekit import Keys, ReleaseServer, tree, version_folder
+from releasekit import Keys, ReleaseServer, pyinstaller_folder, tree, version_folder
 
 TOOLS = Path(__file__).resolve().parent.parent.parent / "tools"
+SPEC = TOOLS.parent / "installers" / "tsmsyncd.spec"
 KEYS = Keys()
+
+
+@pytest.fixture(params=["python", "pyinstaller"])
+def builds(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, Path]:
+    """The one-folder apps of N (1.0.0) and N+1 (1.1.0), as ``dist/tsmsyncd/`` would hold them."""
+    build = tmp_path / "build"
+    if request.param == "python":
+        return (version_folder(build / "1.0.0" / "tsmsyncd", "1.0.0", KEYS.public),
+                version_folder(build / "1.1.0" / "tsmsyncd", "1.1.0", KEYS.public))
+    if os.environ.get("TSMSYNCD_PYINSTALLER_TESTS") != "1" or not SPEC.is_file():
+        pytest.skip("the PyInstaller build runs with TSMSYNCD_PYINSTALLER_TESTS=1 and installers/tsmsyncd.spec "
+                    "(make test-bundle)")
+    return (pyinstaller_folder(build / "1.0.0", "1.0.0", KEYS.public),
+            pyinstaller_folder(build / "1.1.0", "1.1.0", KEYS.public))
 
 
 def tool(name: str, *args: str) -> str:
@@ -97,11 +117,9 @@ async def next_event(ws: aiohttp.ClientWebSocketResponse, kind: str) -> dict[str
 
 
 async def test_version_n_is_replaced_by_a_signed_n_plus_1_that_starts_and_rollback_returns_to_n(
-    tmp_path: Path,
+    tmp_path: Path, builds: tuple[Path, Path],
 ) -> None:
-    build = tmp_path / "build"
-    old = version_folder(build / "1.0.0" / "tsmsyncd", "1.0.0", KEYS.public)  # what dist/tsmsyncd/ holds
-    new = version_folder(build / "1.1.0" / "tsmsyncd", "1.1.0", KEYS.public)
+    old, new = builds
     with ReleaseServer() as server:
         install = Install(tmp_path, server)
         tool("make_release.py", "layout", "--folder", str(old), "--root", str(install.root))
