@@ -49,7 +49,7 @@ class Daemon:
         self.fake = fake
         settings = {"region": "us", "client_id": "fake-client-id", "client_secret": SECRET,
                     "api_url": fake.api_url, "oauth_url": fake.oauth_url, "quiet_seconds": quiet,
-                    "watch_seconds": watch}
+                    "watch_seconds": watch, "update_url": "http://127.0.0.1:9/releases"}  # never the internet
         (self.home / "settings.json").write_text(json.dumps(settings))
         self.env = {**os.environ, "TSMSYNCD_HOME": str(self.home), "TSMSYNCD_WOW_ROOTS": str(self.sandbox.install)}
         self.proc: asyncio.subprocess.Process | None = None
