@@ -204,14 +204,21 @@ def _quiet(data: dict[str, Any]) -> None:
     pass
 
 
-async def run_job(services: Services, name: str, payload: Mapping[str, Any],
-                  progress: Progress = _quiet) -> dict[str, Any]:
-    job = JOBS.get(name)
-    if job is None:
-        raise InputError(f"there is no job {name!r} (jobs: {', '.join(JOBS)})")
+async def dispatch(table: Mapping[str, Job], kind: str, services: Services, name: str,
+                   payload: Mapping[str, Any], progress: Progress = _quiet) -> dict[str, Any]:
+    """Run ``table[name]`` (a job, or a query of ``sync/queries.py``); a payload missing a key or of the
+    wrong type is the caller's error, named, never a crash of the worker."""
+    work = table.get(name)
+    if work is None:
+        raise InputError(f"there is no {kind} {name!r} ({kind}s: {', '.join(table)})")
     try:
-        return await job(services, payload, progress)
+        return await work(services, payload, progress)
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, TsmSyncError):
             raise
-        raise InputError(f"job {name}: malformed payload ({type(exc).__name__}: {exc})") from exc
+        raise InputError(f"{kind} {name}: malformed payload ({type(exc).__name__}: {exc})") from exc
+
+
+async def run_job(services: Services, name: str, payload: Mapping[str, Any],
+                  progress: Progress = _quiet) -> dict[str, Any]:
+    return await dispatch(JOBS, "job", services, name, payload, progress)
