@@ -35,7 +35,9 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                    "wow_roots": {"type": "array", "items": {"type": "string"}},
                    "client_id": {"type": "string"}, "client_secret": {"enum": ["", "(set)"]},
                    "api_url": {"type": "string"}, "oauth_url": {"type": "string"},
-                   "quiet_seconds": {"type": "number"}, "watch_seconds": {"type": "number"}},
+                   "quiet_seconds": {"type": "number"}, "watch_seconds": {"type": "number"},
+                   "update_check": {"type": ["boolean", "null"]}, "update_channel": {"enum": ["stable", "beta"]},
+                   "update_url": {"type": "string"}},
 }
 SETTINGS_PATCH: dict[str, Any] = {
     "type": "object", "additionalProperties": False,
