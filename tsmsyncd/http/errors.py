@@ -11,6 +11,7 @@ known), aiohttp's own 404/405/413 included. tsmsyncd's errors are mapped once, h
     GameRunningError                409 game_running
     FileChangedError                409 file_changed (the file moved under us: try again)
     BlizzardError                   502 blizzard_unavailable (stored data is unchanged)
+    GroupServerError                502 group_server_unavailable (the last good groups are kept)
     ApplyError                      500 apply_failed (the original file is in place)
     StateError                      503 state_damaged: our own files need the player's hand; the message says how
     other TsmSyncError              500 error
@@ -39,6 +40,7 @@ from tsmsyncd.errors import (
     FieldError,
     FileChangedError,
     GameRunningError,
+    GroupServerError,
     InputError,
     NotFoundError,
     StateError,
@@ -94,6 +96,7 @@ _MAPPING: tuple[tuple[type[TsmSyncError], int, str], ...] = (
     (GameRunningError, 409, "game_running"),
     (FileChangedError, 409, "file_changed"),
     (BlizzardError, 502, "blizzard_unavailable"),
+    (GroupServerError, 502, "group_server_unavailable"),
     (ApplyError, 500, "apply_failed"),
     (StateError, 503, "state_damaged"),
     (TsmSyncError, 500, "error"),

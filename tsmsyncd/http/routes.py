@@ -31,6 +31,9 @@
     POST   /api/v1/watchlist/check          check all (or {"id"}) now: the rows arrive as events
     GET    /api/v1/events                   the WebSocket of events (since=)
     GET    /api/v1/openapi.json             the OpenAPI document (built in ``http/app.py``)
+
+A group server (``config.server_mode``) serves only the read-only ones ``http/server.py`` names: the realms,
+a realm's GroupSet (with its ETag), its import string, and market data.
 """
 
 from __future__ import annotations
@@ -42,7 +45,9 @@ from aiohttp import web
 
 from tsmsyncd.app import Services
 from tsmsyncd.http.app import HttpConfig, build_app
+from tsmsyncd.http.ratelimit import Limiter
 from tsmsyncd.http.route import Route
+from tsmsyncd.http.server import ServerMode, limiter_for
 from tsmsyncd.http.views import backups, groups, history, realms, rules, setup, status, targets, watchlist
 from tsmsyncd.http.views.context import CONTEXT, ApiContext
 from tsmsyncd.http.ws import events_route
@@ -83,7 +88,8 @@ def routes(ctx: ApiContext) -> list[Route]:
         r("GET", f"{v1}/realms", realms.get_realms, summary="The stored realm lists", response=realms.REGIONS_SCHEMA),
         r("GET", f"{v1}/realms/{{region}}", realms.get_region, summary="A region's connected realms",
           response=realms.REALMS_SCHEMA),
-        r("GET", f"{v1}/groups/{{realm_id}}", groups.get_groupset, summary="A realm's GroupSet",
+        r("GET", f"{v1}/groups/{{realm_id}}", groups.get_groupset,
+          summary="A realm's GroupSet (with an ETag: If-None-Match answers 304 when unchanged)",
           response=groups.GROUPSET_SCHEMA),
         r("GET", f"{v1}/groups/{{realm_id}}/diff", groups.get_diff, summary="What the newest version changed",
           response=groups.DIFF_SCHEMA),
@@ -131,9 +137,14 @@ def routes(ctx: ApiContext) -> list[Route]:
     ]
 
 
-def build_api(services: Services, config: HttpConfig, *, schedule: Schedule,
-              stop: Callable[[], None]) -> web.Application:
+def build_api(services: Services, config: HttpConfig, *, schedule: Schedule, stop: Callable[[], None],
+              limiter: Limiter | None = None) -> web.Application:
+    """The daemon's app; in server mode with the settings' limits (or ``limiter``: tests bring a clock)."""
     ctx = ApiContext(services, schedule, stop)
-    app = build_app(config, routes(ctx), static_dir=WEB if (WEB / "index.html").is_file() else None)
+    server = None
+    if config.server_mode:
+        server = ServerMode(services.tokens, limiter or limiter_for(services.settings), region=services.settings.region)
+    app = build_app(config, routes(ctx), static_dir=WEB if (WEB / "index.html").is_file() else None, server=server)
     app[CONTEXT] = ctx
+    app[groups.BODIES] = groups.BodyCache()
     return app
