@@ -32,7 +32,7 @@ from tsmsyncd.http.routes import build_api
 from tsmsyncd.market.sources import RealmKey
 from tsmsyncd.store.writer import DbWriter
 from tsmsyncd.sync.jobs import run_job
-from tsmsyncd.sync.remote import RemoteGroups, failed, next_poll
+from tsmsyncd.sync.remote import RemoteGroups, current, failed, next_poll, token_hash
 from tsmsyncd.tsm.groupset import GroupSet
 
 REALM = RealmKey("us", 3678)
@@ -181,6 +181,18 @@ async def test_another_server_starts_afresh_without_the_old_etag(world: World) -
     assert world.statuses == [200, 200]  # no If-None-Match to a server that never gave that ETag
 
 
+def test_another_token_keeps_the_etag_but_not_the_old_tokens_waits() -> None:
+    source = GroupSource("https://guild.example", "t" * 20, poll_seconds=60)
+    waited = failed(RemoteState("us/3678", source.url, token_hash(source.token), etag='"v1"', last_checked=T0),
+                    GroupServerError("busy", 429, retry_after=3600), source, T0)
+    assert next_poll(waited, source, T0) == T0 + timedelta(hours=1)
+    other = replace(source, token="u" * 20)
+    assert next_poll(waited, other, T0) == T0
+    fresh = current(waited, REALM, other)
+    assert (fresh.etag, fresh.failures, fresh.retry_at) == ('"v1"', 0, None)
+    assert current(waited, REALM, replace(source, url="https://other.example")).etag is None
+
+
 async def test_failures_are_said_in_history_once_and_the_recovery_too(world: World) -> None:
     await world.client.pull([REALM], world.source)
     await world.server_services.tokens.revoke("client")
@@ -219,7 +231,7 @@ def test_the_backoff_doubles_up_to_an_hour_and_a_retry_after_is_capped_at_a_day(
     assert waits[-1] == timedelta(hours=1)
     asked = failed(state, GroupServerError("busy", 429, retry_after=10 * 86400), source, T0)
     assert asked.retry_at == T0 + timedelta(days=1)
-    fine = RemoteState("us/3678", source.url, last_checked=T0)
+    fine = RemoteState("us/3678", source.url, token_hash(source.token), last_checked=T0)
     assert next_poll(fine, source, T0) == T0 + timedelta(minutes=1) and next_poll(None, source, T0) == T0
     assert isinstance(failed(fine, GroupSetError("root", "bad"), source, T0).error, str)
 

@@ -14,7 +14,7 @@ from tsmsyncd.db.schema import Database, iso, when
 
 __all__ = ["RemoteState", "groups_key", "remote_state", "remote_states", "save_remote_state"]
 
-_COLUMNS = "realm, url, etag, version, last_checked, last_ok, failures, retry_at, error"
+_COLUMNS = "realm, url, token_hash, etag, version, last_checked, last_ok, failures, retry_at, error"
 
 
 def groups_key(realm: object) -> str:
@@ -26,6 +26,7 @@ def groups_key(realm: object) -> str:
 class RemoteState:
     realm: str  # RealmKey text
     url: str  # the server it was fetched from (another server: the ETag no longer means anything)
+    token_hash: str | None = None  # which token was used (another token: its own rate, no waiting on the old)
     etag: str | None = None
     version: int | None = None  # the version stored here of the newest GroupSet fetched
     last_checked: datetime | None = None
@@ -42,9 +43,9 @@ class RemoteState:
 
 
 def _state(row: tuple[Any, ...]) -> RemoteState:
-    realm, url, etag, version, checked, ok, failures, retry, error = row
-    return RemoteState(realm, url, etag, int(version) if version is not None else None, when(checked), when(ok),
-                       int(failures), when(retry), error)
+    realm, url, token_hash, etag, version, checked, ok, failures, retry, error = row
+    return RemoteState(realm, url, token_hash, etag, int(version) if version is not None else None, when(checked),
+                       when(ok), int(failures), when(retry), error)
 
 
 def remote_state(d: Database, realm: str) -> RemoteState | None:
@@ -59,7 +60,10 @@ def remote_states(d: Database) -> list[RemoteState]:
 def save_remote_state(d: Database, state: RemoteState) -> None:
     with d.conn:
         d.conn.execute(
-            f"insert or replace into remote_groups ({_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (state.realm, state.url, state.etag, state.version, iso(state.last_checked) if state.last_checked else None,
-             iso(state.last_ok) if state.last_ok else None, state.failures,
-             iso(state.retry_at) if state.retry_at else None, state.error))
+            f"insert or replace into remote_groups ({_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (state.realm, state.url, state.token_hash, state.etag, state.version, _iso(state.last_checked),
+             _iso(state.last_ok), state.failures, _iso(state.retry_at), state.error))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return iso(moment) if moment else None

@@ -118,7 +118,7 @@ create table server_tokens (id text primary key, name text not null unique, hash
 create table server_requests (token_id text not null references server_tokens(id) on delete cascade,
     realm text not null, first_at text not null, last_at text not null, requests integer not null default 0,
     primary key (token_id, realm));
-create table remote_groups (realm text primary key, url text not null, etag text, version integer,
+create table remote_groups (realm text primary key, url text not null, token_hash text, etag text, version integer,
     last_checked text, last_ok text, failures integer not null default 0, retry_at text, error text);
 alter table targets add column group_source text
 """

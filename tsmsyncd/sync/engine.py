@@ -114,7 +114,7 @@ class Engine:
         if not settings.has_credentials:
             needs = any(t.mode is not Mode.OFF and t.realm is not None and t.present for t in local)
             if settings.group_source is not None and not needs and not settings.realms and not self.serving:
-                self.last_refresh = {"at": self._now().isoformat(timespec="seconds"), **summary}
+                self.last_refresh = {"at": self._now().isoformat(timespec="milliseconds"), **summary}
                 return summary  # every target takes its groups from the server: nothing to ask Blizzard
             self.last_error = "Blizzard API credentials are not set (client_id, client_secret)"
             return {"skipped": self.last_error, **summary}
@@ -137,7 +137,7 @@ class Engine:
                 summary["regions"].append(await self._refresh_region(region, flavor, sorted(realms), made, why))
         finally:
             self.refreshing = False
-        self.last_refresh = {"at": self._now().isoformat(timespec="seconds"), **summary}
+        self.last_refresh = {"at": self._now().isoformat(timespec="milliseconds"), **summary}
         return summary
 
     async def _refresh_region(self, region: str, flavor: str, realms: list[int], generate: list[int],

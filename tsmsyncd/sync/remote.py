@@ -4,6 +4,7 @@ one whatever goes wrong.
 
 What a poll may end in, and what comes next (``next_poll``, pure):
 
+    (another server: it starts afresh; another token: its ETag stays, the old token's waits do not)
     200, valid        stored (a new version if the content changed); next poll after ``poll_seconds``
     304               nothing to do; next poll after ``poll_seconds``
     429               the last groups stay; not before the server's ``Retry-After`` (and the backoff)
@@ -19,6 +20,7 @@ Also here: a realm list from the server, for a client that has no Blizzard crede
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -45,15 +47,33 @@ from tsmsyncd.tsm.groupset import GroupSet
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["MAX_BACKOFF", "Polled", "RemoteGroups", "failed", "next_poll", "parse_groupset", "parse_realms"]
+__all__ = ["MAX_BACKOFF", "Polled", "RemoteGroups", "current", "failed", "next_poll", "parse_groupset", "parse_realms",
+           "token_hash"]
 
 MAX_BACKOFF = timedelta(hours=1)
 MAX_WAIT = timedelta(days=1)  # a Retry-After longer than this is a server's mistake, not a plan
 
 
+def token_hash(token: str) -> str:
+    """A token's fingerprint, to notice it changed (never the token itself in the database)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def current(state: RemoteState | None, realm: RealmKey, source: GroupSource) -> RemoteState:
+    """The state that counts for this source: another server starts afresh; another token keeps the
+    ETag (the same server's groups) but not the old token's failures and waits."""
+    fingerprint = token_hash(source.token)
+    if state is None or state.url != source.url:
+        return RemoteState(str(realm), source.url, fingerprint)
+    if state.token_hash != fingerprint:
+        return replace(state, token_hash=fingerprint, failures=0, retry_at=None)
+    return state
+
+
 def next_poll(state: RemoteState | None, source: GroupSource, now: datetime) -> datetime:
     """When to ask the server about a realm next (``now``: at once)."""
-    if state is None or state.url != source.url or state.last_checked is None:
+    if state is None or state.url != source.url or state.token_hash != token_hash(source.token) \
+            or state.last_checked is None:
         return now
     if state.retry_at is not None:
         return state.retry_at
@@ -186,8 +206,7 @@ class RemoteGroups:
     async def poll(self, realm: RealmKey, source: GroupSource) -> Polled:
         """Ask the server for the realm's GroupSet now (the caller decides when: ``due``)."""
         now = self._now()
-        before = await self.state(realm)
-        state = before if before is not None and before.url == source.url else RemoteState(str(realm), source.url)
+        state = current(await self.state(realm), realm, source)
         have = await self._db(groups_db.groupset_head, groups_key(realm))
         url = f"{source.url}/api/v1/groups/{realm.connected_realm_id}?region={quote(realm.region)}" \
               f"&flavor={quote(str(realm.flavor))}"
