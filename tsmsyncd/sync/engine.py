@@ -129,7 +129,8 @@ class Engine:
         wanted = {key: set(realms) for key, realms in groups.items()}  # and those refreshed
         for item in await self._db(watch_db.items):  # watched realms join the schedule: new snapshots, new rows
             wanted.setdefault((settings.region, "retail"), set()).update(item.realms)
-        await self._ensure_indexes(set(wanted) | {(settings.region, str(t.flavor)) for t in targets})
+        home = {(settings.region, str(settings.flavor))} if self.serving else set()  # what its clients infer with
+        await self._ensure_indexes(set(wanted) | home | {(settings.region, str(t.flavor)) for t in targets})
         self.refreshing = True
         try:
             for (region, flavor), realms in sorted(wanted.items()):
