@@ -31,6 +31,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/generate.py
 	$(PY) bench/daemon.py
 	$(PY) bench/api.py
+	$(PY) bench/server.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
