@@ -61,14 +61,14 @@ class Guild:
         return dict(body)
 
     async def client_refresh(self) -> dict[str, Any]:
-        """One refresh of the client, waited for to its end: its polls of the server run in it."""
-        before = (await self.client_status()).get("last_refresh")
+        """A refresh of the client asked for and waited for to its end: its polls of the server run in it.
+        (A cycle already in flight may be the one that ends; the callers ask again until they see it.)"""
+        before = (await self.client_status())["cycles"]
         status, _ = await self.client.api("POST", "/api/v1/refresh")
         assert status == 202
 
         async def done() -> bool:
-            now = await self.client_status()
-            return now.get("last_refresh") not in (None, before) and now["state"] != "refreshing"
+            return (await self.client_status())["cycles"] >= before + 1
 
         await wait_for(done, 60, "a refresh of the client")
         return await self.client_status()

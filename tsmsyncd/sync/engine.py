@@ -72,6 +72,7 @@ class Engine:
         self._remote, self._tokens = remote, tokens
         self.serving = False  # a group server: refresh what its clients want too
         self.remote_error: str | None = None  # the group server's last error, while it lasts
+        self.cycles = 0  # cycles finished since start: one that began after a request has ended when it is +2
         self._settings, self.quiet_seconds, self._processes, self._now = settings, quiet_seconds, processes, now
         self.paused = False
         self._cycle_lock = asyncio.Lock()
@@ -102,6 +103,7 @@ class Engine:
             targets = await self._targets.discover(self._now())
             summary = await self._refresh(targets, why)
             await self.check(targets=await self._targets.all())
+            self.cycles += 1
             return summary
 
     async def _refresh(self, targets: Sequence[Target], why: str) -> dict[str, Any]:
@@ -114,7 +116,7 @@ class Engine:
         if not settings.has_credentials:
             needs = any(t.mode is not Mode.OFF and t.realm is not None and t.present for t in local)
             if settings.group_source is not None and not needs and not settings.realms and not self.serving:
-                self.last_refresh = {"at": self._now().isoformat(timespec="milliseconds"), **summary}
+                self.last_refresh = {"at": self._now().isoformat(timespec="seconds"), **summary}
                 return summary  # every target takes its groups from the server: nothing to ask Blizzard
             self.last_error = "Blizzard API credentials are not set (client_id, client_secret)"
             return {"skipped": self.last_error, **summary}
@@ -138,7 +140,7 @@ class Engine:
                 summary["regions"].append(await self._refresh_region(region, flavor, sorted(realms), made, why))
         finally:
             self.refreshing = False
-        self.last_refresh = {"at": self._now().isoformat(timespec="milliseconds"), **summary}
+        self.last_refresh = {"at": self._now().isoformat(timespec="seconds"), **summary}
         return summary
 
     async def _refresh_region(self, region: str, flavor: str, realms: list[int], generate: list[int],
@@ -256,7 +258,7 @@ class Engine:
             await self._plan(target)
             return
         elif action is Action.APPLY:
-            await self._apply(target)
+            await self._apply(target, decided=True)
             return
         state, reason = resting_state(situation)
         if (state, reason) != (target.state, target.reason):
@@ -280,8 +282,14 @@ class Engine:
                             {"groupset_version": result["groupset_version"]})
         await self._set_state(target, State.PENDING, reason)
 
-    async def _apply(self, target: Target) -> dict[str, Any] | None:
+    async def _apply(self, target: Target, *, decided: bool = False) -> dict[str, Any] | None:
+        """``decided``: a check chose to apply from what it saw; once no other merge or undo runs, it is
+        decided again (an undo that held the lock meanwhile has taken those groups out)."""
         async with self._apply_lock:  # one merge at a time: each may hold hundreds of MB for a moment
+            if decided:
+                target = await self._targets.get(target.id)
+                if decide(await self._situation(target, list(self._processes()))) is not Action.APPLY:
+                    return None
             await self._set_state(target, State.APPLYING, None)
             result = await self._job(target, "merge", self._merge_payload(target, apply=True))
         if result is None:
@@ -489,7 +497,7 @@ class Engine:
         return {"state": "paused" if self.paused else overall, "paused": self.paused, "targets": by_state,
                 "pending": len(pending), "last_refresh": self.last_refresh,
                 "last_error": self.last_error or self.remote_error,
-                "jobs_running": self._runner.running, "pid": os.getpid(), "setup": setup}
+                "jobs_running": self._runner.running, "pid": os.getpid(), "setup": setup, "cycles": self.cycles}
 
     async def targets_json(self) -> list[dict[str, Any]]:
         pending = await self._db(targets_db.pending)
