@@ -32,6 +32,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/daemon.py
 	$(PY) bench/api.py
 	$(PY) bench/server.py
+	$(PY) bench/watch.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

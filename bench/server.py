@@ -26,7 +26,6 @@ import aiohttp
 
 from tsmsyncd.config import ServerLimits, Settings, save_settings
 from tsmsyncd.db import groups as groups_db
-from tsmsyncd.groups.generate import content_hash
 from tsmsyncd.market.sources import RealmKey
 from tsmsyncd.store.writer import DbWriter
 from tsmsyncd.sync.server import TokenService
@@ -64,7 +63,7 @@ async def prepare(home: Path, clients: int, items: int) -> list[str]:
     writer = DbWriter(home / "tsmsyncd.db")
     try:
         made = groupset(items)
-        await writer(groups_db.store_groupset, RealmKey("us", 3678), content_hash(made), made.to_json(), "[]",
+        await writer(groups_db.store_groupset, RealmKey("us", 3678), made.content_hash(), made.to_json(), "[]",
                      datetime.now(UTC))
         service = TokenService(writer, lambda: settings)
         return [(await service.create(f"client-{n}"))[0] for n in range(clients)]
@@ -138,7 +137,7 @@ async def main() -> None:
                     proc.wait(30)
     print(f"GET {PATH}: a GroupSet of {args.items:,} items ({len(body):,} bytes), {args.clients} clients with a "
           f"token each, {args.requests:,} requests per run (same client):")
-    for name, ((ours, seen), (plain, plain_seen)) in results.items():
+    for name, ((ours, seen), (plain, _plain_seen)) in results.items():
         mix = ", ".join(f"{n:,} x {s}" for s, n in sorted(seen.items()))
         print(f"  {name:<14} tsmsyncd server {ours:8,.0f} req/s   bare aiohttp {plain:8,.0f} req/s   "
               f"server / bare {ours / plain:5.2f}x   ({mix})")

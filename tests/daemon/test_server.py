@@ -147,6 +147,9 @@ async def test_the_clients_file_gets_the_servers_groups(guild: Guild) -> None:
     assert ours and all(expected[i] == g for i, g in ours.items())
     assert set(expected) - set(ours) <= {i for i, g in items.items() if not str(g).startswith(groupset["root"])}
     assert {"`".join([groupset["root"], *g["path"]]) for g in groupset["groups"]} <= set(groups)
+    maps = Path(f"/proc/{guild.client.proc.pid}/maps")  # type: ignore[union-attr]
+    if maps.exists():  # a client checks and stores a server's groups without pandas (its RSS budget)
+        assert "/pandas/" not in maps.read_text() and "/numpy/" not in maps.read_text()
 
 
 async def test_an_unchanged_groupset_answers_304_with_no_body(guild: Guild) -> None:

@@ -51,6 +51,16 @@ async def merging(d: Daemon) -> dict[str, Any]:
     return next(t for t in await d.targets() if t["mode"] == "merge")
 
 
+async def settle(d: Daemon) -> None:
+    """The route walk asks for a refresh and changes the rules; the newer groups that refresh makes are
+    (rightly) applied. Wait until that is over, so a test sees only what it does itself."""
+    async def settled() -> bool:
+        _, status = await d.api("GET", "/api/v1/status")
+        return status["state"] != "refreshing" and not status["jobs_running"] and await _all_applied(d)
+
+    await wait_for(settled, 120, "the daemon to settle with every merging target applied")
+
+
 async def request(d: Daemon, method: str, path: str, body: Any = None, **headers: str) -> tuple[int, Any, Any]:
     assert d.session is not None
     sent = {"X-API-Key": d.info["api_key"], **headers}
@@ -92,6 +102,15 @@ def examples(target: dict[str, Any], backup: str) -> dict[tuple[str, str], list[
         ("get", "/api/v1/realms"): [("/api/v1/realms", None, 200)],
         ("get", "/api/v1/realms/{region}"): [("/api/v1/realms/us?q=kil", None, 200),
                                              ("/api/v1/realms/xx", None, 400)],
+        ("get", "/api/v1/market-data/{realm_id}"): [(f"/api/v1/market-data/{realm}?limit=5&q=bloom", None, 200),
+                                                   ("/api/v1/market-data/999999", None, 404),
+                                                   (f"/api/v1/market-data/{realm}?sort=price", None, 400)],
+        ("get", "/api/v1/market-data/{realm_id}/raw"): [(f"/api/v1/market-data/{realm}/raw?item=i:2447", None, 200),
+                                                       (f"/api/v1/market-data/{realm}/raw", None, 400)],
+        ("get", "/api/v1/items"): [("/api/v1/items?q=bloom", None, 200), ("/api/v1/items", None, 400)],
+        ("get", "/api/v1/items/{item}/history"): [(f"/api/v1/items/i:2447/history?realm={realm}", None, 200),
+                                                  ("/api/v1/items/i:2447/history?realm=999999", None, 404),
+                                                  (f"/api/v1/items/bloom/history?realm={realm}", None, 400)],
         ("get", "/api/v1/groups/{realm_id}"): [(f"/api/v1/groups/{realm}", None, 200),
                                                ("/api/v1/groups/999999", None, 404),
                                                ("/api/v1/groups/abc", None, 400)],
@@ -211,6 +230,7 @@ async def test_the_secret_is_never_in_a_response(daemon: Daemon) -> None:
 
 
 async def test_apply_is_refused_while_the_game_runs_and_undo_puts_the_file_back(daemon: Daemon) -> None:
+    await settle(daemon)
     target = await merging(daemon)
     file = Path(target["file"])
     game = Game(Path(target["install"]) / target["folder"]).start()
@@ -331,3 +351,5 @@ async def test_a_refresh_reports_its_progress_over_the_websocket(daemon: Daemon)
     done = [s["done"] for s in steps]
     assert done == sorted(done) and done[0] == 0 and steps[-1]["done"] == steps[-1]["total"]
     assert any(s["step"].startswith("making the groups of ") for s in steps)
+    fetching = [s["step"] for s in steps if s["step"].startswith("fetching ") and "…" in s["step"]]
+    assert fetching and fetching[-1].endswith(f"({len(fetching)}/{len(fetching)})"), "each source by its name"

@@ -148,7 +148,7 @@ async def test_the_daemons_api_key_gives_no_access_to_a_group_server(served: Ser
     ("GET", "/api/v1/targets"), ("POST", "/api/v1/auth/token"), ("POST", "/api/v1/groups/custom"),
     ("GET", "/api/v1/groups/3678/preview"), ("POST", "/api/v1/logins"), ("GET", "/login/abc"),
     ("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/events"), ("DELETE", "/api/v1/rules/x"),
-    ("POST", "/api/v1/groups/3678"),
+    ("POST", "/api/v1/groups/3678"), ("GET", "/api/v1/items"), ("GET", "/api/v1/items/i:2447/history"),
 ])
 async def test_the_ui_and_every_write_or_daemon_route_are_not_served(served: Served, method: str, path: str) -> None:
     status, _, body = await served.get(path, method=method)
@@ -208,3 +208,12 @@ async def test_a_token_never_appears_in_a_response_or_the_log(served: Served,
     for _, headers, body in seen:
         assert served.token not in body.decode() and served.token not in str(dict(headers))
     assert served.token not in caplog.text
+
+
+@pytest.mark.parametrize(("path", "field"), [("/api/v1/market-data/abc", "realm_id"),
+                                             ("/api/v1/market-data/3678/raw", "item")])
+async def test_market_data_is_served_to_token_holders(served: Served, path: str, field: str) -> None:
+    """The read-only market-data routes exist on a group server (a bad parameter answers as it would locally)."""
+    status, _, body = await served.get(path)
+    assert status == 400 and json.loads(body)["error"]["field"] == field
+    assert (await served.get(path, token=""))[0] == 401

@@ -95,6 +95,10 @@ create index idx_history_at on history (at);
 create index idx_history_target_id_at on history (target_id, at);
 """
 
+# Item ids Blizzard answered 404 for, and when: asked again only after a while (db/items.py), not every refresh.
+_MIGRATION_5 = """
+create table missing_items (item_id integer primary key, missed_at text not null);
+"""
 
 # The watchlist: what the player tracks (one row per item and list), and for each (item, realm) whether its
 # alert is armed (it fires once when a listing gets to the price, and re-arms when none is there any more).
@@ -142,6 +146,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0002_group_rules", _sql(_MIGRATION_2)),
     ("0003_latest_listing", _sql(_MIGRATION_3)),
     ("0004_daemon_state", _sql(_MIGRATION_4)),
+    ("0005_sales_missing_items", _sql(_MIGRATION_5)),
     ("0006_watchlist", _sql(_MIGRATION_6)),
     ("0007_server_tokens", _sql(_MIGRATION_7)),
 )

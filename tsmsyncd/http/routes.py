@@ -13,6 +13,10 @@
     GET    /api/v1/settings, PATCH          every setting (the secret only as "(set)")
     GET    /api/v1/realms                   the stored realm lists
     GET    /api/v1/realms/{region}          a region's connected realms (q= searches every locale)
+    GET    /api/v1/market-data/{realm_id}   a realm's items, prices and estimated sales (q=, sort=, limit=, offset=)
+    GET    /api/v1/market-data/{realm_id}/raw  one item's stored hourly rows, newest first (item=, before=)
+    GET    /api/v1/items                    items by name or id (q=)
+    GET    /api/v1/items/{item}/history     an item's 48 hours and 60 days on a realm (realm=), and its metrics
     GET    /api/v1/groups/{realm_id}        the stored GroupSet (version=)
     GET    /api/v1/groups/{realm_id}/diff   what the newest version changed
     GET    /api/v1/groups/{realm_id}/preview  what the rules make now, and why
@@ -48,7 +52,7 @@ from tsmsyncd.http.app import HttpConfig, build_app
 from tsmsyncd.http.ratelimit import Limiter
 from tsmsyncd.http.route import Route
 from tsmsyncd.http.server import ServerMode, limiter_for
-from tsmsyncd.http.views import backups, groups, history, realms, rules, setup, status, targets, watchlist
+from tsmsyncd.http.views import backups, groups, history, market, realms, rules, setup, status, targets, watchlist
 from tsmsyncd.http.views.context import CONTEXT, ApiContext
 from tsmsyncd.http.ws import events_route
 
@@ -88,6 +92,13 @@ def routes(ctx: ApiContext) -> list[Route]:
         r("GET", f"{v1}/realms", realms.get_realms, summary="The stored realm lists", response=realms.REGIONS_SCHEMA),
         r("GET", f"{v1}/realms/{{region}}", realms.get_region, summary="A region's connected realms",
           response=realms.REALMS_SCHEMA),
+        r("GET", f"{v1}/market-data/{{realm_id}}", market.get_market_data,
+          summary="A realm's items with prices and estimated sales", response=market.MARKET_SCHEMA),
+        r("GET", f"{v1}/market-data/{{realm_id}}/raw", market.get_market_raw, summary="An item's stored hourly rows",
+          response=market.RAW_SCHEMA),
+        r("GET", f"{v1}/items", market.get_items, summary="Items by name or id", response=market.ITEMS_SCHEMA),
+        r("GET", f"{v1}/items/{{item}}/history", market.get_item_history, summary="An item's history on a realm",
+          response=market.HISTORY_SCHEMA),
         r("GET", f"{v1}/groups/{{realm_id}}", groups.get_groupset,
           summary="A realm's GroupSet (with an ETag: If-None-Match answers 304 when unchanged)",
           response=groups.GROUPSET_SCHEMA),

@@ -72,7 +72,7 @@ class Engine:
         self._remote, self._tokens = remote, tokens
         self.serving = False  # a group server: refresh what its clients want too
         self.remote_error: str | None = None  # the group server's last error, while it lasts
-        self.cycles = 0  # cycles finished since start: one that began after a request has ended when it is +2
+        self.cycles = 0  # cycles finished since start (status shows it: a script can wait for the next one)
         self._settings, self.quiet_seconds, self._processes, self._now = settings, quiet_seconds, processes, now
         self.paused = False
         self._cycle_lock = asyncio.Lock()
@@ -258,7 +258,7 @@ class Engine:
             await self._plan(target)
             return
         elif action is Action.APPLY:
-            await self._apply(target, decided=True)
+            await self._apply(target)
             return
         state, reason = resting_state(situation)
         if (state, reason) != (target.state, target.reason):
@@ -282,14 +282,8 @@ class Engine:
                             {"groupset_version": result["groupset_version"]})
         await self._set_state(target, State.PENDING, reason)
 
-    async def _apply(self, target: Target, *, decided: bool = False) -> dict[str, Any] | None:
-        """``decided``: a check chose to apply from what it saw; once no other merge or undo runs, it is
-        decided again (an undo that held the lock meanwhile has taken those groups out)."""
+    async def _apply(self, target: Target) -> dict[str, Any] | None:
         async with self._apply_lock:  # one merge at a time: each may hold hundreds of MB for a moment
-            if decided:
-                target = await self._targets.get(target.id)
-                if decide(await self._situation(target, list(self._processes()))) is not Action.APPLY:
-                    return None
             await self._set_state(target, State.APPLYING, None)
             result = await self._job(target, "merge", self._merge_payload(target, apply=True))
         if result is None:
@@ -367,9 +361,15 @@ class Engine:
         if not backup:
             raise InputError("nothing to undo: tsmsyncd has not applied anything to this target")
         self._refuse_while_playing(target)
-        async with self._apply_lock:
-            result = await self._runner.run("undo", {"target_id": target.id, "file": target.file,
-                                                     "backup_id": backup})
+        # Under the check lock: a game-watch tick that read the target before the undo was recorded must not
+        # decide on that stale row (it would see a rewritten, quiet file and apply the undone groups again).
+        async with self._check_lock, self._apply_lock:
+            self._busy.add(target.id)
+            try:
+                result = await self._runner.run("undo", {"target_id": target.id, "file": target.file,
+                                                         "backup_id": backup})
+            finally:
+                self._busy.discard(target.id)
         self._bus.publish(EventType.BACKUP_RESTORED, {"target": target.id, "backup": backup})
         return result
 

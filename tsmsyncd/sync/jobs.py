@@ -63,7 +63,8 @@ async def cycle_job(services: Services, payload: Mapping[str, Any], progress: Pr
 
     step(0, f"fetching the newest snapshots of {len(realms)} realm(s) and the region's commodities")
     refresher = await services.refresher()
-    outcomes = await refresher.refresh(region, realms, flavor=flavor)
+    outcomes = await refresher.refresh(region, realms, flavor=flavor,
+                                       progress=lambda what, n, of: step(0, f"fetching {what}… ({n}/{of})"))
     step(1, "looking up the names of new items")
     named, failed = await refresher.fill_item_info(region, flavor=flavor)
     generated = {}
@@ -107,11 +108,29 @@ async def merge_job(services: Services, payload: Mapping[str, Any], progress: Pr
                                         adopt_root=bool(payload.get("adopt_root")))
         result = {**outcome.as_json(), "groupset_version": version, "groupset_hash": content_hash,
                   "file_identity": list(identity(file.stat()))}
+        if apply and result["status"] == "unchanged":
+            result["interrupted"] = await _interrupted_apply(services, target_id, file, content_hash)
         if apply or (result["status"] == "unchanged" and payload.get("record", True)):
             await services.db(_record_apply, target_id, result)
         return result
     finally:
         lock.release()
+
+
+async def _interrupted_apply(services: Services, target_id: str, file: Path,
+                             content_hash: str) -> dict[str, Any] | None:
+    """The file already holds groups that were still only planned: an apply replaced the file and was
+    stopped (the daemon killed, the machine off) before it could record itself. Its before-merge backup —
+    the newest one made since the plan — is what an undo must put back; never an older apply's."""
+    pending = (await services.db(targets_db.pending)).get(target_id)
+    target = (await services.db(targets_db.load_targets)).get(target_id)
+    if pending is None or pending.groupset_hash != content_hash:
+        return None
+    if target is not None and (target.last_apply or {}).get("groupset_hash") == content_hash:
+        return None  # recorded already: only the plan's end was lost
+    made = [b for b in services.backups.backups_of(file)
+            if b.reason == "before-merge" and datetime.fromisoformat(b.created) >= pending.planned_at]
+    return {"backup": made[-1].as_json() if made else None, "planned_at": pending.planned_at.isoformat()}
 
 
 def _record_apply(d: Any, target_id: str, result: dict[str, Any]) -> None:
@@ -121,10 +140,12 @@ def _record_apply(d: Any, target_id: str, result: dict[str, Any]) -> None:
     The identity lets the engine notice when something else wrote the file since (the game at logout, a
     restored backup) and check it again."""
     now = _now()
-    applied = result["status"] == "applied"
+    interrupted = result.get("interrupted")
+    applied = result["status"] == "applied" or interrupted is not None
+    backup = (interrupted or {}).get("backup") if interrupted is not None else result.get("backup")
     previous = targets_db.load_targets(d).get(target_id)
-    last = {"at": now.isoformat(timespec="seconds"), "status": result["status"],
-            "backup_id": (result.get("backup") or {}).get("id"), "groupset_version": result["groupset_version"],
+    last = {"at": now.isoformat(timespec="seconds"), "status": "applied" if applied else result["status"],
+            "backup_id": (backup or {}).get("id"), "groupset_version": result["groupset_version"],
             "groupset_hash": result["groupset_hash"], "report": result.get("report"),
             "file_identity": result["file_identity"]}
     if not applied and previous is not None and previous.last_apply:
@@ -136,7 +157,10 @@ def _record_apply(d: Any, target_id: str, result: dict[str, Any]) -> None:
     targets_db.update_target(d, target_id, now, **changes)
     targets_db.clear_pending(d, target_id)
     if applied:
-        history_db.record(d, Kind.APPLIED, _summary(result), now, target_id, last)
+        summary = _summary(result) if interrupted is None else (
+            f"applied to {result['file']} by an apply that was stopped before it could say so (found when "
+            f"tsmsyncd started again)" + ("" if backup else "; no before-merge backup of it was found"))
+        history_db.record(d, Kind.APPLIED, summary, now, target_id, last)
 
 
 def _summary(result: Mapping[str, Any]) -> str:

@@ -1,6 +1,7 @@
 """The web UI's questions that need pandas, answered in the long-lived query worker (``sync/runner.py``
 ``QueryWorker``; ``tsmsyncd _worker --serve``): group previews with the reason each item was placed,
-rules (list, add, replace, remove, check as the player types), and the market pages.
+rules (list, add, replace, remove, check as the player types), and the market pages (a realm's items, one
+item's history, its raw hourly rows: ``db/market.py``'s metrics, the ones ``tsmsyncd market show/list`` print).
 
 Each query takes the worker's services and a JSON payload and returns a JSON object. Realms travel as
 ``RealmKey`` text (``us/3678``, ``us/classic-era/12``). Rule writes go through this process's database
@@ -10,6 +11,7 @@ worker sends them back and the runner rebuilds them (a ``CriteriaError`` keeps i
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -21,6 +23,8 @@ from tsmsyncd.market.sources import RealmKey
 
 if TYPE_CHECKING:
     from tsmsyncd.app import Services
+    from tsmsyncd.db.items import ItemInfo
+    from tsmsyncd.db.market import DataStatus, ItemMarket
     from tsmsyncd.groups.rules import Rule
     from tsmsyncd.sync.groups import BrokenRule
 
@@ -81,9 +85,7 @@ async def groups_diff(services: Services, payload: Mapping[str, Any], progress: 
 
 
 async def _names(services: Services, items: list[str]) -> dict[str, str]:
-    ids = [int(i[2:]) for i in items if i.startswith("i:") and i[2:].isdigit()]
-    info = await services.db(items_db.item_info, ids) if ids else {}
-    return {f"i:{k}": v.name for k, v in info.items() if v.name}
+    return {k: v.name for k, v in (await _info(services, items)).items() if v.name}
 
 
 # -- rules ---------------------------------------------------------------------------------------------
@@ -201,10 +203,118 @@ async def watch_check(services: Services, payload: Mapping[str, Any], progress: 
     return {"counts": counts, "fetches": checker.fetches, "cached_bytes": checker.cache.nbytes}
 
 
+# -- market --------------------------------------------------------------------------------------------
+
+# A realm's records, kept by this long-lived process for the pages that follow (another sort, the next page):
+# keyed by the data folder, the realm and each of its sources' snapshot count and newest Last-Modified, so any
+# snapshot stored (by the daemon's refresh, in another process) makes a new key.
+_REALM_ROWS: OrderedDict[tuple[str, ...], list[ItemMarket]] = OrderedDict()
+_REALMS_KEPT = 2
+
+
+async def _market_status(services: Services, realm: RealmKey) -> DataStatus:
+    """What is stored for the realm; a realm Blizzard's index does not list (or, without an index, one with
+    no data at all) is not found."""
+    from tsmsyncd.db import market as market_db
+
+    status = await services.db(market_db.data_status, realm)
+    if status.listed is False or (status.listed is None and status.realm_snapshot is None
+                                  and status.commodities_snapshot is None):
+        raise NotFoundError(status.missing("any item"))
+    return status
+
+
+def _status_json(status: DataStatus) -> dict[str, Any]:
+    nothing = status.realm_snapshot is None and status.commodities_snapshot is None
+    return {"listed": status.listed,
+            "realm_snapshot": status.realm_snapshot.isoformat() if status.realm_snapshot else None,
+            "commodities_snapshot": status.commodities_snapshot.isoformat() if status.commodities_snapshot else None,
+            "message": status.missing("any item") if nothing else None}
+
+
+async def _realm_rows(services: Services, realm: RealmKey) -> list[ItemMarket]:
+    from tsmsyncd.db import market as market_db
+    from tsmsyncd.db import sources as sources_db
+
+    states = [await services.db(sources_db.source_state, s) for s in realm.sources()]
+    key = (str(services.home), str(realm), *(f"{s.snapshots}@{s.last_modified}" for s in states))
+    if key not in _REALM_ROWS:
+        _REALM_ROWS[key] = await services.db(market_db.realm_market, realm, _now())
+        while len(_REALM_ROWS) > _REALMS_KEPT:
+            _REALM_ROWS.popitem(last=False)
+    _REALM_ROWS.move_to_end(key)
+    return _REALM_ROWS[key]
+
+
+async def _info(services: Services, items: list[str]) -> dict[str, ItemInfo]:
+    ids = [int(i[2:]) for i in items if i.startswith("i:") and i[2:].isdigit()]
+    info = await services.db(items_db.item_info, ids) if ids else {}
+    return {f"i:{k}": v for k, v in info.items()}
+
+
+def item_json(found: ItemMarket, info: ItemInfo | None) -> dict[str, Any]:
+    """``market show --json``'s object (``ItemMarket.as_json``) with the item's quality and class beside it."""
+    return {**found.as_json(info.name if info and info.name else None),
+            "quality": info.quality if info else None, "item_class": info.item_class if info else None,
+            "item_subclass": info.item_subclass if info else None}
+
+
+async def market_list(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    """A realm's items as ``market list`` gives them, found by ``q``, sorted by ``sort``, a page at a time."""
+    from tsmsyncd.market.browse import browse
+
+    realm = _realm(payload)
+    status = await _market_status(services, realm)
+    rows = await _realm_rows(services, realm)
+    info = await _info(services, [m.item for m in rows])
+    offset, limit = int(payload.get("offset", 0)), int(payload.get("limit", 100))
+    total, shown = browse(rows, {k: v.name for k, v in info.items() if v.name}, q=payload.get("q"),
+                          sort=str(payload.get("sort", "-sold_per_day")), offset=offset, limit=limit)
+    return {"realm": str(realm), "status": _status_json(status), "total": total, "offset": offset, "limit": limit,
+            "items": [item_json(m, info.get(m.item)) for m in shown]}
+
+
+async def market_history(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    """One item on one realm: its hourly rows (48 hours) and days (60), oldest first, and its metrics now."""
+    from tsmsyncd.db import market as market_db
+    from tsmsyncd.db import markethistory
+
+    realm, item = _realm(payload), str(payload["item"])
+    await _market_status(services, realm)
+    found = await services.db(market_db.item_market, item, realm, _now())
+    info = (await _info(services, [item])).get(item)
+    source = found.source if found else await services.db(markethistory.listed_source, realm.sources(), item)
+    hourly = await services.db(markethistory.hourly_rows, [source], item) if source else []
+    daily = await services.db(markethistory.daily_rows, source, item) if source else []
+    return {"item": item, "name": info.name if info else None, "realm": str(realm),
+            "source": source.key if source else None,
+            "hourly": [{k: v for k, v in r.as_json().items() if k not in ("item", "source")} for r in reversed(hourly)],
+            "daily": [r.as_json() for r in daily], "market": item_json(found, info) if found else None,
+            "value_14d": found.market_value_14d if found else None}
+
+
+async def market_raw(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    """An item's stored hourly rows on a realm's sources, newest first, ``limit`` a page (a page never splits
+    one snapshot time: it may hold a row or two more), older than ``before``; ``next_before`` asks for more."""
+    from tsmsyncd.db import markethistory
+
+    realm, item, limit = _realm(payload), str(payload["item"]), int(payload.get("limit", 200))
+    await _market_status(services, realm)
+    sources = realm.sources()
+    rows = await services.db(markethistory.hourly_rows, sources, item, before=payload.get("before"),
+                             limit=limit + len(sources))
+    page = rows[:limit]
+    while page and len(page) < len(rows) and rows[len(page)].at == page[-1].at:
+        page.append(rows[len(page)])
+    return {"realm": str(realm), "item": item, "rows": [r.as_json() for r in page],
+            "next_before": page[-1].at if len(rows) > len(page) else None}
+
+
 QUERIES: dict[str, Query] = {
     "groups.preview": groups_preview, "groups.diff": groups_diff, "groups.custom": groups_custom,
     "rules.list": rules_list, "rules.add": rules_add, "rules.replace": rules_replace,
     "rules.remove": rules_remove, "rules.check": rules_check, "watch.check": watch_check,
+    "market.list": market_list, "market.history": market_history, "market.raw": market_raw,
 }
 
 

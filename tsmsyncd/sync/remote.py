@@ -38,7 +38,6 @@ from tsmsyncd.db.realms import RealmInfo
 from tsmsyncd.db.remote import RemoteState, groups_key
 from tsmsyncd.errors import GroupServerError, GroupSetError
 from tsmsyncd.events import EventBus, EventType
-from tsmsyncd.groups.generate import content_hash
 from tsmsyncd.jsondoc import JsonDocError, parse
 from tsmsyncd.market.sources import RealmKey
 from tsmsyncd.store.writer import DbWriter
@@ -217,7 +216,7 @@ class RemoteGroups:
             if fetched.status == 200:
                 assert fetched.body is not None
                 groupset = parse_groupset(fetched.body, realm)
-                version, new = await self._db(groups_db.store_groupset, groups_key(realm), content_hash(groupset),
+                version, new = await self._db(groups_db.store_groupset, groups_key(realm), groupset.content_hash(),
                                               groupset.to_json(), "[]", now)
                 state = replace(state, etag=fetched.etag, version=version)
                 version = version if new else None
