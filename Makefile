@@ -31,6 +31,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/generate.py
 	$(PY) bench/daemon.py
 	$(PY) bench/api.py
+	$(PY) bench/server.py
 	$(PY) bench/watch.py
 
 # Sign a release manifest: make sign-manifest KEY=/path/to/release-key.pem MANIFEST=releases/stable.json

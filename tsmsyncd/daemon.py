@@ -6,6 +6,10 @@ the loop runs in one background thread and the tray calls into it; without a usa
 to headless with one log line. Stopping (SIGINT, SIGTERM, the tray's Quit, the API): no new work is
 taken, a job in flight (an apply is atomic anyway) is given time to finish, the API closes, and
 ``daemon.json`` is removed; the exit code is 0.
+
+A ``--host`` other than this machine's own names (or ``--server``) makes the listener a group server for
+other machines (``http/server.py``): with ``--tls-cert``/``--tls-key`` it speaks HTTPS; plain HTTP on such
+a host is refused before anything starts unless ``--insecure-http`` says so (and the log warns).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import asyncio
 import logging
 import os
 import signal
+import ssl
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,8 +28,8 @@ from typing import Any
 from tsmsyncd import __version__
 from tsmsyncd.app import Services, open_services
 from tsmsyncd.config import Settings
-from tsmsyncd.errors import StateError
-from tsmsyncd.http.app import HttpConfig, start_server
+from tsmsyncd.errors import InputError, StateError
+from tsmsyncd.http.app import LOOPBACK, HttpConfig, is_server_host, start_server
 from tsmsyncd.http.routes import build_api
 from tsmsyncd.logs import setup_file_logging
 from tsmsyncd.scheduler import Schedule
@@ -47,13 +52,44 @@ class DaemonOptions:
     watch_every: float = 2.5
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     on_ready: Callable[[DaemonInfo, Services], Any] | None = None  # the demo's narration, tests
+    server: bool = False  # a group server even on a loopback name (behind a proxy that does TLS)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    insecure_http: bool = False  # plain HTTP on a host other machines reach: only when asked
+
+    @property
+    def server_mode(self) -> bool:
+        return self.server or is_server_host(self.host)
+
+
+def tls_context(options: DaemonOptions) -> ssl.SSLContext | None:
+    """The server's TLS context, or None for plain HTTP; refuses (exit 1, saying how) plain HTTP on a
+    host other machines reach, half a certificate, or files that do not load."""
+    if (options.tls_cert is None) != (options.tls_key is None):
+        raise InputError("--tls-cert and --tls-key go together: the certificate (PEM) and its private key")
+    if options.tls_cert is None or options.tls_key is None:
+        if options.server_mode and options.host not in LOOPBACK and not options.insecure_http:
+            raise InputError(f"--host {options.host}: a group server on a network needs TLS: give --tls-cert and "
+                             "--tls-key, or --insecure-http to send its tokens and groups unencrypted")
+        return None
+    if not options.server_mode:
+        raise InputError("--tls-cert/--tls-key are for a group server (--host on a network address, or --server)")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(options.tls_cert, options.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise InputError(f"--tls-cert {options.tls_cert} / --tls-key {options.tls_key} cannot be loaded "
+                         f"({getattr(exc, 'strerror', None) or exc})") from exc
+    return context
 
 
 class Daemon:
     """One running daemon: its services, API server and schedule, built through the composition root."""
 
-    def __init__(self, settings: Settings, home: Path, options: DaemonOptions) -> None:
-        self.settings, self.home, self.options = settings, home, options
+    def __init__(self, settings: Settings, home: Path, options: DaemonOptions,
+                 tls: ssl.SSLContext | None = None) -> None:
+        self.settings, self.home, self.options, self.tls = settings, home, options, tls
         self.stopping = asyncio.Event()
 
     async def serve(self) -> int:
@@ -61,20 +97,27 @@ class Daemon:
         async with open_services(self.settings, self.home, environ=options.environ,
                                  quiet_seconds=options.quiet_seconds, daemon=True) as services:
             engine = services.engine
-            config = HttpConfig()
+            engine.serving = options.server_mode
+            config = HttpConfig(server_mode=options.server_mode)
             schedule = Schedule(refresh=lambda: engine.cycle("scheduled"), next_refresh=engine.next_refresh,
                                 watch=engine.check, backups=lambda: engine.backup_changed(services.backups),
                                 daily=lambda: engine.daily(services.backups), report=engine.report,
                                 update=services.updates.tick, watch_every=options.watch_every)
             app = build_api(services, config, schedule=schedule, stop=self.stopping.set)
             try:
-                server = await start_server(app, options.host, options.port)
+                server = await start_server(app, options.host, options.port, ssl_context=self.tls)
             except OSError as exc:
                 raise StateError(f"cannot listen on {options.host}:{options.port} ({exc.strerror or exc}); "
                                  "is another program using that port? Try --port") from exc
             info = DaemonInfo(os.getpid(), server.url, config.api_key, __version__)
             write_info(self.home, info)
             log.info("tsmsyncd %s listening on %s (data folder %s)", __version__, server.url, self.home)
+            if options.server_mode:
+                log.info("serving groups to other machines (tokens: `tsmsyncd tokens list`); the UI and the "
+                         "settings are not served here")
+                if self.tls is None and options.host not in LOOPBACK:
+                    log.warning("--insecure-http: tokens and groups cross the network unencrypted on %s",
+                                server.url)
             try:
                 await engine.startup()
                 services.watchlist.start()
@@ -101,18 +144,21 @@ async def _maybe(value: Any) -> Any:
 
 
 def run(settings: Settings, home: Path, options: DaemonOptions) -> int:
-    """``tsmsyncd run``: 0 after a clean stop, 1 when another daemon owns the data folder."""
+    """``tsmsyncd run``: 0 after a clean stop, 1 when another daemon owns the data folder (or a group
+    server's options are refused)."""
+    tls = tls_context(options)  # refused before anything starts
     lock = InstanceLock(home)
     if not lock.acquire():
         other = read_info(home)
         where = f" (pid {other.pid}, {other.url})" if other else ""
         raise StateError(f"tsmsyncd is already running for {home}{where}; stop it first or use another "
                          "TSMSYNCD_HOME")
-    setup_file_logging(home / "logs", secrets=[settings.client_secret])
+    setup_file_logging(home / "logs", secrets=[settings.client_secret, *(
+        [settings.group_source.token] if settings.group_source else [])])
     if not options.headless:
         log.info("the tray is not available yet in this build; running headless")
     try:
-        return asyncio.run(_headless(Daemon(settings, home, options)))
+        return asyncio.run(_headless(Daemon(settings, home, options, tls)))
     finally:
         lock.release()
 
