@@ -37,6 +37,7 @@ DEFAULT_OAUTH_URL = "https://oauth.battle.net/token"  # one token works on every
 REGIONS = ("us", "eu", "kr", "tw")
 _LISTS = {"realms": "a list of realm ids", "wow_roots": "a list of folders"}
 _NUMBERS = ("quiet_seconds", "watch_seconds")
+_FLAGS = ("notify_applied", "notify_failed", "notify_refresh", "notify_watch", "autostart_asked")
 _ENV = {
     "api_url": "TSMSYNCD_BLIZZARD_API_URL",
     "oauth_url": "TSMSYNCD_BLIZZARD_OAUTH_URL",
@@ -85,6 +86,11 @@ class Settings:
     oauth_url: str = DEFAULT_OAUTH_URL
     quiet_seconds: float = 5.0  # how long a file must stay unchanged before a pending plan is applied
     watch_seconds: float = 2.5  # how often the daemon looks whether the game is still running
+    notify_applied: bool = True  # desktop notifications, per kind (sync/notices.py)
+    notify_failed: bool = True
+    notify_refresh: bool = True
+    notify_watch: bool = True
+    autostart_asked: bool = False  # the first-run setup asked whether to start at login (autostart stays off)
 
     def __post_init__(self) -> None:
         check_region(self.region)
@@ -104,6 +110,9 @@ class Settings:
         _check_url("oauth_url", self.oauth_url)
         _check_number("quiet_seconds", self.quiet_seconds, 0, 600)
         _check_number("watch_seconds", self.watch_seconds, 0.2, 60)
+        for name in _FLAGS:
+            if not isinstance(getattr(self, name), bool):
+                raise SettingsError(name, "must be true or false")
 
     @property
     def has_credentials(self) -> bool:
@@ -144,8 +153,8 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         if environ.get(var):
             stored[name] = environ[var]
     for name, value in stored.items():
-        if name in _NUMBERS:
-            continue  # checked with its range by Settings itself
+        if name in _NUMBERS or name in _FLAGS:
+            continue  # checked (with its range) by Settings itself
         expected = tuple if name in _LISTS else str
         if not isinstance(value, expected):
             raise SettingsError(name, f"must be {_LISTS.get(name, 'text')}")
