@@ -26,6 +26,7 @@
     POST   /api/v1/backups/{id}/pin         pin or unpin
     GET    /api/v1/backups/prune, POST      what the retention policy would remove; remove it
     GET    /api/v1/history                  what happened, newest first (before=, target=, kind=)
+    GET    /api/v1/autostart, PUT           whether tsmsyncd starts at login (minimized); turn it on or off
     GET    /api/v1/events                   the WebSocket of events (since=)
     GET    /api/v1/openapi.json             the OpenAPI document (built in ``http/app.py``)
 """
@@ -40,7 +41,7 @@ from aiohttp import web
 from tsmsyncd.app import Services
 from tsmsyncd.http.app import HttpConfig, build_app
 from tsmsyncd.http.route import Route
-from tsmsyncd.http.views import backups, groups, history, realms, rules, setup, status, targets
+from tsmsyncd.http.views import autostart, backups, groups, history, realms, rules, setup, status, targets
 from tsmsyncd.http.views.context import CONTEXT, ApiContext
 from tsmsyncd.http.ws import events_route
 
@@ -112,6 +113,9 @@ def routes(ctx: ApiContext) -> list[Route]:
         r("POST", f"{v1}/backups/prune", backups.post_prune, summary="Prune by the retention policy",
           request=backups.FILE_BODY, response=backups.PRUNE_SCHEMA),
         r("GET", f"{v1}/history", history.get_history, summary="What happened", response=history.HISTORY_SCHEMA),
+        r("GET", f"{v1}/autostart", autostart.get_autostart, summary="Start at login?", response=autostart.SCHEMA),
+        r("PUT", f"{v1}/autostart", autostart.put_autostart, summary="Start at login, or not",
+          request=autostart.PUT_SCHEMA, response=autostart.SCHEMA),
         events_route(ctx.services.bus, lambda: status.status_payload(ctx)),
     ]
 

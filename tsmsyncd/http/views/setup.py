@@ -35,7 +35,8 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                    "wow_roots": {"type": "array", "items": {"type": "string"}},
                    "client_id": {"type": "string"}, "client_secret": {"enum": ["", "(set)"]},
                    "api_url": {"type": "string"}, "oauth_url": {"type": "string"},
-                   "quiet_seconds": {"type": "number"}, "watch_seconds": {"type": "number"}},
+                   "quiet_seconds": {"type": "number"}, "watch_seconds": {"type": "number"},
+                   **{f"notify_{kind}": {"type": "boolean"} for kind in ("applied", "failed", "refresh", "watch")}},
 }
 SETTINGS_PATCH: dict[str, Any] = {
     "type": "object", "additionalProperties": False,
