@@ -21,7 +21,7 @@ from typing import Any
 
 from tsmsyncd.app import Services
 from tsmsyncd.errors import TsmSyncError
-from tsmsyncd.events import Event, EventType
+from tsmsyncd.events import Event, EventType, Subscription
 from tsmsyncd.http.launch import Logins, login_path, open_browser, write_redirect_file
 from tsmsyncd.sync.notices import Notice, NoticePolicy, summarize
 from tsmsyncd.tray.desktop import ClipboardUnavailable, copy_text, open_folder
@@ -61,6 +61,7 @@ class Bridge:
         self._ctx: TrayContext | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
+        self._sub: Subscription | None = None
         self._names: dict[str, str] = {}
         self.view: TrayView | None = None
         self._pending: set[Future[None]] = set()
@@ -73,8 +74,12 @@ class Bridge:
         self._task = self._loop.create_task(self._follow())
 
     async def detach(self) -> None:
-        """Before the services close: stop following and drop commands still queued."""
-        ctx, self._ctx = self._ctx, None
+        """Before the services close: stop following and drop commands still queued. The follower is
+        told by its subscription closing, not only by a cancel: Python 3.11's ``wait_for`` can swallow a
+        cancel that meets an arriving event (cpython #86296), and the daemon's stop would wait forever."""
+        self._ctx = None
+        if self._sub is not None:
+            self._sub.close()
         if self._task is not None:
             self._task.cancel()
             try:
@@ -83,13 +88,13 @@ class Bridge:
                 pass
         for future in list(self._pending):
             future.cancel()
-        del ctx
 
     # -- commands (from any thread) --------------------------------------------------------------------
 
     def do(self, command: Command, stop: Callable[[], None]) -> None:
         """Run ``command`` on the loop without waiting. Before the daemon listens only Quit does anything
         (``stop`` is the daemon's thread-safe stop)."""
+        log.info("tray: %s", command.kind)
         if command.kind is Kind.QUIT:
             stop()
             return
@@ -194,24 +199,28 @@ class Bridge:
     async def _follow(self) -> None:
         assert self._ctx is not None
         bus = self._ctx.services.bus
-        sub = bus.subscribe()
+        self._sub = bus.subscribe()
         try:
-            while True:
+            while self._ctx is not None:
                 busy = self.view is not None and self.view.state is IconState.REFRESHING
+                first: Event | None = None
                 try:
-                    first = await asyncio.wait_for(sub.get(), BUSY_EVERY if busy else IDLE_EVERY)
+                    async with asyncio.timeout(BUSY_EVERY if busy else IDLE_EVERY):
+                        first = await self._sub.get()
                 except TimeoutError:
-                    first = None
-                if first is None and sub.dropped:
-                    sub = bus.subscribe()  # fell behind: the view is computed afresh below anyway
+                    pass  # nothing happened: look at the state anyway (a refresh's end is no event)
+                if self._ctx is None:
+                    return  # detached while we waited
+                if first is None and self._sub.dropped:
+                    self._sub = bus.subscribe()  # fell behind: the view is computed afresh below anyway
                 events = [first] if first is not None else []
-                while not sub.queue.empty():
-                    events.append(sub.queue.get_nowait())
+                while not self._sub.queue.empty():
+                    events.append(self._sub.queue.get_nowait())
                 self._notify(events)
                 if not events or any(e.type is not EventType.PROGRESS for e in events):
                     await self.refresh_view()
         finally:
-            sub.close()
+            self._sub.close()
 
     def _notify(self, events: list[Event]) -> None:
         ctx = self._ctx

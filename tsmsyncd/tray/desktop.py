@@ -37,7 +37,8 @@ def copy_text(text: str) -> None:
     except ImportError as exc:  # a build without it: the fallback still works
         raise ClipboardUnavailable("the clipboard module (pyperclip) is not installed") from exc
     try:
-        pyperclip.copy(text)
+        copy, _ = pyperclip.determine_clipboard()  # afresh each time: pyperclip.copy keeps its first answer
+        copy(text)
     except pyperclip.PyperclipException as exc:
         reason = " ".join(str(exc).split()) or "no clipboard program"
         raise ClipboardUnavailable(f"no clipboard is available ({reason[:160]})") from exc

@@ -6,16 +6,20 @@ program that owns the system tray) and why not, so ``run`` can fall back to head
 ``import pystray`` raises at import time without a display (Xlib's DisplayNameError, pystray #121) and a
 broken backend raises other errors than ImportError (email-oauth2-proxy #204), so every exception counts.
 
-Threads: ``Tray.run`` blocks the main thread in pystray's loop (macOS demands it). The loop thread hands
-views to ``show``: an updater thread applies them, since pystray's X11 backend runs each update on its own
-loop thread and waits for it; on macOS they go to the main thread (``AppHelper.callAfter``: AppKit kills a
-process that changes its status item from another thread, serena #2038). Menu callbacks run on pystray's
-thread and only hand the command to the loop (``Bridge.do``). ``stop`` works from any thread, even before
-pystray's loop has started (pystray's own ``stop`` does nothing then, so ``run`` would never return).
+Threads: ``Tray.run`` blocks the main thread in pystray's loop (macOS demands it). The event loop hands
+views to ``show`` and never waits: one thread of the tray's own ("tsmsyncd-tray") makes every change to
+the icon (shows it, applies the newest view, notifies, and finally stops pystray's loop), since pystray's
+X11 backend runs each call on its loop thread and answers all callers through one queue (two callers at
+once can take each other's answers and hang). On macOS all of that goes to the main thread instead
+(``AppHelper.callAfter``: AppKit kills a process that changes its status item from another thread,
+serena #2038). Menu callbacks run on pystray's thread and only hand the command to the loop
+(``Bridge.do``). ``stop`` works from any thread, even before pystray's loop has started (pystray's own
+``stop`` does nothing then, so ``run`` would never return).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -29,6 +33,7 @@ from tsmsyncd.tray import icons
 from tsmsyncd.tray.bridge import Bridge, TrayContext
 from tsmsyncd.tray.desktop import notify_send
 from tsmsyncd.tray.menu import Command, MenuItem, Separator, TrayView, starting_view
+from tsmsyncd.tray.xorg import X11Calls
 
 __all__ = ["Tray", "load_backend"]
 
@@ -48,14 +53,19 @@ def load_backend(environ: Mapping[str, str], platform: str = sys.platform,
         import pystray
     except Exception as exc:  # noqa: BLE001  # any error from a backend's import means "no tray"
         return f"the tray backend did not load ({type(exc).__name__}: {' '.join(str(exc).split())[:160]})"
-    backend = str(getattr(pystray.Icon, "__module__", ""))  # pystray._xorg, ._win32, ...
-    if backend.endswith("_dummy"):
+    backend = _backend(pystray)
+    if backend == "dummy":
         return "pystray's dummy backend was chosen (PYSTRAY_BACKEND=dummy)"
-    if backend.endswith("_xorg") and not _x11_tray_owner(environ, wait):
+    if backend == "xorg" and not _x11_tray_owner(environ, wait):
         return (f"no system tray on display {environ.get('DISPLAY')} (no program owns _NET_SYSTEM_TRAY_S0 "
-                f"after {wait:.0f} s)")
+                f"after {wait:g} s)")
     module: ModuleType = pystray
     return module
+
+
+def _backend(pystray: ModuleType) -> str:
+    """The backend pystray chose: ``xorg``, ``gtk``, ``appindicator``, ``win32``, ``darwin``, ``dummy``."""
+    return str(getattr(pystray.Icon, "__module__", "")).rsplit(".", 1)[-1].lstrip("_")
 
 
 def _x11_tray_owner(environ: Mapping[str, str], wait: float) -> bool:
@@ -87,11 +97,13 @@ class Tray:
         self.bridge = Bridge(self.show, self.tell)
         self._images: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self._ready = False
+        self._wake = threading.Condition(self._lock)
+        self._ready = False  # pystray's loop runs (its setup callback came)
         self._quit = False
         self._icon: Any = None
-        self._next: TrayView | None = starting_view()
-        self._wake = threading.Condition(self._lock)
+        self._next: TrayView | None = None
+        self._notices: list[tuple[str, str]] = []
+        self._x11: X11Calls | None = None
         self.view = starting_view()
 
     # -- the daemon's side -----------------------------------------------------------------------------
@@ -108,56 +120,85 @@ class Tray:
         """pystray's loop, until ``stop``. Raises what pystray raised if the icon could not start."""
         view = self.view
         self._icon = self._pystray.Icon(NAME, self._image(view), self._title(view), menu=self._menu(view))
+        if _backend(self._pystray) == "xorg":
+            self._x11 = X11Calls.install(self._icon, self._environ.get("DISPLAY"))
         if self._platform != "darwin":
-            threading.Thread(target=self._updates, name="tsmsyncd-tray-updates", daemon=True).start()
+            threading.Thread(target=self._work, name="tsmsyncd-tray", daemon=True).start()
         self._icon.run(setup=self._setup)
 
-    def _setup(self, icon: Any) -> None:  # pystray's setup thread, once its loop runs; must return
+    def _setup(self, icon: Any) -> None:
+        """pystray's setup thread, once its loop runs: it hands over and returns at once (``stop`` joins it)."""
         with self._lock:
             self._ready = True
             quit_now = self._quit
             self._wake.notify_all()
-        if quit_now:
-            icon.stop()
-            return
-        icon.visible = True
-        log.info("tray icon shown (%s)", type(icon).__module__.rsplit(".", 1)[-1].lstrip("_"))
+        if self._platform == "darwin":
+            from PyObjCTools import AppHelper  # pystray's macOS backend needs PyObjC: it is there
+
+            AppHelper.callAfter(icon.stop if quit_now else self._show_icon)
 
     def stop(self) -> None:
-        """Leave pystray's loop (any thread); ``run`` returns."""
+        """Leave pystray's loop (from any thread); ``run`` returns. Before the loop runs, it stops as soon as
+        it does (pystray's own ``stop`` does nothing then, so ``run`` would never return)."""
         with self._lock:
             self._quit = True
             ready = self._ready
             self._wake.notify_all()
-        if ready and self._icon is not None:
-            self._icon.stop()
+        if self._platform == "darwin" and ready:
+            from PyObjCTools import AppHelper
+
+            AppHelper.callAfter(self._icon.stop)
+
+    # -- the tray's thread (every change to the icon, off macOS) ---------------------------------------
+
+    def _work(self) -> None:
+        """Shows the icon, applies the newest view, shows notices, and at last stops pystray's loop, in this
+        order, from this one thread: on X11 every change is run on pystray's loop thread (``xorg.py``)."""
+        shown = False
+        while True:
+            with self._lock:
+                while not self._ready or not (self._quit or not shown or self._next is not None or self._notices):
+                    self._wake.wait()
+                quit_now, view, notices = self._quit, self._next, self._notices
+                self._next, self._notices = None, []
+            if quit_now:
+                self._call(self._icon.stop)
+                if self._x11 is not None:
+                    self._x11.close()
+                return
+            if not shown:
+                shown = True
+                self._call(self._show_icon)
+            if view is not None:
+                self._call(functools.partial(self._apply, view))
+            for title, message in notices:
+                self._call(functools.partial(self._icon.notify, message, title))
+
+    def _call(self, job: Callable[[], None]) -> None:
+        if self._x11 is not None:
+            self._x11.soon(job)
+            return
+        try:
+            job()
+        except Exception:  # the icon went away under us (a panel restart): the next view tries again
+            log.exception("tray: changing the icon failed")
+
+    def _show_icon(self) -> None:
+        self._icon.visible = True
+        log.info("tray icon shown (%s)", _backend(self._pystray))
 
     # -- views -----------------------------------------------------------------------------------------
 
     def show(self, view: TrayView) -> None:
         """The newest view; applied off the caller's thread (the loop must never wait for the tray)."""
         if self._platform == "darwin":
-            from PyObjCTools import AppHelper  # pystray's macOS backend needs PyObjC: it is there
+            from PyObjCTools import AppHelper
 
             AppHelper.callAfter(self._apply, view)
             return
         with self._lock:
             self._next = view
             self._wake.notify_all()
-
-    def _updates(self) -> None:
-        while True:
-            with self._lock:
-                while not self._quit and (self._next is None or not self._ready):
-                    self._wake.wait()
-                if self._quit:
-                    return
-                view, self._next = self._next, None
-            assert view is not None
-            try:
-                self._apply(view)
-            except Exception:  # the icon went away under us (a panel restart): the next view tries again
-                log.exception("tray: updating the icon failed")
 
     def _apply(self, view: TrayView) -> None:
         icon = self._icon
@@ -171,7 +212,7 @@ class Tray:
 
     def _title(self, view: TrayView) -> str:
         """The tooltip; X11 window names are Latin-1 (python-xlib refuses anything else)."""
-        if not str(getattr(self._pystray.Icon, "__module__", "")).endswith("_xorg"):
+        if _backend(self._pystray) != "xorg":
             return view.tooltip
         return view.tooltip.replace("…", "...").replace("−", "-").encode("latin-1", "replace").decode("latin-1")
 
@@ -206,18 +247,13 @@ class Tray:
         """A notification: pystray's own where the backend has one, else notify-send, else the log only."""
         log.info("notice: %s: %s", title, message)
         icon = self._icon
-        if icon is not None and self._ready and getattr(icon, "HAS_NOTIFICATION", False):
-            threading.Thread(target=self._notify_icon, args=(icon, title, message), daemon=True).start()
-            return
-        threading.Thread(target=notify_send, args=(title, message, self._environ), daemon=True).start()
+        if icon is None or not getattr(icon, "HAS_NOTIFICATION", False):
+            threading.Thread(target=notify_send, args=(title, message, self._environ), daemon=True).start()
+        elif self._platform == "darwin":
+            from PyObjCTools import AppHelper
 
-    def _notify_icon(self, icon: Any, title: str, message: str) -> None:
-        try:
-            if self._platform == "darwin":
-                from PyObjCTools import AppHelper
-
-                AppHelper.callAfter(icon.notify, message, title)
-            else:
-                icon.notify(message, title)
-        except Exception:  # a notification is never worth a crash
-            log.exception("tray: the notification failed")
+            AppHelper.callAfter(icon.notify, message, title)
+        else:
+            with self._lock:
+                self._notices.append((title, message))
+                self._wake.notify_all()
