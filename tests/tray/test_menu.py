@@ -52,7 +52,8 @@ CASES = [
     ("refreshing", status("refreshing"), [target()], "Refreshing market data…"),
     ("pending", status("pending", pending=1), [target(state="pending", reason=RUNNING)],
      "Waiting for World of Warcraft to close (1 pending)"),
-    ("error", status("error", last_error="us: Blizzard answered 503"), [target()], "Problem: us: Blizzard answered 503"),
+    ("error", status("error", last_error="us: Blizzard answered 503"), [target()],
+     "Problem: us: Blizzard answered 503"),
     ("paused", status("paused"), [target()], "Paused: nothing is applied until you resume"),
 ]
 
