@@ -16,6 +16,7 @@ from tsmsyncd.tray.menu import (
     starting_view,
     tray_view,
 )
+from tsmsyncd.wow.targets import State
 
 SETUP = {"credentials": True, "targets": 2, "merging": 1, "realm_index": True}
 RUNNING = "World of Warcraft is running; the groups are applied once it is closed"
@@ -82,6 +83,18 @@ def test_the_menu_has_the_same_shape_in_every_state(state: str, engine: dict[str
     assert open_item.default and open_item.command == Command(Kind.OPEN)  # the click on the icon
     assert item(view, "Quit tsmsyncd").command == Command(Kind.QUIT)
     assert item(view, "Open folder").command == Command(Kind.BACKUPS)
+
+
+@pytest.mark.parametrize("target_state", list(State))
+def test_every_target_state_builds_a_menu_whose_apply_item_follows_it(target_state: State) -> None:
+    """Each state a target can be in (``wow/targets.py``), the engine's overall state as it derives it."""
+    overall = {State.ERROR: "error", State.PENDING: "pending", State.REFRESHING: "refreshing"}.get(target_state, "idle")
+    view = tray_view(status(overall, pending=int(target_state is State.PENDING)),
+                     [target(state=str(target_state), reason="waiting for the file to stay unchanged")])
+    assert view.state is IconState(overall)
+    apply = item(view, "Apply pending groups")
+    assert apply.enabled is (target_state is State.PENDING)
+    assert apply.command == (Command(Kind.APPLY, ("t1",)) if target_state is State.PENDING else None)
 
 
 def test_refresh_is_offered_except_while_refreshing() -> None:
