@@ -1,17 +1,22 @@
 """Looking at an X display from the outside, as a panel would (python-xlib, which pystray brings): which
-windows are docked in the tray and what they are called, and a click sent to one; and ``TrayHost``, the
-test's system tray (``xembed_tray.py`` in a process of its own) with what it reported."""
+windows are docked in the tray and what they are called, what one shows, and a click sent to one; ``xvfb``,
+a fresh X server; and ``TrayHost``, the test's system tray (``xembed_tray.py`` in a process of its own) with
+what it reported. Used by the tray tests and the bundle's (``tests/installers``)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
+import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageChops, ImageStat
 from Xlib import X, display
 from Xlib.protocol import event
@@ -20,6 +25,41 @@ from tsmsyncd.tray.icons import tray_image
 from tsmsyncd.tray.menu import IconState
 
 HOST = Path(__file__).resolve().parent / "xembed_tray.py"
+
+
+def need(program: str, package: str) -> str:
+    """The program's path; without it the test skips saying what to install, or fails under TSMSYNCD_CI=1
+    (CI must have installed it: .ci/run)."""
+    path = shutil.which(program)
+    if path:
+        return path
+    message = f"{program} is not installed (Debian: apt-get install -y {package})"
+    if os.environ.get("TSMSYNCD_CI") == "1":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@contextlib.contextmanager
+def xvfb() -> Iterator[str]:
+    """A fresh Xvfb on a display number it picks itself (``-displayfd``), e.g. ``:5``."""
+    program = need("Xvfb", "xvfb")
+    read, write = os.pipe()
+    proc = subprocess.Popen([program, "-displayfd", str(write), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    number = b""
+    try:
+        while not number.endswith(b"\n"):
+            ready, _, _ = select.select([read], [], [], 30)
+            chunk = os.read(read, 16) if ready else b""
+            if not chunk:
+                raise AssertionError("Xvfb did not start (no display number within 30 s)")
+            number += chunk
+        yield f":{int(number)}"
+    finally:
+        os.close(read)
+        proc.terminate()
+        proc.wait(10)
 
 
 @dataclass(frozen=True)
