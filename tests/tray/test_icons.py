@@ -94,6 +94,16 @@ def test_the_app_icon_files(tmp_path: Path) -> None:
     assert read(write_app_icon(tmp_path / "tsmsyncd.png")).size == (256, 256)
 
 
-def test_the_readme_sheet_shows_every_state_at_every_size() -> None:
+def test_the_readme_sheet_shows_every_state_at_every_size_on_light_and_dark() -> None:
     image = sheet((16, 32, 64))
-    assert image.width > 16 + 32 + 64 and image.height >= 5 * 64
+    assert image.mode == "RGB" and image.width > 2 * (16 + 32 + 64) and image.height >= 5 * 64
+
+
+def test_the_committed_screenshot_is_the_sheet_drawn_now() -> None:
+    """The README's picture follows the icons: after changing one, run
+    ``python -m tsmsyncd.tray.icons docs/screenshots/tray-icons.png`` and look at it."""
+    committed = read(Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "tray-icons.png").convert("RGB")
+    drawn = sheet()
+    assert committed.size == drawn.size
+    difference = sum(ImageStat.Stat(ImageChops.difference(committed, drawn)).mean) / 3
+    assert difference < 1.0, difference

@@ -20,11 +20,11 @@ import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from tsmsyncd.tray.menu import IconState
 
-__all__ = ["COLOURS", "SIZES", "IconState", "render", "sheet", "tray_image", "write_app_icon"]
+__all__ = ["COLOURS", "MEANING", "SIZES", "IconState", "render", "sheet", "tray_image", "write_app_icon"]
 
 
 # What trays and installers use: Windows 16/20/24/32 (100-200 % scaling) and 48/256 in Explorer, X11 and
@@ -117,21 +117,36 @@ def tray_image(state: IconState | str) -> Image.Image:
     return render(state, TRAY_SIZE)
 
 
-def sheet(sizes: Sequence[int] = (16, 32, 64), background: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
-    """Every state at every size, one row per state on ``background`` (the README's picture), with the
-    state's name under its row of icons."""
-    pad, label = 12, 14
-    width = pad + sum(s + pad for s in sizes) + 90
+MEANING = {IconState.IDLE: "idle: all is well", IconState.REFRESHING: "refreshing market data",
+           IconState.PENDING: "pending: waiting for the game to close", IconState.ERROR: "error: the menu says what",
+           IconState.PAUSED: "paused: nothing is applied"}
+PANELS = ((255, 255, 255), (43, 45, 49))  # a light and a dark panel
+
+
+def sheet(sizes: Sequence[int] = (16, 32, 64), panels: Sequence[tuple[int, int, int]] = PANELS) -> Image.Image:
+    """Every state at every size on each panel colour, one row per state with what it means beside it
+    (the README's picture, ``docs/screenshots/tray-icons.png``)."""
+    pad, text_width = 12, 300
+    block = pad + sum(s + pad for s in sizes)  # one panel's icons
     row = max(sizes) + pad
-    image = Image.new("RGB", (width, pad + row * len(IconState)), background)
+    image = Image.new("RGB", (pad + len(panels) * (block + pad) + text_width, pad + row * len(IconState)),
+                      (255, 255, 255))
     draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=15)  # Pillow's own font: the same picture on every machine
+    for p, colour in enumerate(panels):
+        left = pad + p * (block + pad)
+        draw.rounded_rectangle((left, pad // 2, left + block, image.height - pad // 2), radius=8, fill=colour,
+                               outline=(200, 200, 200))
     for i, state in enumerate(IconState):
-        x, y = pad, pad + i * row
-        for size in sizes:
-            icon = render(state, size)
-            image.paste(icon, (x, y + (max(sizes) - size) // 2), icon)
-            x += size + pad
-        draw.text((x + 4, y + max(sizes) // 2 - label // 2), str(state), fill=(32, 32, 32))
+        y = pad + i * row
+        for p in range(len(panels)):
+            x = pad + p * (block + pad) + pad
+            for size in sizes:
+                icon = render(state, size)
+                image.paste(icon, (x, y + (max(sizes) - size) // 2), icon)
+                x += size + pad
+        draw.text((pad + len(panels) * (block + pad) + 6, y + max(sizes) // 2), MEANING[state],
+                  fill=(32, 32, 32), font=font, anchor="lm")
     return image
 
 
@@ -148,3 +163,9 @@ def write_app_icon(path: Path) -> str:
     else:
         big.save(path, format="PNG")
     return str(path)
+
+
+if __name__ == "__main__":  # python -m tsmsyncd.tray.icons docs/screenshots/tray-icons.png
+    import sys
+
+    sheet().save(sys.argv[1], format="PNG", optimize=True)
