@@ -32,6 +32,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/generate.py
 	$(PY) bench/daemon.py
 	$(PY) bench/api.py
+	$(PY) bench/watch.py
 
 dist: $(VENV)/.installed
 	$(PY) -m PyInstaller installers/tsmsyncd.spec --noconfirm --clean --distpath dist --workpath build/pyinstaller

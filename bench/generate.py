@@ -29,9 +29,10 @@ from tsmsyncd.db.schema import Database
 from tsmsyncd.groups.frame import item_ids, metrics_frame
 from tsmsyncd.groups.generate import generate
 from tsmsyncd.groups.rules import load_templates
+from tsmsyncd.market.auctions import AuctionIndex
 from tsmsyncd.market.ingest import Snapshot, item_key
 from tsmsyncd.market.items import ItemInfo
-from tsmsyncd.market.metrics import AuctionIndex, sales_between
+from tsmsyncd.market.sales import sales_since
 from tsmsyncd.market.sources import RealmKey, Source
 
 START = datetime(2026, 11, 23, 12, 26, tzinfo=UTC)
@@ -54,8 +55,8 @@ def fill(db: Database, items: int, hours: int, rng: np.random.Generator) -> date
         at = START + timedelta(hours=hour)
         source = Source("us", "realm", 4)
         previous = mdb.previous_index(db, source)
-        sales = sales_between(previous.index if previous else None, previous.at if previous else None, index, at,
-                              item_key)
+        sales = sales_since(previous.index if previous else None, previous.at if previous else None, index, at,
+                            "realm")
         mdb.record_snapshot(db, source, at, at.strftime("%a, %d %b %Y %H:%M:%S GMT"), at,
                             Snapshot(frame, index, items), sales)
     classes = rng.choice([0, 4, 7, 7, 7], items)

@@ -4,7 +4,9 @@ Prints, measured in this run on the same bytes:
   * parse    — the JSON alone: orjson.loads (a generic parse, the issue's baseline) and msgspec's typed
                decode (the fast parse ingest itself uses);
   * ingest   — body → per-item statistics (min buyout, TSM market value, quantity, auctions) + auction index;
-  * memory   — peak traced memory during ingest, the body included, against the JSON's size.
+  * memory   — peak traced memory during ingest, the body included, against the JSON's size;
+  * stored   — the auction index as the database stores it (``AuctionIndex.pack``, inside the snapshot's
+               transaction): time and size, beside the four-column ``np.savez_compressed`` stored before issue 14.
 Targets (DESIGN.md): ingest <= 2x the parse alone, peak memory <= 4x the JSON size. This prints; it does
 not assert.
 
@@ -15,11 +17,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
 
+import numpy as np
 import orjson
 
 from tsmsyncd.blizzard.fake import FakeBlizzard
@@ -61,6 +65,19 @@ def main() -> None:
     print(f"items: {len(snapshot.items):,}")
     print(f"peak memory during ingest:   {(peak + size) / 1e6:.0f} MB with the body = {(peak + size) / size:.2f}x "
           f"the JSON (target <= 4x)")
+    index = snapshot.index
+    packed = index.pack()
+    pack = best_of(args.runs, index.pack)
+
+    def old_format() -> bytes:
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, auction_id=index.auction_id, item=index.item, quantity=index.quantity,
+                            short=index.short)
+        return buffer.getvalue()
+
+    old = best_of(args.runs, old_format)
+    print(f"stored index:                {pack:.3f} s, {len(packed) / 1e6:.1f} MB (AuctionIndex.pack: 7 columns, zstd);"
+          f" before: {old:.3f} s, {len(old_format()) / 1e6:.1f} MB (np.savez_compressed of 4 columns)")
 
 
 if __name__ == "__main__":

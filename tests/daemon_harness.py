@@ -130,8 +130,9 @@ def changed_keys(before: bytes, after: bytes) -> set[str]:
     return {k for k in spans_old.keys() | spans_new.keys() if spans_old.get(k) != spans_new.get(k)}
 
 
-async def warm(daemon: Daemon, hours: int = 3) -> None:
-    """Hourly snapshots, so the rules have sales to make groups from: refresh, and wait until that refresh
+async def warm(daemon: Daemon, hours: int = 4) -> None:
+    """Hourly snapshots, so the rules have sales to make groups from (the first pair of snapshots only learns
+    each auction's deadline: market/sales.py WARM_HISTORY): refresh, and wait until that refresh
     is done (its summary differs from the one before) before the fake market moves on an hour. The market
     does not move after the last one, so later scheduled refreshes find nothing new."""
     for hour in range(hours):

@@ -23,3 +23,21 @@ def test_secrets_and_credentials_are_blanked_in_the_log_file(tmp_path: Path) -> 
     text = path.read_text()
     assert "abc.def-123" not in text and "s3cr3t-value" not in text and "ZmFrZTpzM2NyM3Q=" not in text
     assert text.count("[redacted]") == 4 and "request with Authorization: Bearer [redacted] failed" in text
+
+
+def test_the_scheduler_chatter_stays_out_of_the_log_file(tmp_path: Path) -> None:
+    """A job run every few seconds must not push weeks of applies and errors out of the rotating log."""
+    path = setup_file_logging(tmp_path)
+    try:
+        logging.getLogger("apscheduler.executors.default").info('Running job "Schedule._run"')
+        logging.getLogger("apscheduler.scheduler").warning("Run time of job was missed")
+        logging.getLogger("tsmsyncd.engine").info("applied")
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        text = path.read_text()
+        assert "Running job" not in text and "was missed" in text and "applied" in text
+    finally:
+        for handler in list(logging.getLogger().handlers):
+            if getattr(handler, "baseFilename", None) == str(path):
+                logging.getLogger().removeHandler(handler)
+                handler.close()

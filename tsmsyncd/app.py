@@ -47,6 +47,8 @@ if TYPE_CHECKING:  # the heavy ones are imported where they are built
     from tsmsyncd.sync.restore import Restorer
     from tsmsyncd.sync.runner import QueryWorker, WorkerRunner
     from tsmsyncd.sync.targets import TargetService
+    from tsmsyncd.watch.checker import Checker
+    from tsmsyncd.watch.service import WatchService
 
 __all__ = ["Services", "open_services", "services"]
 
@@ -144,6 +146,41 @@ class Services:
 
         return self._once("queries", build)
 
+    @property
+    def watcher(self) -> QueryWorker:
+        """The watch worker: its own long-lived process, so a cold watch check never holds up the UI's other
+        questions; it keeps its snapshot cache while idle for 35 minutes (the cache lives 30)."""
+        from tsmsyncd.sync.runner import QueryWorker
+
+        def build() -> QueryWorker:
+            if not isinstance(self._stack, AsyncExitStack):
+                raise RuntimeError("the watch worker needs open_services(), the async composition root")
+            worker = QueryWorker(self.home, environ=self._environ, idle=35 * 60, timeout=300)
+            self._stack.push_async_callback(worker.close)
+            return worker
+
+        return self._once("watcher", build)
+
+    @property
+    def watchlist(self) -> WatchService:
+        from tsmsyncd.watch.service import WatchService
+
+        def build() -> WatchService:
+            service = WatchService(self.db, self.watcher, self.bus, lambda: self.settings)
+            if isinstance(self._stack, AsyncExitStack):
+                self._stack.push_async_callback(service.close)
+            return service
+
+        return self._once("watchlist", build)
+
+    async def checker(self) -> Checker:
+        """The watch checker of a worker process (its snapshot cache lives as long as the process)."""
+        if "checker" not in self._built:
+            from tsmsyncd.watch.checker import Checker
+
+            self._built["checker"] = Checker(await self.blizzard(), self.db)
+        return self._built["checker"]  # type: ignore[no-any-return]  # built just above
+
     async def replace_settings(self, settings: Settings) -> None:
         """New settings (already saved): the engine and targets read them from here on; the query worker
         starts again with them; the log filter learns a new secret."""
@@ -151,8 +188,9 @@ class Services:
 
         self.settings = settings
         add_secret(settings.client_secret)
-        if "queries" in self._built:
-            await self._built["queries"].restart()
+        for worker in ("queries", "watcher"):
+            if worker in self._built:
+                await self._built[worker].restart()
 
     @property
     def targets(self) -> TargetService:

@@ -102,6 +102,7 @@ class Daemon:
                     await self.tray.attach(TrayContext(services, schedule, app[LOGINS], server.url, self.home,
                                                        self.stop))
                 await engine.startup()
+                services.watchlist.start()
                 schedule.start()
                 if options.on_ready is not None:
                     await _maybe(options.on_ready(info, services))

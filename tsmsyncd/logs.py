@@ -48,6 +48,9 @@ def setup_file_logging(folder: Path, secrets: Iterable[str] = (), level: int = l
     root.addHandler(handler)
     if root.level == logging.NOTSET or root.level > level:
         root.setLevel(level)
+    # APScheduler logs two INFO lines per job run; the game watch runs every few seconds, which would fill
+    # the 3 MB of logs in hours and rotate out the applies and errors a player may need weeks later.
+    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
     return path
 
 

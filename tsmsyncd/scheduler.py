@@ -98,17 +98,19 @@ class Schedule:
         try:
             await self._guarded("refresh", self._refresh)
         finally:
-            self._refreshing = False
-            # This run is still "running" for APScheduler until it returns: a next run is always at least
-            # a second away, or it would be dropped as a second instance.
-            soon = datetime.now(UTC) + timedelta(seconds=1)
             try:
-                when = soon if self._again else max(await self._next_refresh(), soon)
+                upcoming = await self._next_refresh()
             except Exception as exc:  # never lose the schedule: fall back to an hour from now
                 log.exception("planning the next refresh failed")
                 await self._report("refresh", f"planning the next refresh failed: {exc}")
-                when = datetime.now(UTC) + timedelta(hours=1)
-            self._again = False
+                upcoming = datetime.now(UTC) + timedelta(hours=1)
+            # Still "refreshing" until here, with no await left before the next run is planned: a manual
+            # refresh asked for during the awaits above set ``_again`` instead of adding a run that
+            # APScheduler would drop as a second instance of this one. This run is still "running" for
+            # APScheduler until it returns, so the next is always at least a second away.
+            soon = datetime.now(UTC) + timedelta(seconds=1)
+            when = soon if self._again else max(upcoming, soon)
+            self._refreshing = self._again = False
             self.plan_refresh(when, jitter=when > soon)
 
     async def _run(self, name: str) -> None:

@@ -19,6 +19,7 @@ import pytest
 from multidict import CIMultiDictProxy
 
 from tsmsyncd.blizzard.fake import FakeBlizzard
+from tsmsyncd.blizzard.fakemarket import HouseKey
 
 TIME_LEFT = {"SHORT", "MEDIUM", "LONG", "VERY_LONG"}
 REALM_AUCTIONS = "/data/wow/connected-realm/4/auctions"
@@ -266,6 +267,28 @@ async def test_advance_publishes_a_moved_market(client: Client) -> None:
     # SHORT means "gone within the hour": no SHORT listing survives to the next snapshot.
     assert all(old[i]["time_left"] != "SHORT" for i in kept)
     assert any(old[i]["time_left"] == "SHORT" for i in vanished)
+
+
+async def test_ground_truth_adds_up_with_the_served_snapshots(client: Client) -> None:
+    """``truth`` (a method for tests, not a route) says what happened between the two bodies a client saw."""
+    def listed(rows: list[dict]) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for row in rows:
+            out[row["item"]["id"]] = out.get(row["item"]["id"], 0) + row["quantity"]
+        return out
+
+    before = listed((await client.get(COMMODITIES)).json()["auctions"])
+    client.fake.advance()
+    after = listed((await client.get(COMMODITIES)).json()["auctions"])
+    key = HouseKey("commodities", "us")
+    truth = client.fake.truth(key)
+    assert truth.hour == 1 and truth.sold.sum() > 0 and truth.expired.sum() > 0 and truth.cancelled.sum() > 0
+    for i, item in enumerate(truth.item.tolist()):
+        flow = before.get(item, 0) + truth.posted[i] - truth.sold[i] - truth.expired[i] - truth.cancelled[i]
+        assert flow == after.get(item, 0)
+    assert client.fake.truth(key, 1) is truth
+    with pytest.raises(ValueError, match="not an auction house"):
+        client.fake.truth(HouseKey("realm", "us", "retail", 999))
 
 
 async def test_stale_fault_freezes_last_modified(client: Client) -> None:

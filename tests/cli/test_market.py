@@ -1,5 +1,5 @@
-"""`tsmsyncd realms list`, `refresh --once` and `market show`, run as real processes against the fake
-Blizzard server over loopback, with the settings a player would give them through the environment."""
+"""`tsmsyncd realms list`, `refresh --once`, `market show` and `market list`, run as real processes against the
+fake Blizzard server over loopback, with the settings a player would give them through the environment."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ async def test_refresh_then_market_show(env, fake) -> None:
     shown = json.loads(out)
     assert shown["item"] == "i:2447" and shown["source"] == "us/commodities"  # Peacebloom is a commodity
     assert shown["min_buyout"] > 0 and shown["market_value"] >= shown["min_buyout"] // 2
-    assert shown["sales_caveats"]
+    assert shown["sales"]["sold"] is None and shown["sales"]["confidence"] == "none"  # one snapshot: no estimate
+    assert shown["sales"]["caveats"][0].startswith("No estimate yet")
     code, text, _ = await tsmsyncd(env, "market", "show", "2447", "--realm", "4")
     assert code == 0 and "i:2447" in text and "min buyout" in text and "14-day value" in text
 
@@ -92,3 +93,58 @@ async def test_a_connection_error_names_the_host(env, fake) -> None:
     env = {**env, "TSMSYNCD_BLIZZARD_API_URL": "http://127.0.0.1:9/{region}"}  # the discard port: refused
     code, out, err = await tsmsyncd(env, "refresh", "--once", "--realm", "4")
     assert code == 1 and "could not connect to 127.0.0.1:9" in out + err
+
+
+async def test_hours_of_refreshes_then_market_show_and_list_tell_the_estimate_with_its_window(env, fake) -> None:
+    """Four hourly refreshes of the real fake (the first pair learns deadlines; two are counted), then `market
+    show` and `market list`: the same record in both, the estimate beside its 2-hour window, the per-day rate
+    said to be scaled up, a range, a confidence and the caveats — in text and in JSON."""
+    for hour in range(4):
+        if hour:
+            fake.advance()
+        code, _, err = await tsmsyncd(env, "refresh", "--once", "--region", "us", "--realm", "4")
+        assert code == 0, err
+
+    code, out, err = await tsmsyncd(env, "market", "list", "--realm", "4", "--json")
+    assert code == 0, err
+    listed = json.loads(out)
+    assert listed["realm"] == "us/4"
+    items = {i["item"]: i for i in listed["items"]}
+    assert len(items) == len(listed["items"]) > 100 and {i["source"] for i in items.values()} == {
+        "us/commodities", "us/realm/4"}
+    sales = items["i:2447"]["sales"]
+    assert sales["kind"] == "commodities" and sales["window_hours"] == 2.0 and sales["extrapolated"] is True
+    assert sales["window_end"] == fake.now.isoformat() and sales["sold"] > 0
+    assert sales["per_day"] == round(sales["sold"] * 12, 1) and sales["confidence"] == "low"
+    assert sales["range"][0] < sales["per_day"] < sales["range"][1]
+    assert sales["caveats"][0].startswith("Per day is scaled up from only 2 hours") and len(sales["caveats"]) == 5
+    realm_item = next(i for i in items.values() if i["source"] == "us/realm/4" and i["sales"]["sold"])
+    assert realm_item["sales"]["kind"] == "realm" and "relist" in " ".join(realm_item["sales"]["caveats"])
+
+    code, out, err = await tsmsyncd(env, "market", "show", "i:2447", "--realm", "4", "--json")
+    assert code == 0, err
+    assert json.loads(out) == items["i:2447"]  # one record, shown the same way everywhere
+
+    code, text, err = await tsmsyncd(env, "market", "show", "i:2447", "--realm", "4")
+    assert code == 0, err
+    assert f"{sales['sold']:,} units in the last 2 h of snapshots" in text
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if "units in the last 2 h of snapshots" in line)
+    assert lines[at + 1].strip() == "! scaled up from only 2 h of snapshots: a rough guess"  # at once, in its line
+    assert lines[at + 2].strip().startswith("likely ") and lines[at + 2].endswith("confidence low")
+    assert "caveats" in text and "not recorded sales" in text and "read high" in text
+
+    code, text, err = await tsmsyncd(env, "market", "list", "--realm", "4")
+    assert code == 0, err
+    lines = text.splitlines()
+    assert lines[0].split()[:3] == ["item", "name", "source"] and "sold/day" in lines[0]
+    row = next(line for line in lines if line.startswith("i:2447 "))
+    rate = f"{sales['per_day']:,.0f}" if sales["per_day"] >= 100 else f"{sales['per_day']:,.1f}"
+    assert "Peacebloom" in row and f" {rate}*" in row and row.endswith("low")
+    assert f"{len(items):,} items on us/4" in text and "us/commodities 2 h" in text and "us/realm/4 2 h" in text
+    assert "* scaled up from less than a day of snapshots" in text
+
+
+async def test_market_list_before_any_refresh_says_what_to_run(env) -> None:
+    code, _, err = await tsmsyncd(env, "market", "list", "--realm", "4")
+    assert code == 1 and "run `tsmsyncd refresh --once --region us --realm 4` first" in err

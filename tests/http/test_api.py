@@ -54,6 +54,16 @@ async def merging(d: Daemon) -> dict[str, Any]:
     return next(t for t in await d.targets() if t["mode"] == "merge")
 
 
+async def settle(d: Daemon) -> None:
+    """The route walk asks for a refresh and changes the rules; the newer groups that refresh makes are
+    (rightly) applied. Wait until that is over, so a test sees only what it does itself."""
+    async def settled() -> bool:
+        _, status = await d.api("GET", "/api/v1/status")
+        return status["state"] != "refreshing" and not status["jobs_running"] and await _all_applied(d)
+
+    await wait_for(settled, 120, "the daemon to settle with every merging target applied")
+
+
 async def request(d: Daemon, method: str, path: str, body: Any = None, **headers: str) -> tuple[int, Any, Any]:
     assert d.session is not None
     sent = {"X-API-Key": d.info["api_key"], **headers}
@@ -95,6 +105,15 @@ def examples(target: dict[str, Any], backup: str) -> dict[tuple[str, str], list[
         ("get", "/api/v1/realms"): [("/api/v1/realms", None, 200)],
         ("get", "/api/v1/realms/{region}"): [("/api/v1/realms/us?q=kil", None, 200),
                                              ("/api/v1/realms/xx", None, 400)],
+        ("get", "/api/v1/market-data/{realm_id}"): [(f"/api/v1/market-data/{realm}?limit=5&q=bloom", None, 200),
+                                                   ("/api/v1/market-data/999999", None, 404),
+                                                   (f"/api/v1/market-data/{realm}?sort=price", None, 400)],
+        ("get", "/api/v1/market-data/{realm_id}/raw"): [(f"/api/v1/market-data/{realm}/raw?item=i:2447", None, 200),
+                                                       (f"/api/v1/market-data/{realm}/raw", None, 400)],
+        ("get", "/api/v1/items"): [("/api/v1/items?q=bloom", None, 200), ("/api/v1/items", None, 400)],
+        ("get", "/api/v1/items/{item}/history"): [(f"/api/v1/items/i:2447/history?realm={realm}", None, 200),
+                                                  ("/api/v1/items/i:2447/history?realm=999999", None, 404),
+                                                  (f"/api/v1/items/bloom/history?realm={realm}", None, 400)],
         ("get", "/api/v1/groups/{realm_id}"): [(f"/api/v1/groups/{realm}", None, 200),
                                                ("/api/v1/groups/999999", None, 404),
                                                ("/api/v1/groups/abc", None, 400)],
@@ -130,6 +149,18 @@ def examples(target: dict[str, Any], backup: str) -> dict[tuple[str, str], list[
                                             ("/api/v1/backups/prune", {}, 400)],
         ("get", "/api/v1/history"): [("/api/v1/history?limit=3", None, 200), ("/api/v1/history?limit=0", None, 400),
                                      ("/api/v1/history?kind=nope", None, 400)],
+        ("post", "/api/v1/watchlist"): [("/api/v1/watchlist", {"item": "i:2447", "max_price": "1g", "realms": [realm]},
+                                          201),
+                                         ("/api/v1/watchlist", {"item": "i:2447", "max_price": "2g", "realms": [5]},
+                                          200),
+                                         ("/api/v1/watchlist", {"item": "i:2447", "max_price": "12x"}, 400)],
+        ("get", "/api/v1/watchlist"): [("/api/v1/watchlist", None, 200)],
+        ("post", "/api/v1/watchlist/check"): [("/api/v1/watchlist/check", {}, 202),
+                                               ("/api/v1/watchlist/check", {"id": 999}, 404)],
+        ("patch", "/api/v1/watchlist/{id}"): [("/api/v1/watchlist/1", {"amount": 5}, 200),
+                                              ("/api/v1/watchlist/1", {"amount": -5}, 400)],
+        ("delete", "/api/v1/watchlist/{id}"): [("/api/v1/watchlist/1", None, 200),
+                                               ("/api/v1/watchlist/1", None, 404)],
         ("get", "/api/v1/events"): [("/api/v1/events", None, 400)],  # no Upgrade: the envelope, not a socket
         ("post", "/api/v1/logins"): [("/api/v1/logins", None, 201)],
         ("get", "/api/v1/autostart"): [("/api/v1/autostart", None, 200)],
@@ -206,6 +237,7 @@ async def test_the_secret_is_never_in_a_response(daemon: Daemon) -> None:
 
 
 async def test_apply_is_refused_while_the_game_runs_and_undo_puts_the_file_back(daemon: Daemon) -> None:
+    await settle(daemon)
     target = await merging(daemon)
     file = Path(target["file"])
     game = Game(Path(target["install"]) / target["folder"]).start()
@@ -222,6 +254,11 @@ async def test_apply_is_refused_while_the_game_runs_and_undo_puts_the_file_back(
     assert status == 200 and body["restored"] == backup and body["backup_before_restore"]
     store = BackupStore(daemon.home / "backups")
     assert file.read_bytes() == store.read(file, store.get(file, backup)) != merged
+    for _ in range(4):  # the watch ticks every 0.5 s: the undone groups stay out
+        await asyncio.sleep(0.5)
+        assert file.read_bytes() != merged
+    shown = await daemon.state_of(target["id"])
+    assert shown["state"] == "idle" and shown["reason"].startswith("undone:")
     # the undo's own backup holds the merged bytes: restoring it undoes the undo
     status, body, _ = await request(daemon, "POST", f"/api/v1/backups/{body['backup_before_restore']}/restore",
                                     {"file": str(file)})
@@ -296,8 +333,8 @@ async def test_autostart_turned_on_and_off_writes_and_removes_the_login_entry(da
 
 
 async def test_pause_holds_applies_and_resume_lets_them_through(daemon: Daemon) -> None:
-    target = await merging(daemon)
-    await wait_for(lambda: _all_applied(daemon), 60, "the targets to settle")
+    target = [t for t in await daemon.targets() if t["mode"] == "merge"][-1]  # not the one undone above
+    await wait_for(lambda: _state(daemon, target["id"], "applied"), 60, "the target to settle")
     status, body, _ = await request(daemon, "POST", "/api/v1/pause", {"paused": True})
     assert status == 200 and body["state"] == "paused" and body["paused"]
     file = Path(target["file"])
@@ -338,3 +375,5 @@ async def test_a_refresh_reports_its_progress_over_the_websocket(daemon: Daemon)
     done = [s["done"] for s in steps]
     assert done == sorted(done) and done[0] == 0 and steps[-1]["done"] == steps[-1]["total"]
     assert any(s["step"].startswith("making the groups of ") for s in steps)
+    fetching = [s["step"] for s in steps if s["step"].startswith("fetching ") and "…" in s["step"]]
+    assert fetching and fetching[-1].endswith(f"({len(fetching)}/{len(fetching)})"), "each source by its name"

@@ -135,3 +135,38 @@ def test_a_large_snapshot_matches_a_slow_reference_computation() -> None:
         if e["prices"]:
             assert got["min_buyout"] == min(e["prices"])
             assert got["market_value"] == int(market_value(e["prices"], e["units"]) + 0.5)
+
+
+def test_the_index_carries_what_the_sales_estimate_needs() -> None:
+    """Per auction: the unit price (0 without buyout), the latest possible end from time_left (minutes), and a
+    variant that is 0 for an item without details and otherwise tells listings of one item apart."""
+    index = ingest_snapshot(orjson.dumps(REALM), "realm").index
+    row = {a: i for i, a in enumerate(index.auction_id.tolist())}
+    price = {a: int(index.price[i]) for a, i in row.items()}
+    assert price == {37793634: 2346900, 38040082: 1003700, 37885614: 1008500, 37793700: 2000000, 37793701: 0,
+                     37793702: 0}
+    deadline = {a: int(index.deadline[i]) for a, i in row.items()}
+    assert deadline == {37793634: 120, 38040082: 2880, 37885614: 720, 37793700: 30, 37793701: 720, 37793702: 30}
+    assert index.short.tolist() == [d == 30 for d in index.deadline.tolist()]
+    variant = {a: int(index.variant[i]) for a, i in row.items()}
+    assert variant[37793700] == 0 and variant[37793701] == 0  # plain 82265: nothing to tell them apart
+    assert variant[37793634] != 0 and variant[37885614] != 0 and variant[38040082] != 0
+    commodities = ingest_snapshot(orjson.dumps(COMMODITIES), "commodities").index
+    assert commodities.variant.tolist() == [0, 0, 0, 0]
+    assert commodities.price.tolist() == [900000, 9900, 500, 480] and commodities.deadline.tolist()[:2] == [30, 2880]
+
+
+def test_the_same_details_give_the_same_variant_and_other_details_another() -> None:
+    def variants(*items: dict) -> list[int]:
+        rows = [{"id": n + 1, "item": item, "buyout": 100, "quantity": 1, "time_left": "LONG"}
+                for n, item in enumerate(items)]
+        return ingest_snapshot(orjson.dumps({"auctions": rows}), "realm").index.variant.tolist()
+
+    gear = {"id": 82265, "context": 36, "bonus_lists": [1687, 4767], "modifiers": [{"type": 9, "value": 50}]}
+    pet = {"id": 82800, "pet_breed_id": 21, "pet_level": 1, "pet_quality_id": 3, "pet_species_id": 194}
+    a, b, c, d, e = variants(gear, dict(gear), {**gear, "modifiers": [{"type": 9, "value": 60}]}, pet,
+                             {**pet, "pet_level": 25})
+    assert a == b and a != c and d != e
+    classic = [{"id": 647, "seed": 12345}, {"id": 647, "seed": 12345}, {"id": 647, "rand": 7, "seed": 99}]
+    x, y, z = variants(*classic)
+    assert x == y != z

@@ -1,4 +1,4 @@
-"""Market metrics as specifications: TSM's market value, day weighting and the sales estimate."""
+"""Market metrics as specifications: TSM's market value and day weighting (the sales estimate: test_sales.py)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,11 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tsmsyncd.market.metrics import (
-    SALES_CAVEATS,
     WEIGHTS,
-    AuctionIndex,
     day_value,
-    estimate_sold,
     market_value,
     market_value_breakdown,
     market_values,
-    sold_per_day,
     weighted_market_value,
     weighted_market_values,
 )
@@ -251,87 +247,3 @@ def test_weighted_market_values_per_item() -> None:
 def test_the_same_day_twice_is_refused() -> None:
     with pytest.raises(ValueError, match="day offset 0"):
         weighted_market_values(np.array([0, 0]), np.array([1.0, 2.0]), np.array([4, 4]))
-
-
-# ------------------------------------------------------------------------------------------ sales estimate
-
-
-def index(*rows: tuple[int, int, int, bool]) -> AuctionIndex:
-    """(auction_id, item, quantity, short) rows as an AuctionIndex."""
-    columns = list(zip(*rows, strict=True)) if rows else [[], [], [], []]
-    return AuctionIndex(
-        auction_id=np.array(columns[0], dtype=np.int64),
-        item=np.array(columns[1], dtype=np.int64),
-        quantity=np.array(columns[2], dtype=np.int64),
-        short=np.array(columns[3], dtype=bool),
-    )
-
-
-def sold(previous: AuctionIndex, current: AuctionIndex) -> dict[int, int]:
-    items, units = estimate_sold(previous, current)
-    return dict(zip(items.tolist(), units.tolist(), strict=True))
-
-
-def test_vanished_auction_with_time_left_counts_as_sold() -> None:
-    assert sold(index((1, 100, 5, False)), index()) == {100: 5}
-
-
-def test_vanished_short_auction_counts_as_expired() -> None:
-    assert sold(index((1, 100, 5, True)), index()) == {}
-
-
-def test_partial_buy_counts_the_difference() -> None:
-    assert sold(index((1, 200, 1000, False)), index((1, 200, 640, False))) == {200: 360}
-
-
-def test_partial_buy_of_a_short_auction_still_counts() -> None:
-    assert sold(index((1, 200, 10, True)), index((1, 200, 4, True))) == {200: 6}
-
-
-def test_quantity_increase_counts_nothing() -> None:
-    assert sold(index((1, 200, 10, False)), index((1, 200, 25, False))) == {}
-
-
-def test_new_auction_counts_nothing() -> None:
-    assert sold(index((1, 300, 2, False)), index((1, 300, 2, False), (2, 300, 9, False))) == {}
-
-
-def test_empty_snapshots() -> None:
-    assert sold(index(), index()) == {}
-    assert sold(index(), index((1, 300, 2, False))) == {}
-
-
-def test_sales_are_summed_per_item_in_item_order() -> None:
-    previous = index((30, 9, 2, False), (10, 4, 3, False), (20, 9, 5, False), (40, 4, 7, True), (50, 4, 8, False))
-    current = index((50, 4, 6, False), (60, 4, 1, False))
-    items, units = estimate_sold(previous, current)
-    assert items.tolist() == [4, 9]
-    assert units.tolist() == [3 + 2, 2 + 5]
-    assert units.dtype == np.int64
-
-
-def test_duplicate_auction_ids_are_refused() -> None:
-    with pytest.raises(ValueError, match="unique"):
-        estimate_sold(index((1, 4, 1, False), (1, 4, 2, False)), index())
-
-
-def test_ragged_columns_are_refused() -> None:
-    with pytest.raises(ValueError, match="equal length"):
-        AuctionIndex(np.array([1, 2]), np.array([3]), np.array([1, 1]), np.array([False, False]))
-
-
-def test_caveats_name_the_known_blind_spots() -> None:
-    text = " ".join(SALES_CAVEATS).lower()
-    for word in ("estimate", "cancel", "relist", "invisible", "expired", "missed snapshot"):
-        assert word in text
-
-
-def test_sold_per_day_scales_to_24_hours() -> None:
-    assert sold_per_day(12, 6) == 48.0
-    assert sold_per_day(3, 1.5) == 48.0
-
-
-@pytest.mark.parametrize("hours", [0, -1, float("nan")])
-def test_sold_per_day_needs_a_positive_span(hours: float) -> None:
-    with pytest.raises(ValueError):
-        sold_per_day(5, hours)

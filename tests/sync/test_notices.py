@@ -140,6 +140,17 @@ def test_a_watchlist_hit(policy: NoticePolicy, clock: Clock) -> None:
     assert feed(policy, alert)
 
 
+def test_the_watchlists_own_alert_is_told_in_its_words(policy: NoticePolicy) -> None:
+    """The event as ``watch/service.py`` publishes it: its sentence says where (0 is the commodity market)."""
+    message = "i:190396 is up for 95g12s34c on the region's commodity market (your price 120g)"
+    alert = event(EventType.WATCH_ALERT, id=7, item="i:190396", realm=0, cheapest=951234, max_price=1200000,
+                  covered=True, listings=[], message=message)
+    [notice] = feed(policy, alert)
+    assert (notice.title, notice.message) == ("Watchlist: i:190396 is available", message)
+    [plain] = feed(policy, event(EventType.WATCH_ALERT, item="i:2", realm=0, cheapest=5, max_price=10))
+    assert plain.message == "i:2 at 5c on the region's commodity market (your limit 10c)"
+
+
 @pytest.mark.parametrize(("setting", "e"), [
     ("notify_applied", applied()),
     ("notify_failed", event(EventType.APPLY_FAILED, target="t1", error="x")),

@@ -69,3 +69,11 @@ def test_a_file_rewritten_since_it_held_the_groups_is_checked_again() -> None:
     assert decide(done) is Action.APPLY  # the merger finds "unchanged", or puts the groups back
     assert decide(replace(done, game_running=True)) is Action.PLAN
     assert resting_state(done)[0] is State.PLANNED
+
+
+def test_undone_groups_stay_out_even_when_the_game_rewrites_the_file_and_newer_ones_go_in() -> None:
+    undone = replace(NEW, groups_hash="v1", undone=True)
+    assert decide(undone) is Action.NOTHING
+    assert decide(replace(undone, rewritten=True)) is Action.NOTHING  # the game saved at logout: still out
+    assert resting_state(undone)[0] is State.IDLE and resting_state(undone)[1].startswith("undone:")
+    assert decide(replace(undone, groups_hash="v2")) is Action.APPLY  # the next refresh made new groups

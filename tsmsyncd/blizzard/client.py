@@ -102,6 +102,7 @@ class ItemDoc:
     item_class: int
     item_subclass: int
     vendor_sell: int
+    level: int = 0  # the base item level (bonus ids may raise it on a listing)
 
 
 class _Retry(Exception):
@@ -206,6 +207,7 @@ class BlizzardClient:
             _field(_field(doc, "item_class", dict, where), "id", int, where + " item_class"),
             _field(_field(doc, "item_subclass", dict, where), "id", int, where + " item_subclass"),
             int(doc.get("sell_price", 0) or 0),
+            int(doc.get("level", 0) or 0) if isinstance(doc.get("level", 0), int) else 0,
         )
 
     # -- the seam --------------------------------------------------------------------------------------

@@ -21,6 +21,12 @@ served; a 200 then meets the first matching body fault:
 ``stale`` is not per request: while it is on (``count`` = number of ``advance()`` hours), ``advance()`` publishes
 nothing new for the houses whose path matches, so their ``Last-Modified`` stops moving.
 
+``missing_items`` (a set, changeable at any time) holds item ids the item route answers 404 for, as Blizzard does
+for some ids that appear in auction dumps; every id the catalog does not know is a 404 too.
+
+``truth(key, hour)`` exposes the market's ground truth (units sold, expired, cancelled per item and hour) to tests
+and benchmarks; it is a method, never a route.
+
 Links inside bodies use this server's own base URL, so two servers with the same seed produce the same bytes up to
 their port.
 """
@@ -35,7 +41,7 @@ import re
 import secrets
 import threading
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -52,6 +58,7 @@ from tsmsyncd.blizzard.catalog import (
     REGION_IDS,
     SYNTHETIC_BASE_ID,
     ConnectedRealm,
+    Realm,
     item_document,
     localized_text,
     realm_document,
@@ -59,6 +66,7 @@ from tsmsyncd.blizzard.catalog import (
 )
 from tsmsyncd.blizzard.fakemarket import (
     CLASSIC_HOUSES,
+    HourTruth,
     House,
     HouseKey,
     Slots,
@@ -126,6 +134,15 @@ def _api_error(status: int) -> _Reply:
     return _json(status, {"code": status, "type": f"BLZWEBAPI00000{status}", "detail": _REASONS.get(status, "")})
 
 
+def _extra_realms(count: int) -> tuple[ConnectedRealm, ...]:
+    """``count`` single-realm connected realms with ids from 20001 up, for tests that need many houses."""
+    if not 0 <= count <= 500:
+        raise ValueError(f"extra_realms must be 0..500, got {count!r}")
+    return tuple(ConnectedRealm(20_000 + n, "MEDIUM", (Realm(20_000 + n, f"Testrealm {n}", f"testrealm-{n}",
+                                                              "America/Chicago", "enUS", "United States"),))
+                 for n in range(1, count + 1))
+
+
 class FakeBlizzard:
     """Blizzard's OAuth and WoW Game Data API on a random loopback port, with a deterministic market."""
 
@@ -139,6 +156,9 @@ class FakeBlizzard:
         commodity_rows: int = 3000,
         realm_rows: int = 2000,
         regions: tuple[str, ...] = ("us", "eu"),
+        same_hour_sales: bool = False,
+        missing_items: Iterable[int] = (),
+        extra_realms: int = 0,
     ) -> None:
         unknown = [r for r in regions if r not in CONNECTED_REALMS]
         if unknown or not regions:
@@ -147,6 +167,11 @@ class FakeBlizzard:
             raise ValueError("start must be timezone-aware (UTC)")
         self.client_id, self.client_secret, self.seed = client_id, client_secret, seed
         self.commodity_rows, self.realm_rows, self.regions = commodity_rows, realm_rows, tuple(regions)
+        self.same_hour_sales = same_hour_sales  # see fakemarket.House
+        self.missing_items: set[int] = set(missing_items)  # the item route's 404s
+        # The catalogue's real connected realms, and for load tests ``extra_realms`` made-up ones in the first region.
+        self.connected = {region: CONNECTED_REALMS[region] for region in regions}
+        self.connected[regions[0]] += _extra_realms(extra_realms)
         self.base_url = "http://127.0.0.1:0"  # the real port is known after start()
         self.requests: list[RecordedRequest] = []
         self._start = start.astimezone(UTC)
@@ -253,13 +278,22 @@ class FakeBlizzard:
 
     def realm_ids(self, region: str) -> list[int]:
         self._check_region(region)
-        return [cr.id for cr in CONNECTED_REALMS[region]]
+        return [cr.id for cr in self.connected[region]]
 
     def commodities_body(self, region: str = "us") -> bytes:
         """The exact (uncompressed) bytes the commodities endpoint serves now."""
         self._check_region(region)
         key = HouseKey("commodities", region)
         return self._snapshot(key, self._published[key], None, False)[0]
+
+    def truth(self, key: HouseKey, hour: int | None = None) -> HourTruth:
+        """What really happened in ``key``'s house in the hour that ended at snapshot ``hour`` (hours since start;
+        default: its newest published one). For tests and benchmarks only: no route serves it."""
+        self._check_region(key.region)
+        if key not in self._published:
+            raise ValueError(f"{key} is not an auction house of this fake")
+        with self._market_lock:
+            return self._house(key).truth(self._published[key] if hour is None else hour)
 
     def _check_region(self, region: str) -> None:
         if region not in self.regions:
@@ -271,7 +305,7 @@ class FakeBlizzard:
         keys = []
         for region in self.regions:
             keys.append(HouseKey("commodities", region))
-            for cr in CONNECTED_REALMS[region]:
+            for cr in self.connected[region]:
                 keys.append(HouseKey("realm", region, "retail", cr.id))
                 keys += [HouseKey("classic", region, f, cr.id, h) for f in _CLASSIC_FLAVORS for h in CLASSIC_HOUSES]
         return keys
@@ -291,7 +325,8 @@ class FakeBlizzard:
             slot_key = (key.kind, key.region, key.flavor)
             if slot_key not in self._slots:
                 self._slots[slot_key] = build_slots(self.seed, key, rows)
-            house = self._houses[key] = House(self.seed, key, rows, self._slots[slot_key])
+            house = self._houses[key] = House(self.seed, key, rows, self._slots[slot_key],
+                                              same_hour_sales=self.same_hour_sales)
         return house
 
     def _snapshot(self, key: HouseKey, hour: int, locale: str | None, want_gzip: bool) -> tuple[bytes, bytes | None]:
@@ -441,7 +476,7 @@ class FakeBlizzard:
     async def _realm_index(self, request: web.Request, region: str, flavor: str, locale: str | None) -> _Reply:
         ns, base = namespace("dynamic", flavor, region), self._api(region)
         realms = [{"href": f"{base}/data/wow/connected-realm/{cr.id}?namespace={ns}"}
-                  for cr in CONNECTED_REALMS[region]]
+                  for cr in self.connected[region]]
         # The trailing slash in the self link is Blizzard's.
         return _json(200, {"_links": {"self": {"href": f"{base}/data/wow/connected-realm/?namespace={ns}"}},
                            "connected_realms": realms})
@@ -480,6 +515,8 @@ class FakeBlizzard:
         return await self._serve_snapshot(request, HouseKey("classic", region, flavor, int(cr_id), int(house)), locale)
 
     async def _item(self, request: web.Request, region: str, flavor: str, locale: str | None, item_id: str) -> _Reply:
+        if int(item_id) in self.missing_items:
+            return _api_error(404)
         item = ITEMS_BY_ID.get(int(item_id))
         # Generated commodities exist only when the fake runs at scale (see fakemarket.synthetic_count).
         if item is None and 0 <= int(item_id) - SYNTHETIC_BASE_ID < synthetic_count(self.commodity_rows):
@@ -510,7 +547,7 @@ class FakeBlizzard:
         return _Reply(200, body, {"Last-Modified": last_modified}, gzip=gz, self_href=self_href)
 
     def _connected_realm(self, region: str, cr_id: str) -> ConnectedRealm | None:
-        return next((cr for cr in CONNECTED_REALMS[region] if cr.id == int(cr_id)), None)
+        return next((cr for cr in self.connected[region] if cr.id == int(cr_id)), None)
 
     _Handler = Callable[..., Awaitable[_Reply]]
     _DYNAMIC_ALL = ("dynamic-retail", "dynamic-classic", "dynamic-classic1x")

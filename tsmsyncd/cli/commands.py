@@ -12,7 +12,7 @@ COMMANDS: dict[str, tuple[str, str]] = {  # name: (module in tsmsyncd.cli, one-l
     "backups": ("backups", "list, create, restore, pin and prune backups of a file"),
     "realms": ("market", "list a region's connected realms"),
     "refresh": ("market", "fetch new auction-house snapshots now"),
-    "market": ("market", "show stored market data"),
+    "market": ("market", "show or list stored market data (prices, estimated sales)"),
     "groups": ("groups", "preview, generate and diff groups; manage the rules"),
     "installs": ("installs", "show the WoW installs, accounts and TSM profiles tsmsyncd finds, and why"),
     "demo": ("demo", "the whole product on a fake Blizzard server and a sandbox install, no credentials"),

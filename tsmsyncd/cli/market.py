@@ -1,4 +1,5 @@
-"""``tsmsyncd realms list``, ``tsmsyncd refresh --once`` and ``tsmsyncd market show``: the market-data commands.
+"""``tsmsyncd realms list``, ``tsmsyncd refresh --once``, ``tsmsyncd market show`` and ``market list``: the
+market-data commands.
 
 Each runs one service call through the composition root and prints text or ``--json``. Credentials come
 from the settings store or the environment and never appear in anything printed. Heavy modules (aiohttp,
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from tsmsyncd.config import Settings
     from tsmsyncd.db.market import ItemMarket
     from tsmsyncd.db.realms import RealmInfo
+    from tsmsyncd.market.sales_report import SalesReport
+    from tsmsyncd.market.sources import RealmKey
     from tsmsyncd.sync.refresh import RefreshOutcome
 
 __all__ = ["add_commands"]
@@ -61,6 +64,14 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     show.add_argument("--region", help="region (default: from settings)")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=run_market_show)
+    listing = market_actions.add_parser(
+        "list", help="every item's prices on one realm, in one call",
+        description="Every item of one realm (its own auctions, then the region's commodities) with the metrics "
+        "`market show` gives. Example: tsmsyncd market list --realm 3678 --json")
+    listing.add_argument("--realm", type=realm_id, required=True, metavar="ID", help="connected realm id")
+    listing.add_argument("--region", help="region (default: from settings)")
+    listing.add_argument("--json", action="store_true", help="print JSON: {realm, items: [as market show --json]}")
+    listing.set_defaults(run=run_market_list)
 
 
 def _region_flavor(parser: argparse.ArgumentParser) -> None:
@@ -168,6 +179,34 @@ def run_market_show(args: argparse.Namespace) -> int:
     return run_services(work, settings=settings)
 
 
+def run_market_list(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from tsmsyncd.cli.runtime import run_services
+    from tsmsyncd.db import items as items_db
+    from tsmsyncd.db import market as market_db
+    from tsmsyncd.market.ingest import item_code
+    from tsmsyncd.market.sources import RealmKey
+
+    settings = _settings(args)
+    realm = RealmKey(settings.region, args.realm)
+
+    async def work(services: Services) -> int:
+        found = await services.db(market_db.realm_market, realm, datetime.now(UTC))
+        status = await services.db(market_db.data_status, realm)
+        if not found or status.listed is False:
+            raise InputError(status.missing("any item"))
+        info = await services.db(items_db.item_info, [item_code(m.item) for m in found if m.item.startswith("i:")])
+        names = {f"i:{i}": row.name for i, row in info.items()}
+        if args.json:
+            say_json({"realm": str(realm), "items": [m.as_json(names.get(m.item)) for m in found]})
+        else:
+            say(_list_text(realm, found, names))
+        return 0
+
+    return run_services(work, settings=settings)
+
+
 def _item(text: str) -> str:
     from tsmsyncd.market.ingest import item_code, item_key
 
@@ -181,17 +220,56 @@ def _item(text: str) -> str:
 def _market_text(m: ItemMarket, name: str | None) -> str:
     from tsmsyncd.tsm.money import format_money as money
 
-    sold = (f"{m.sold_per_day:,.1f} per day (estimate over {m.sold_window_hours:.0f} h; cancellations look like "
-            "sales)" if m.sold_per_day is not None else "not enough consecutive snapshots yet")
+    seen = f"listed in {m.snapshots} since {_time(m.first_seen)}"
+    if not m.listed_now:
+        seen = f"not in the newest, {_time(m.sales.window_end)}: sold out or expired since; " + seen
+    caveats = [f"  {'caveats' if i == 0 else '':<18}- {c}" for i, c in enumerate(m.sales.caveats)]
     rows = [
         f"{m.item}{f'  {name}' if name else ''}  ({m.source.key})",
         f"  min buyout        {money(m.min_buyout)}",
         f"  market value      {money(m.market_value)}   (this snapshot)",
         f"  14-day value      {money(m.market_value_14d)}",
         f"  quantity          {m.quantity:,} in {m.auctions:,} auctions",
-        f"  sold              {sold}",
-        f"  snapshot          {_time(m.snapshot_time)}  (listed in {m.snapshots} since {_time(m.first_seen)})",
+        f"  sold (estimate)   {_sales_text(m.sales)}",
+        f"  snapshot          {_time(m.snapshot_time)}  ({seen})",
+        *caveats,
     ]
+    return "\n".join(rows)
+
+
+def _sales_text(s: SalesReport) -> str:
+    """The estimate with its window always beside it; a per-day rate scaled up from under a day is said to be so
+    on the very next line, before the range and the confidence."""
+    if s.sold is None or s.per_day is None or s.range is None:
+        return "no estimate yet (it needs three consecutive hourly snapshots of this source)"
+    low, high = s.range
+    lines = [f"{s.sold:,} units in the last {s.window_hours:g} h of snapshots = {_rate(s.per_day)} a day"]
+    if s.extrapolated:
+        lines.append(f"! scaled up from only {s.window_hours:g} h of snapshots: a rough guess")
+    lines.append(f"likely {_rate(low)} to {_rate(high)} a day; confidence {s.confidence}")
+    return f"\n{'':<20}".join(lines)
+
+
+def _rate(per_day: float) -> str:
+    return f"{per_day:,.0f}" if per_day >= 100 else f"{per_day:,.1f}"
+
+
+def _list_text(realm: RealmKey, items: list[ItemMarket], names: dict[str, str]) -> str:
+    from tsmsyncd.tsm.money import format_money as money
+
+    rows = [f"{'item':<10} {'name':<28} {'source':<12} {'min buyout':>14} {'14-day value':>14} {'quantity':>9} "
+            f"{'sold/day':>9}  confidence"]
+    for m in items:
+        per_day = "-" if m.sales.per_day is None else _rate(m.sales.per_day) + ("*" if m.sales.extrapolated else "")
+        rows.append(f"{m.item:<10} {(names.get(m.item) or '')[:28]:<28} {m.source.kind:<12} "
+                    f"{money(m.min_buyout):>14} {money(m.market_value_14d):>14} {m.quantity:>9,} {per_day:>9}  "
+                    f"{m.sales.confidence}")
+    windows = {m.source.key: m.sales for m in items}
+    rows.append(f"{len(items):,} items on {realm}. Sold per day is an estimate over the last hours of consecutive "
+                "snapshots: " + ", ".join(f"{key} {s.window_hours:g} h" for key, s in windows.items()) + ".")
+    if any(s.extrapolated for s in windows.values()):
+        rows.append("* scaled up from less than a day of snapshots: a rough guess.")
+    rows.append("`tsmsyncd market show ITEM --realm ID` gives an item's range and caveats.")
     return "\n".join(rows)
 
 

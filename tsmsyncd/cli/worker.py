@@ -71,7 +71,10 @@ async def _serve() -> int:
                 _write({"id": None, "ok": False, "error": {"kind": "InputError", "exit_code": 1,
                                                             "message": f"bad question: {exc}"}})
                 continue
-            _write({"id": number, **await _outcome_async(run_query(services, name, payload))})
+            def progress(data: dict[str, Any], number: object = number) -> None:
+                _write({"id": number, "progress": data})
+
+            _write({"id": number, **await _outcome_async(run_query(services, name, payload, progress))})
     return 0
 
 

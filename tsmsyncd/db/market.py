@@ -4,17 +4,20 @@ reads that turn them into a realm's metrics.
 ``sources`` (a realm's auctions, a region's commodities, a classic faction house) with their fetch
 state; ``snapshots`` keyed by (source, Last-Modified) — never fetch time; per-item ``hourly`` rows for 48
 hours; per-item ``daily`` aggregates for 60 days (sum and count of scan market values, so the day value is
-exact); ``latest``, the newest listing of every item; the last ``auction_index`` per source, from which
-the refresh flow estimates the next snapshot's sales (the estimate itself is made outside any
-transaction, in ``market/metrics.py``; ``record_snapshot`` only stores it).
+exact); ``latest``, the newest listing of every item; the last ``auction_index`` per source (``AuctionIndex.pack``,
+the deadlines carried by the last estimate), from which the refresh flow estimates the next snapshot's sales
+(the estimate itself is made outside any transaction, by ``market/sales.py``; ``record_snapshot`` only stores
+it). Reads sum the estimate over a window that ends at the source's newest snapshot and hand it out as a
+``SalesReport`` (``market/sales_report.py``), the one shape every caller shows.
 """
 
 from __future__ import annotations
 
-import io
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,14 +26,20 @@ from tsmsyncd.db.realms import is_listed
 from tsmsyncd.db.schema import Database, iso, when
 from tsmsyncd.db.sources import SourceState, record_checked, record_error, source_state
 from tsmsyncd.db.sources import source_id as _source_id
-from tsmsyncd.market.ingest import Snapshot
-from tsmsyncd.market.metrics import SALES_CAVEATS, AuctionIndex, SalesEstimate, sold_per_day, weighted_market_values
+from tsmsyncd.market.auctions import AuctionIndex
+from tsmsyncd.market.ingest import Snapshot, item_key
+from tsmsyncd.market.metrics import weighted_market_values
+from tsmsyncd.market.sales import SalesEstimate
+from tsmsyncd.market.sales_report import SalesReport, as_kind, sold_per_day
 from tsmsyncd.market.sources import RealmKey, Source
 
 __all__ = [
     "DataStatus", "IndexAt", "ItemMarket", "RecordResult", "SourceState", "data_status", "item_market",
-    "latest_metrics", "previous_index", "record_checked", "record_error", "record_snapshot", "source_state",
+    "latest_metrics", "previous_index", "realm_market", "record_checked", "record_error", "record_snapshot",
+    "source_state",
 ]
+
+log = logging.getLogger(__name__)
 
 HOURLY_KEEP = timedelta(hours=48)
 DAILY_KEEP = timedelta(days=60)
@@ -56,6 +65,10 @@ class IndexAt:
 
 @dataclass(frozen=True)
 class ItemMarket:
+    """One item on one source: its newest listing (``snapshot_time``: the newest snapshot that listed it, older
+    than the source's newest when it has sold out since) and its estimated sales (``sales``, whose window ends
+    at the source's newest snapshot)."""
+
     item: str
     source: Source
     snapshot_time: datetime
@@ -64,19 +77,22 @@ class ItemMarket:
     market_value_14d: int | None
     quantity: int
     auctions: int
-    sold_per_day: float | None  # an estimate (see metrics.SALES_CAVEATS)
-    sold_window_hours: float | None
+    sales: SalesReport
     first_seen: datetime
     snapshots: int  # snapshots that listed it since first_seen
 
+    @property
+    def listed_now(self) -> bool:
+        """Listed in the source's newest snapshot (else it sold out or expired since ``snapshot_time``)."""
+        return self.sales.window_end is None or self.snapshot_time >= self.sales.window_end
+
     def as_json(self, name: str | None = None) -> dict[str, object]:
+        """Prices and listings at the top level, ``sales`` as ``SalesReport.as_json`` (its docstring: the shape)."""
         return {
             "item": self.item, "name": name, "source": self.source.key, "snapshot_time": self.snapshot_time.isoformat(),
-            "min_buyout": self.min_buyout, "market_value": self.market_value,
+            "listed_now": self.listed_now, "min_buyout": self.min_buyout, "market_value": self.market_value,
             "market_value_14d": self.market_value_14d, "quantity": self.quantity, "auctions": self.auctions,
-            "sold_per_day_estimate": self.sold_per_day, "sold_window_hours": self.sold_window_hours,
-            "first_seen": self.first_seen.isoformat(), "snapshots": self.snapshots,
-            "sales_caveats": list(SALES_CAVEATS),
+            "first_seen": self.first_seen.isoformat(), "snapshots": self.snapshots, "sales": self.sales.as_json(),
         }
 
 
@@ -109,17 +125,26 @@ class DataStatus:
 
 
 def previous_index(d: Database, source: Source) -> IndexAt | None:
-    """The auction index the next snapshot's sales are estimated against."""
+    """The auction index the next snapshot's sales are estimated against; None when there is none, or the stored
+    one cannot serve (damaged, or of the format before prices and deadlines): that hour gets no estimate."""
     row = d.conn.execute("select a.at, a.data from auction_index a join sources s on s.id = a.source_id "
                          "where s.key = ?", (source.key,)).fetchone()
-    return IndexAt(datetime.fromisoformat(row[0]), _unpack(row[1])) if row else None
+    if row is None:
+        return None
+    try:
+        return IndexAt(datetime.fromisoformat(row[0]), AuctionIndex.unpack(bytes(row[1])))
+    except ValueError as exc:
+        log.info("%s: %s; the next snapshot starts a new baseline", source.key, exc)
+        return None
 
 
 def record_snapshot(d: Database, source: Source, last_modified: datetime, last_modified_header: str,
                     fetched_at: datetime, snapshot: Snapshot, sales: SalesEstimate | None) -> RecordResult:
     """Store one snapshot in one transaction: all of it, or (on any error) nothing at all. ``sales`` was
-    estimated against the index ``previous_index`` gave; if another snapshot became the baseline since,
-    the estimate no longer applies and is not stored."""
+    estimated by ``sales_since`` against the index ``previous_index`` gave; if another snapshot became the
+    baseline since, the estimate no longer applies and is not stored; one not ``counted`` (a warm-up) is not
+    stored either. The index kept for the next estimate is the estimate's ``carried`` one (deadlines narrowed
+    by the history), else the snapshot's own."""
     at = iso(last_modified)
     with d.conn:
         source_id = _source_id(d, source)
@@ -128,9 +153,11 @@ def record_snapshot(d: Database, source: Source, last_modified: datetime, last_m
         if existing:
             return RecordResult(int(existing[0]), int(existing[2]), int(existing[1]), None, True)
         baseline = d.conn.execute("select at from auction_index where source_id = ?", (source_id,)).fetchone()
-        if sales is not None and (baseline is None or baseline[0] != iso(sales.since)):
+        if sales is not None and (baseline is None or sales.since is None or baseline[0] != iso(sales.since)):
             sales = None
-        sold = sales.units if sales else None
+        carried = sales.carried if sales else snapshot.index
+        sales = sales if sales and sales.counted else None  # a warm-up pair only carries deadlines
+        sold = _sold_by_item(sales) if sales else None
         frame = snapshot.items
         cursor = d.conn.execute(
             "insert into snapshots (source_id, at, fetched_at, auctions, items, sold_units, sold_hours) "
@@ -148,7 +175,7 @@ def record_snapshot(d: Database, source: Source, last_modified: datetime, last_m
         d.conn.execute("insert into auction_index values (?, ?, ?, ?) on conflict (source_id) do update "
                        "set snapshot_id = excluded.snapshot_id, at = excluded.at, data = excluded.data "
                        "where excluded.at > auction_index.at",
-                       (source_id, snapshot_id, at, _pack(snapshot.index)))
+                       (source_id, snapshot_id, at, carried.pack()))
         newest = d.conn.execute("select max(at) from snapshots where source_id = ?", (source_id,)).fetchone()[0]
         header = last_modified_header if newest == at else None
         d.conn.execute("update sources set last_modified = coalesce(?, last_modified), last_checked = ?, "
@@ -185,20 +212,42 @@ def item_market(d: Database, item: str, realm: RealmKey, now: datetime) -> ItemM
     for source in realm.sources():
         frame = latest_metrics(d, [source], now, items=[item])
         if len(frame):
-            row = frame.iloc[0]
-            return ItemMarket(
-                item, source, row["snapshot_time"].to_pydatetime(), _int(row["min_buyout"]),
-                _int(row["market_value"]), _int(row["market_value_14d"]), int(row["quantity"]),
-                int(row["auctions"]), _float(row["sold_per_day"]), _float(row["sold_window_hours"]),
-                row["first_seen"].to_pydatetime(), int(row["snapshots"]))
+            return _records(frame, [source])[0]
     return None
+
+
+def realm_market(d: Database, realm: RealmKey, now: datetime) -> list[ItemMarket]:
+    """Every item of one realm in one read, as ``item_market`` gives each (an item on the realm's own auctions
+    is not repeated from the commodities), in item order."""
+    sources = realm.sources()
+    frame = latest_metrics(d, sources, now).drop_duplicates("item", keep="first")
+    records = _records(frame, sources)
+    return sorted(records, key=lambda m: (m.item[0], int(m.item[2:])))
+
+
+def _records(frame: pd.DataFrame, sources: Sequence[Source]) -> list[ItemMarket]:
+    by_key = {s.key: s for s in sources}
+    columns: dict[str, list[Any]] = {c: frame[c].tolist() for c in _LATEST_COLUMNS}
+    out = []
+    for i in range(len(frame)):
+        row = {c: values[i] for c, values in columns.items()}
+        source, sold = by_key[row["source"]], _int(row["sold"])
+        sales = SalesReport(as_kind(source.kind), sold, 0.0 if sold is None else float(row["sold_window_hours"]),
+                            row["window_end"].to_pydatetime())
+        out.append(ItemMarket(
+            row["item"], source, row["snapshot_time"].to_pydatetime(), _int(row["min_buyout"]),
+            _int(row["market_value"]), _int(row["market_value_14d"]), int(row["quantity"]), int(row["auctions"]),
+            sales, row["first_seen"].to_pydatetime(), int(row["snapshots"])))
+    return out
 
 
 def latest_metrics(d: Database, sources: Sequence[Source], now: datetime, items: Sequence[str] | None = None
                    ) -> pd.DataFrame:
     """One row per (source, item) of each source's newest snapshot that lists the item, with the
-    14-day value and the estimated sales per day. ``now`` is when the question is asked (kept for the
-    API's age checks; the values are relative to each source's newest snapshot)."""
+    14-day value and the estimated sales: ``sold`` units over the ``sold_window_hours`` of consecutive
+    snapshots in the day up to the source's newest snapshot (``window_end``), and ``sold_per_day`` (NA
+    without a window). ``now`` is when the question is asked (kept for the API's age checks; the values are
+    relative to each source's newest snapshot)."""
     frames = [_latest_for(d, source, items) for source in sources]
     frames = [f for f in frames if f is not None and len(f)]
     if not frames:
@@ -207,10 +256,14 @@ def latest_metrics(d: Database, sources: Sequence[Source], now: datetime, items:
 
 
 def _latest_for(d: Database, source: Source, items: Sequence[str] | None) -> pd.DataFrame | None:
-    row = d.conn.execute("select id from sources where key = ?", (source.key,)).fetchone()
+    row = d.conn.execute("select s.id, max(n.at) from sources s join snapshots n on n.source_id = s.id "
+                         "where s.key = ? group by s.id", (source.key,)).fetchone()
     if row is None:
         return None
     source_id = int(row[0])
+    # The window ends at the source's newest snapshot, not at the item's own last listing: an item that sold
+    # out since keeps the hour it sold out in, and every item of a source shares one window.
+    newest = pd.Timestamp(row[1]).tz_convert("UTC")
     only = f"and item in ({','.join('?' * len(items))})" if items else ""
     args = list(items or ())
     latest = pd.read_sql_query(
@@ -221,16 +274,20 @@ def _latest_for(d: Database, source: Source, items: Sequence[str] | None) -> pd.
     latest["source"] = source.key
     latest["snapshot_time"] = pd.to_datetime(latest.pop("at"), utc=True)
     latest["first_seen"] = pd.to_datetime(latest["first_seen"], utc=True)
-    newest = latest["snapshot_time"].max()
+    latest["window_end"] = newest
     latest = latest.merge(_value_14d(d, source_id, newest, only, args), on="item", how="left")
     sold, hours = _sold(d, source_id, newest, only, args)
     latest = latest.merge(sold, on="item", how="left")
+    latest["sold_window_hours"] = hours
     if hours > 0:  # an item with no sales in the window sold none, as far as we can tell
-        latest["sold_per_day"] = latest["sold_per_day"].fillna(0.0)
-        latest["sold_window_hours"] = hours
-    for column in ("min_buyout", "market_value", "market_value_14d"):
+        latest["sold"] = latest["sold"].fillna(0)
+        latest["sold_per_day"] = [sold_per_day(float(n), hours) for n in latest["sold"]]
+    else:
+        latest["sold_per_day"] = np.nan
+    for column in ("min_buyout", "market_value", "market_value_14d", "sold"):
         latest[column] = latest[column].astype("Int64")
     return latest[_LATEST_COLUMNS]
+
 
 def _value_14d(d: Database, source_id: int, newest: pd.Timestamp, only: str, args: list[str]) -> pd.DataFrame:
     first_day = (newest - timedelta(days=14)).strftime("%Y-%m-%d")
@@ -244,9 +301,10 @@ def _value_14d(d: Database, source_id: int, newest: pd.Timestamp, only: str, arg
     unique, values = weighted_market_values(offsets, days["value"].to_numpy(dtype=float), codes.astype(np.int64))
     return pd.DataFrame({"item": names[unique], "market_value_14d": np.floor(values + 0.5)})
 
+
 def _sold(d: Database, source_id: int, newest: pd.Timestamp, only: str, args: list[str]) -> tuple[pd.DataFrame, float]:
-    """Estimated units sold per day per item over the last 24 h of consecutive snapshots, and the hours
-    those snapshots cover (0 when there is no estimate yet)."""
+    """Estimated units sold per item over the consecutive snapshots of the day up to ``newest`` (items that sold
+    any), and the hours those snapshots cover (0 when there is no estimate yet)."""
     since = iso((newest - SOLD_WINDOW).to_pydatetime())
     hours = float(d.conn.execute(
         "select coalesce(sum(sold_hours), 0) from snapshots where source_id = ? and at > ? "
@@ -255,17 +313,13 @@ def _sold(d: Database, source_id: int, newest: pd.Timestamp, only: str, args: li
         f"select h.item, sum(h.sold) as sold from hourly h join snapshots s on s.id = h.snapshot_id "
         f"where h.source_id = ? and h.at > ? and h.sold > 0 and s.sold_hours is not null "
         f"{only.replace('item', 'h.item')} group by h.item", d.conn, params=[source_id, since, *args])
-    empty = pd.DataFrame({"item": pd.Series(dtype=str), "sold_per_day": pd.Series(dtype=float),
-                          "sold_window_hours": pd.Series(dtype=float)})
     if hours <= 0 or sold.empty:
-        return empty, hours
-    sold["sold_per_day"] = [sold_per_day(float(s or 0), hours) for s in sold["sold"]]
-    sold["sold_window_hours"] = hours
-    return sold.drop(columns="sold"), hours
+        return pd.DataFrame({"item": pd.Series(dtype=str), "sold": pd.Series(dtype="Int64")}), hours
+    return sold, hours
 
 
 _LATEST_COLUMNS = ["source", "item", "snapshot_time", "min_buyout", "market_value", "market_value_14d", "quantity",
-                   "auctions", "sold_per_day", "sold_window_hours", "first_seen", "snapshots"]
+                   "auctions", "sold", "sold_per_day", "sold_window_hours", "window_end", "first_seen", "snapshots"]
 _LATEST_UPSERT = (
     "insert into latest values (?, ?, ?, ?, ?, ?, ?, ?, 1) on conflict (source_id, item) do update set "
     "at = excluded.at, min_buyout = excluded.min_buyout, market_value = excluded.market_value, "
@@ -297,16 +351,9 @@ def _hourly_rows(
     return rows
 
 
-def _pack(index: AuctionIndex) -> bytes:
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, auction_id=index.auction_id, item=index.item, quantity=index.quantity,
-                        short=index.short)
-    return buffer.getvalue()
-
-
-def _unpack(data: bytes) -> AuctionIndex:
-    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
-        return AuctionIndex(arrays["auction_id"], arrays["item"], arrays["quantity"], arrays["short"])
+def _sold_by_item(sales: SalesEstimate) -> dict[str, int]:
+    """Units sold per item string, items that sold any."""
+    return {item_key(int(code)): int(units) for code, units in zip(sales.items, sales.sold, strict=True) if units > 0}
 
 
 def _opt(value: object) -> int | None:
@@ -315,8 +362,3 @@ def _opt(value: object) -> int | None:
 
 def _int(value: object) -> int | None:
     return None if value is None or pd.isna(value) else int(value)  # type: ignore[call-overload]  # a pandas scalar, untyped
-
-
-def _float(value: object) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)  # type: ignore[call-overload, arg-type]  # a pandas scalar, untyped
-

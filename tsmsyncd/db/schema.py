@@ -95,6 +95,22 @@ create index idx_history_at on history (at);
 create index idx_history_target_id_at on history (target_id, at);
 """
 
+# Item ids Blizzard answered 404 for, and when: asked again only after a while (db/items.py), not every refresh.
+_MIGRATION_5 = """
+create table missing_items (item_id integer primary key, missed_at text not null);
+"""
+
+# The watchlist: what the player tracks (one row per item and list), and for each (item, realm) whether its
+# alert is armed (it fires once when a listing gets to the price, and re-arms when none is there any more).
+_MIGRATION_6 = """
+create table watch_items (id integer primary key autoincrement, item text not null, list text not null default '',
+    amount integer not null, max_price integer not null, realms text not null, specs text not null,
+    created_at text, updated_at text);
+create unique index idx_watch_items_item_list on watch_items (item, list);
+create table watch_alerts (item_id integer not null references watch_items(id) on delete cascade,
+    realm integer not null, armed integer not null default 1, hit_at text, primary key (item_id, realm));
+"""
+
 
 def _statements(script: str) -> list[str]:
     """The statements of a migration script (none of them holds a ';' inside a string)."""
@@ -114,6 +130,8 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0002_group_rules", _sql(_MIGRATION_2)),
     ("0003_latest_listing", _sql(_MIGRATION_3)),
     ("0004_daemon_state", _sql(_MIGRATION_4)),
+    ("0005_sales_missing_items", _sql(_MIGRATION_5)),
+    ("0006_watchlist", _sql(_MIGRATION_6)),
 )
 
 

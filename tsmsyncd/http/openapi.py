@@ -44,7 +44,8 @@ def _operation(route: Route, params: list[str], operation_id: str) -> dict[str, 
         success["description"] = "Switching Protocols: JSON messages follow on the WebSocket"
     elif route.response is not None:
         success["content"] = {"application/json": {"schema": dict(route.response)}}
-    op["responses"] = {str(status): success, "default": {
+    op["responses"] = {str(status): success, **{str(also): {**success, "description": _REASONS.get(also, "Success")}
+                                                for also in route.also}, "default": {
         "description": "The error envelope (400, 401, 403, 404, 405, 409, 413, 429, 500...)",
         "content": {"application/json": {"schema": _ERROR_REF}}}}
     op["security"] = _SECURITY if route.auth else []

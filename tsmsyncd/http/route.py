@@ -30,6 +30,7 @@ class Route:
     request: Mapping[str, Any] | None = None
     response: Mapping[str, Any] | None = None
     status: int = 200
+    also: tuple[int, ...] = ()  # other success statuses with the same body (200 when a POST merged, not made)
     max_body: int | None = None
     websocket: bool = False
     name: str | None = None  # the OpenAPI operationId; the handler's name when not given

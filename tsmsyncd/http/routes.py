@@ -13,6 +13,10 @@
     GET    /api/v1/settings, PATCH          every setting (the secret only as "(set)")
     GET    /api/v1/realms                   the stored realm lists
     GET    /api/v1/realms/{region}          a region's connected realms (q= searches every locale)
+    GET    /api/v1/market-data/{realm_id}   a realm's items, prices and estimated sales (q=, sort=, limit=, offset=)
+    GET    /api/v1/market-data/{realm_id}/raw  one item's stored hourly rows, newest first (item=, before=)
+    GET    /api/v1/items                    items by name or id (q=)
+    GET    /api/v1/items/{item}/history     an item's 48 hours and 60 days on a realm (realm=), and its metrics
     GET    /api/v1/groups/{realm_id}        the stored GroupSet (version=)
     GET    /api/v1/groups/{realm_id}/diff   what the newest version changed
     GET    /api/v1/groups/{realm_id}/preview  what the rules make now, and why
@@ -26,6 +30,9 @@
     POST   /api/v1/backups/{id}/pin         pin or unpin
     GET    /api/v1/backups/prune, POST      what the retention policy would remove; remove it
     GET    /api/v1/history                  what happened, newest first (before=, target=, kind=)
+    GET    /api/v1/watchlist, POST          the tracked items; track one or many (repeats merge)
+    PATCH  /api/v1/watchlist/{id}, DELETE   change or stop tracking one
+    POST   /api/v1/watchlist/check          check all (or {"id"}) now: the rows arrive as events
     GET    /api/v1/autostart, PUT           whether tsmsyncd starts at login (minimized); turn it on or off
     GET    /api/v1/events                   the WebSocket of events (since=)
     GET    /api/v1/openapi.json             the OpenAPI document (built in ``http/app.py``)
@@ -41,7 +48,19 @@ from aiohttp import web
 from tsmsyncd.app import Services
 from tsmsyncd.http.app import HttpConfig, build_app
 from tsmsyncd.http.route import Route
-from tsmsyncd.http.views import autostart, backups, groups, history, realms, rules, setup, status, targets
+from tsmsyncd.http.views import (
+    autostart,
+    backups,
+    groups,
+    history,
+    market,
+    realms,
+    rules,
+    setup,
+    status,
+    targets,
+    watchlist,
+)
 from tsmsyncd.http.views.context import CONTEXT, ApiContext
 from tsmsyncd.http.ws import events_route
 
@@ -81,6 +100,13 @@ def routes(ctx: ApiContext) -> list[Route]:
         r("GET", f"{v1}/realms", realms.get_realms, summary="The stored realm lists", response=realms.REGIONS_SCHEMA),
         r("GET", f"{v1}/realms/{{region}}", realms.get_region, summary="A region's connected realms",
           response=realms.REALMS_SCHEMA),
+        r("GET", f"{v1}/market-data/{{realm_id}}", market.get_market_data,
+          summary="A realm's items with prices and estimated sales", response=market.MARKET_SCHEMA),
+        r("GET", f"{v1}/market-data/{{realm_id}}/raw", market.get_market_raw, summary="An item's stored hourly rows",
+          response=market.RAW_SCHEMA),
+        r("GET", f"{v1}/items", market.get_items, summary="Items by name or id", response=market.ITEMS_SCHEMA),
+        r("GET", f"{v1}/items/{{item}}/history", market.get_item_history, summary="An item's history on a realm",
+          response=market.HISTORY_SCHEMA),
         r("GET", f"{v1}/groups/{{realm_id}}", groups.get_groupset, summary="A realm's GroupSet",
           response=groups.GROUPSET_SCHEMA),
         r("GET", f"{v1}/groups/{{realm_id}}/diff", groups.get_diff, summary="What the newest version changed",
@@ -113,10 +139,22 @@ def routes(ctx: ApiContext) -> list[Route]:
         r("POST", f"{v1}/backups/prune", backups.post_prune, summary="Prune by the retention policy",
           request=backups.FILE_BODY, response=backups.PRUNE_SCHEMA),
         r("GET", f"{v1}/history", history.get_history, summary="What happened", response=history.HISTORY_SCHEMA),
+        r("GET", f"{v1}/watchlist", watchlist.get_watchlist, summary="The tracked items",
+          response=watchlist.LIST_SCHEMA),
+        r("POST", f"{v1}/watchlist", watchlist.post_watchlist, status=201, also=(200,),
+          summary="Track items (201; 200 when all merged into items already tracked)",
+          request=watchlist.ITEM_REQUEST, response=watchlist.ADDED_SCHEMA),
+        r("PATCH", f"{v1}/watchlist/{{id}}", watchlist.patch_item, summary="Change a tracked item",
+          request=watchlist.ITEM_REQUEST, response=watchlist.ENTRY_SCHEMA),
+        r("DELETE", f"{v1}/watchlist/{{id}}", watchlist.delete_item, summary="Stop tracking an item",
+          response={"type": "object", "required": ["removed"], "properties": {"removed": {"type": "integer"}}}),
+        r("POST", f"{v1}/watchlist/check", watchlist.post_check, status=202, summary="Check now (rows as events)",
+          request=watchlist.CHECK_REQUEST, response=status.REFRESH_SCHEMA),
         r("GET", f"{v1}/autostart", autostart.get_autostart, summary="Start at login?", response=autostart.SCHEMA),
         r("PUT", f"{v1}/autostart", autostart.put_autostart, summary="Start at login, or not",
           request=autostart.PUT_SCHEMA, response=autostart.SCHEMA),
-        events_route(ctx.services.bus, lambda: status.status_payload(ctx)),
+        events_route(ctx.services.bus, lambda: status.status_payload(ctx),
+                     on_message=lambda m: ctx.services.watchlist.on_message(m.type, m.data)),
     ]
 
 

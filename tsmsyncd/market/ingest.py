@@ -14,6 +14,7 @@ or not Blizzard's shape, raises ``SnapshotError`` naming the field; nothing half
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,18 +23,40 @@ import numpy as np
 import pandas as pd
 
 from tsmsyncd.errors import SnapshotError
-from tsmsyncd.market.metrics import AuctionIndex, market_values
+from tsmsyncd.market.auctions import BUCKET_MINUTES, AuctionIndex
+from tsmsyncd.market.metrics import market_values
+from tsmsyncd.market.sales_report import Kind
 
 __all__ = ["Kind", "Snapshot", "ingest_snapshot", "item_code", "item_key"]
-
-Kind = Literal["realm", "commodities", "house"]
 PET_CAGE = 82800
 _KEY = re.compile(r"^([ip]):([1-9][0-9]{0,8})$")
+
+
+class _Modifier(msgspec.Struct, gc=False):
+    type: int
+    value: int
 
 
 class _Item(msgspec.Struct, gc=False):
     id: int
     pet_species_id: int | None = None
+
+
+class _DetailedItem(msgspec.Struct, gc=False, omit_defaults=True):
+    """A realm or Classic item with what tells two listings of it apart (the variant a relist keeps): retail bonus
+    ids, modifiers and pet stats, Classic random enchantment and seed. Commodity rows have none, and decode as the
+    lean ``_Item`` (these eight fields would cost ~45 MB on a 700,000-row dump)."""
+
+    id: int
+    pet_species_id: int | None = None
+    context: int | None = None
+    bonus_lists: list[int] | None = None
+    modifiers: list[_Modifier] | None = None
+    pet_breed_id: int | None = None
+    pet_level: int | None = None
+    pet_quality_id: int | None = None
+    rand: int | None = None
+    seed: int | None = None
 
 
 class _Auction(msgspec.Struct, gc=False):
@@ -46,11 +69,28 @@ class _Auction(msgspec.Struct, gc=False):
     bid: int | None = None
 
 
+class _DetailedAuction(msgspec.Struct, gc=False):
+    id: int
+    item: _DetailedItem
+    quantity: int
+    time_left: Literal["SHORT", "MEDIUM", "LONG", "VERY_LONG"]
+    unit_price: int | None = None
+    buyout: int | None = None
+    bid: int | None = None
+
+
 class _Body(msgspec.Struct, gc=False):
     auctions: list[_Auction]
 
 
-_DECODER = msgspec.json.Decoder(_Body)
+class _DetailedBody(msgspec.Struct, gc=False):
+    auctions: list[_DetailedAuction]
+
+
+_DECODER = msgspec.json.Decoder(_Body)  # commodities
+_DETAILED_DECODER = msgspec.json.Decoder(_DetailedBody)  # realm and Classic houses
+_ENCODE_ITEM = msgspec.msgpack.Encoder().encode
+_DEADLINE = {name: np.int16(minutes) for name, minutes in BUCKET_MINUTES.items()}
 
 
 @dataclass(frozen=True)
@@ -75,26 +115,37 @@ def item_code(key: str) -> int:
     return number if match.group(1) == "i" else -number
 
 
+def _variant(item: _DetailedItem) -> int:
+    """0 for an item with nothing that tells its listings apart, else a nonzero crc32 of those details."""
+    if (item.context is None and item.bonus_lists is None and item.modifiers is None and item.pet_breed_id is None
+            and item.pet_level is None and item.pet_quality_id is None and item.rand is None and item.seed is None):
+        return 0
+    return zlib.crc32(_ENCODE_ITEM(item)) or 1
+
+
 def ingest_snapshot(body: bytes, kind: Kind) -> Snapshot:
     columns = _columns(_decode(body, kind), kind)
     return _statistics(*columns)
 
 
-def _decode(body: bytes, kind: Kind) -> list[_Auction]:
+def _decode(body: bytes, kind: Kind) -> list[_Auction] | list[_DetailedAuction]:
     try:
-        return _DECODER.decode(body).auctions
+        return (_DECODER if kind == "commodities" else _DETAILED_DECODER).decode(body).auctions
     except msgspec.ValidationError as exc:
         raise SnapshotError(f"{kind} snapshot has an unexpected shape: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise SnapshotError(f"{kind} snapshot is not valid JSON (cut off?): {exc}") from exc
 
 
-def _columns(rows: list[_Auction], kind: Kind) -> tuple[np.ndarray, ...]:
+def _columns(rows: list[_Auction] | list[_DetailedAuction], kind: Kind) -> tuple[np.ndarray, ...]:
     n = len(rows)
     ids = np.fromiter((r.id for r in rows), np.int64, n)
     quantity = np.fromiter((r.quantity for r in rows), np.int64, n)
     code = np.fromiter((-(r.item.pet_species_id or 0) or r.item.id for r in rows), np.int64, n)
-    short = np.fromiter((r.time_left == "SHORT" for r in rows), np.bool_, n)
+    deadline = np.fromiter((_DEADLINE[r.time_left] for r in rows), np.int16, n)
+    # crc32 rather than hash(): the index is stored, and must compare equal in the next process.
+    variant = (np.zeros(n, np.uint32) if kind == "commodities"
+               else np.fromiter((_variant(r.item) for r in rows), np.uint32, n))  # type: ignore[arg-type]
     if kind == "commodities":
         price = np.fromiter((-1 if r.unit_price is None else r.unit_price for r in rows), np.int64, n)
     else:
@@ -109,11 +160,11 @@ def _columns(rows: list[_Auction], kind: Kind) -> tuple[np.ndarray, ...]:
     if (price < -1).any() or (kind == "commodities" and (price < 0).any()):
         i = int(np.flatnonzero(price < (0 if kind == "commodities" else -1))[0])
         raise SnapshotError(f"{kind} snapshot has a missing or negative price at $.auctions[{i}]")
-    return ids, code, quantity, price, short
+    return ids, code, quantity, price, deadline, variant
 
 
 def _statistics(ids: np.ndarray, code: np.ndarray, quantity: np.ndarray, price: np.ndarray,
-                short: np.ndarray) -> Snapshot:
+                deadline: np.ndarray, variant: np.ndarray) -> Snapshot:
     items, inverse = np.unique(code, return_inverse=True)
     count = len(items)
     qty = np.bincount(inverse, weights=quantity, minlength=count).astype(np.int64)
@@ -137,5 +188,6 @@ def _statistics(ids: np.ndarray, code: np.ndarray, quantity: np.ndarray, price: 
     frame.loc[~has_price, "min_buyout"] = pd.NA
     frame.loc[market < 0, "market_value"] = pd.NA
     frame = frame.sort_index()
-    index = AuctionIndex(auction_id=ids, item=code, quantity=quantity, short=short)
+    index = AuctionIndex(auction_id=ids, item=code, quantity=quantity, short=deadline == _DEADLINE["SHORT"],
+                         price=np.maximum(price, 0), variant=variant, deadline=deadline)
     return Snapshot(frame, index, len(ids))

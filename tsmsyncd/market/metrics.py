@@ -1,12 +1,12 @@
 """Market metrics from auction-house snapshots: pure numpy, data in and data out (no I/O, no clock).
 
-Owns three calculations and nothing else (min buyout and friends live elsewhere):
+Owns two calculations and nothing else (min buyout and friends live elsewhere):
 
 * TSM's AuctionDB market value of one scan: ``market_values`` for many items at once, ``market_value`` for one,
   ``market_value_breakdown`` for the intermediate numbers a player may ask about;
-* TSM's day value and weighted 15-day market value: ``day_value``, ``weighted_market_value(s)``, ``WEIGHTS``;
-* a sales *estimate* from two consecutive snapshots of one source: ``estimate_sold``, ``sold_per_day``, with its
-  limits spelled out in ``SALES_CAVEATS`` for the API and CLI to show.
+* TSM's day value and weighted 15-day market value: ``day_value``, ``weighted_market_value(s)``, ``WEIGHTS``.
+
+Sales estimates live in ``market/sales.py``, the per-auction index they read in ``market/auctions.py``.
 
 Prices are integer copper per unit and quantities integer units. Every comparison that decides which units count
 ("15 % of N", "a 20 % jump") is done in integer arithmetic, so a boundary case never depends on float rounding.
@@ -14,26 +14,20 @@ Prices are integer copper per unit and quantities integer units. Every compariso
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 
+from tsmsyncd.market.auctions import int_column as _int_column  # one check of integer columns for both
+
 __all__ = [
-    "MAX_SNAPSHOT_GAP_HOURS",
-    "SalesEstimate",
-    "sales_between",
-    "SALES_CAVEATS",
     "WEIGHTS",
-    "AuctionIndex",
     "MarketValueBreakdown",
     "day_value",
-    "estimate_sold",
     "market_value",
     "market_value_breakdown",
     "market_values",
-    "sold_per_day",
     "weighted_market_value",
     "weighted_market_values",
 ]
@@ -53,28 +47,7 @@ EDGE_RTOL = 1e-9
 WEIGHTS: tuple[int, ...] = (132, 125, 100, 75, 45, 34, 33, 38, 28, 21, 15, 10, 7, 5, 4)
 _WEIGHTS = np.asarray(WEIGHTS, dtype=np.float64)
 
-SALES_CAVEATS: tuple[str, ...] = (
-    "Sales are estimated from listings that disappear between two snapshots; they are not recorded sales.",
-    "A cancelled auction looks like a sale.",
-    "A relisted auction looks like a sale plus a new listing.",
-    "Anything listed and bought between two snapshots is invisible.",
-    "An auction that had under 30 minutes left (SHORT) and vanished counts as expired, even if it sold.",
-    "A missed snapshot or a maintenance gap makes everything look sold, so only consecutive snapshots are compared.",
-)
-# The gap beyond which a caller should not diff two snapshots (hourly data, one missed hour tolerated).
-MAX_SNAPSHOT_GAP_HOURS = 2.0
-
 _NO_JUMP = np.iinfo(np.int64).max
-
-
-def _int_column(name: str, values: np.ndarray) -> np.ndarray:
-    """A 1-D int64 copy-free view of ``values``; refuses floats so truncation never happens silently."""
-    array = np.asarray(values)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
-    if array.size and not np.issubdtype(array.dtype, np.integer):
-        raise TypeError(f"{name} must hold integers, got {array.dtype}")
-    return array.astype(np.int64, copy=False)
 
 
 def _starts(sorted_keys: np.ndarray) -> np.ndarray:
@@ -277,111 +250,3 @@ def weighted_market_value(day_values: Mapping[int, float]) -> float:
     values = np.fromiter((v for _, v in days), dtype=np.float64, count=len(days))
     _, value = weighted_market_values(offsets, values, np.zeros(len(days), dtype=np.int64))
     return float(value[0])
-
-
-# --------------------------------------------------------------------------------------------- sales estimate
-
-
-@dataclass(frozen=True)
-class AuctionIndex:
-    """One snapshot's auctions as equal-length columns; ``auction_id`` must be unique within the snapshot."""
-
-    auction_id: np.ndarray  # int64
-    item: np.ndarray  # int codes, coded the same way in the snapshots being compared
-    quantity: np.ndarray  # int64 units
-    short: np.ndarray  # bool: time_left was SHORT (under 30 minutes left)
-
-    def __post_init__(self) -> None:
-        short = np.asarray(self.short)
-        if short.size and short.dtype != np.bool_:
-            raise TypeError(f"short must hold booleans, got {short.dtype}")
-        columns = {
-            "auction_id": _int_column("auction_id", self.auction_id),
-            "item": _int_column("item", self.item),
-            "quantity": _int_column("quantity", self.quantity),
-            "short": short.astype(bool, copy=False).reshape(-1),
-        }
-        _same_length(**columns)
-        for name, column in columns.items():
-            object.__setattr__(self, name, column)  # frozen: store the normalised columns once
-
-    def _by_id(self) -> tuple[np.ndarray, np.ndarray]:
-        """(order that sorts by auction id, the sorted ids), refusing duplicate ids."""
-        order = np.argsort(self.auction_id, kind="stable")
-        ids = self.auction_id[order]
-        if ids.size and (ids[1:] == ids[:-1]).any():
-            raise ValueError("auction ids must be unique within a snapshot")
-        return order, ids
-
-
-def estimate_sold(previous: AuctionIndex, current: AuctionIndex) -> tuple[np.ndarray, np.ndarray]:
-    """Estimated units sold between two consecutive snapshots, as (items ascending, units int64), sold > 0 only.
-
-    Per auction of ``previous``: gone from ``current`` → its whole quantity sold, unless it was SHORT (then it
-    expired, 0); still there with a lower quantity → the difference sold (partial commodity buys); same or higher
-    quantity → 0. Auctions new in ``current`` count nothing. Sales are credited to the item of ``previous``.
-
-    This is an estimate, not a record (see ``SALES_CAVEATS``): cancellations look like sales; relists look like a
-    sale plus a new listing; something listed and bought between snapshots is invisible; SHORT auctions that did
-    sell count as expired; a missed or maintenance snapshot makes everything look sold. Callers must only diff
-    consecutive snapshots of the same source (at most ``MAX_SNAPSHOT_GAP_HOURS`` apart) and label the output
-    "estimate".
-    """
-    prev_order, prev_ids = previous._by_id()
-    cur_order, cur_ids = current._by_id()
-    if cur_ids.size:
-        pos = np.minimum(np.searchsorted(cur_ids, prev_ids), cur_ids.size - 1)
-        present = cur_ids[pos] == prev_ids
-        now = current.quantity[cur_order][pos]
-    else:
-        present = np.zeros(prev_ids.size, dtype=bool)
-        now = np.zeros(prev_ids.size, dtype=np.int64)
-
-    before = previous.quantity[prev_order]
-    vanished = np.where(previous.short[prev_order], 0, before)
-    sold = np.where(present, np.maximum(before - now, 0), vanished)
-
-    mask = sold > 0
-    items, sold = previous.item[prev_order][mask], sold[mask]
-    if items.size == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    order = np.argsort(items, kind="stable")
-    items, sold = items[order], sold[order]
-    first = _starts(items)
-    return items[first], np.add.reduceat(sold, first).astype(np.int64, copy=False)
-
-
-def sold_per_day(sold_units: float, hours_covered: float) -> float:
-    """Scale units sold over ``hours_covered`` hours to a 24-hour rate (still an estimate)."""
-    if not hours_covered > 0:  # also refuses NaN
-        raise ValueError(f"hours_covered must be positive, got {hours_covered}")
-    if sold_units < 0:
-        raise ValueError(f"sold_units must not be negative, got {sold_units}")
-    return float(sold_units) * 24.0 / float(hours_covered)
-
-
-@dataclass(frozen=True)
-class SalesEstimate:
-    """Estimated units sold per item between two consecutive snapshots of one source."""
-
-    since: datetime  # the earlier snapshot's time
-    hours: float
-    units: dict[str, int]  # item string → units, sold > 0 only
-
-    @property
-    def total(self) -> int:
-        return int(sum(self.units.values()))
-
-
-def sales_between(previous: AuctionIndex | None, previous_at: datetime | None, current: AuctionIndex,
-                  at: datetime, item_key: Callable[[int], str]) -> SalesEstimate | None:
-    """The estimate from the previous snapshot's index to this one, or None when the two are not
-    consecutive (none yet, a gap over ``MAX_SNAPSHOT_GAP_HOURS``, or an older snapshot arriving late):
-    across a gap every auction would look sold. Pure: the caller reads and stores."""
-    if previous is None or previous_at is None:
-        return None
-    hours = (at - previous_at).total_seconds() / 3600
-    if not 0 < hours <= MAX_SNAPSHOT_GAP_HOURS:
-        return None
-    items, units = estimate_sold(previous, current)
-    return SalesEstimate(previous_at, hours, {item_key(int(c)): int(u) for c, u in zip(items, units, strict=True)})

@@ -28,6 +28,7 @@ from tsmsyncd.db import groups as groups_db
 from tsmsyncd.db import history as history_db
 from tsmsyncd.db import realms as realms_db
 from tsmsyncd.db import targets as targets_db
+from tsmsyncd.db import watchlist as watch_db
 from tsmsyncd.db.history import Kind
 from tsmsyncd.errors import GameRunningError, InputError, TsmSyncError
 from tsmsyncd.events import EventBus, EventType
@@ -91,32 +92,38 @@ class Engine:
             return summary
 
     async def _refresh(self, targets: Sequence[Target], why: str) -> dict[str, Any]:
-        if not self._settings().has_credentials:
+        settings = self._settings()
+        if not settings.has_credentials:
             self.last_error = "Blizzard API credentials are not set (client_id, client_secret)"
             return {"skipped": self.last_error}
-        wanted: dict[tuple[str, str], set[int]] = {}
+        groups: dict[tuple[str, str], set[int]] = {}  # the realms whose groups are made
         for t in targets:
             if t.mode is not Mode.OFF and t.realm is not None and t.present:
-                wanted.setdefault((t.realm.region, str(t.flavor)), set()).add(t.realm.connected_realm_id)
-        for number in self._settings().realms:
-            wanted.setdefault((self._settings().region, str(self._settings().flavor)), set()).add(number)
-        await self._ensure_indexes({k for k in wanted} | {(self._settings().region, str(t.flavor)) for t in targets})
+                groups.setdefault((t.realm.region, str(t.flavor)), set()).add(t.realm.connected_realm_id)
+        for number in settings.realms:
+            groups.setdefault((settings.region, str(settings.flavor)), set()).add(number)
+        wanted = {key: set(realms) for key, realms in groups.items()}  # and those refreshed
+        for item in await self._db(watch_db.items):  # watched realms join the schedule: new snapshots, new rows
+            wanted.setdefault((settings.region, "retail"), set()).update(item.realms)
+        await self._ensure_indexes(set(wanted) | {(settings.region, str(t.flavor)) for t in targets})
         summary: dict[str, Any] = {"why": why, "regions": []}
         self.refreshing = True
         try:
             for (region, flavor), realms in sorted(wanted.items()):
-                summary["regions"].append(await self._refresh_region(region, flavor, sorted(realms), why))
+                made = sorted(groups.get((region, flavor), set()))
+                summary["regions"].append(await self._refresh_region(region, flavor, sorted(realms), made, why))
         finally:
             self.refreshing = False
         self.last_refresh = {"at": self._now().isoformat(timespec="seconds"), **summary}
         return summary
 
-    async def _refresh_region(self, region: str, flavor: str, realms: list[int], why: str) -> dict[str, Any]:
+    async def _refresh_region(self, region: str, flavor: str, realms: list[int], generate: list[int],
+                              why: str) -> dict[str, Any]:
         self._bus.publish(EventType.REFRESH_STARTED, {"region": region, "flavor": flavor, "realms": realms,
                                                       "why": why})
         try:
-            result = await self._runner.run("cycle", {"region": region, "flavor": flavor, "realms": realms},
-                                            progress=self._progress)
+            result = await self._runner.run("cycle", {"region": region, "flavor": flavor, "realms": realms,
+                                                      "generate": generate}, progress=self._progress)
         except TsmSyncError as exc:
             self.last_error = str(exc)
             await self._history(Kind.REFRESH_FAILED, f"refresh of {region} failed: {exc}")
@@ -180,7 +187,7 @@ class Engine:
         return Situation(
             target.mode, target.realm is not None, stored[3] if stored else None,
             (target.last_apply or {}).get("groupset_hash"), pending.groupset_hash if pending else None,
-            running, quiet, self.paused, changed, rewritten)
+            running, quiet, self.paused, changed, rewritten, bool((target.last_apply or {}).get("undone_at")))
 
     async def _step(self, target: Target, games: Sequence[GameProcess]) -> None:
         situation = await self._situation(target, games)
@@ -295,9 +302,15 @@ class Engine:
         if not backup:
             raise InputError("nothing to undo: tsmsyncd has not applied anything to this target")
         self._refuse_while_playing(target)
-        async with self._apply_lock:
-            result = await self._runner.run("undo", {"target_id": target.id, "file": target.file,
-                                                     "backup_id": backup})
+        # Under the check lock: a game-watch tick that read the target before the undo was recorded must not
+        # decide on that stale row (it would see a rewritten, quiet file and apply the undone groups again).
+        async with self._check_lock, self._apply_lock:
+            self._busy.add(target.id)
+            try:
+                result = await self._runner.run("undo", {"target_id": target.id, "file": target.file,
+                                                         "backup_id": backup})
+            finally:
+                self._busy.discard(target.id)
         self._bus.publish(EventType.BACKUP_RESTORED, {"target": target.id, "backup": backup})
         return result
 

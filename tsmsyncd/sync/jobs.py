@@ -26,6 +26,7 @@ from tsmsyncd.errors import InputError, StateError, TsmSyncError
 from tsmsyncd.market.sources import RealmKey
 from tsmsyncd.store.locks import FileLock, LockTimeout
 from tsmsyncd.store.playerfile import identity
+from tsmsyncd.sync.transitions import UNDONE
 from tsmsyncd.tsm.groupset import GroupSet
 from tsmsyncd.wow.flavor import Flavor
 from tsmsyncd.wow.targets import State
@@ -62,7 +63,8 @@ async def cycle_job(services: Services, payload: Mapping[str, Any], progress: Pr
 
     step(0, f"fetching the newest snapshots of {len(realms)} realm(s) and the region's commodities")
     refresher = await services.refresher()
-    outcomes = await refresher.refresh(region, realms, flavor=flavor)
+    outcomes = await refresher.refresh(region, realms, flavor=flavor,
+                                       progress=lambda what, n, of: step(0, f"fetching {what}… ({n}/{of})"))
     step(1, "looking up the names of new items")
     named, failed = await refresher.fill_item_info(region, flavor=flavor)
     generated = {}
@@ -154,7 +156,19 @@ async def undo_job(services: Services, payload: Mapping[str, Any], progress: Pro
     message = f"restored backup {payload['backup_id']} to {payload['file']}"
     await services.db(history_db.record, Kind.UNDONE if target else Kind.BACKUP, message, now,
                       str(target) if target else None, outcome.as_json())
+    if target:
+        await services.db(_record_undo, str(target), list(identity(Path(payload["file"]).stat())))
     return outcome.as_json()
+
+
+def _record_undo(d: Any, target_id: str, file_identity: list[int]) -> None:
+    """The undone groups stay out: the engine applies only newer ones (``sync/transitions.py``)."""
+    now = _now()
+    previous = targets_db.load_targets(d).get(target_id)
+    last = dict(previous.last_apply or {}) if previous is not None else {}
+    last.update({"undone_at": now.isoformat(timespec="seconds"), "file_identity": file_identity})
+    targets_db.update_target(d, target_id, now, state=State.IDLE, last_apply=last, reason=UNDONE)
+    targets_db.clear_pending(d, target_id)
 
 
 JOBS: dict[str, Job] = {"realms": realms_job, "cycle": cycle_job, "merge": merge_job, "undo": undo_job,

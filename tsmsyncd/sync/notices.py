@@ -152,16 +152,20 @@ def _applied(data: Mapping[str, Any], names: Mapping[str, str]) -> Notice | None
 
 
 def _watch(data: Mapping[str, Any]) -> Notice:
+    """The watchlist's alert (``watch/service.py``): its own sentence when it has one, else one made here."""
     item = str(data.get("name") or data.get("item") or "a watched item")
-    realm = str(data.get("realm_name") or data.get("realm") or "")
     price = data.get("cheapest", data.get("unit_price"))
+    key = f"watch:{data.get('item')}:{data.get('realm')}:{price}"
+    title = f"Watchlist: {item} is available"
+    if isinstance(data.get("message"), str) and data["message"].strip():
+        return Notice(NoticeKind.WATCH, title, _one_line(data["message"]), key)
+    realm = data.get("realm_name") or data.get("realm")
+    where = " on the region's commodity market" if realm in (0, "0") else f" on {realm}" if realm else ""
     limit = data.get("max_price")
     at = f" at {format_money(int(price))}" if isinstance(price, int | float) and not isinstance(price, bool) else ""
-    where = f" on {realm}" if realm else ""
     under = f" (your limit {limit if isinstance(limit, str) else format_money(int(limit))})" \
         if isinstance(limit, str | int) and not isinstance(limit, bool) else ""
-    return Notice(NoticeKind.WATCH, f"Watchlist: {item} is available", f"{item}{at}{where}{under}",
-                  f"watch:{data.get('item')}:{data.get('realm')}:{price}")
+    return Notice(NoticeKind.WATCH, title, f"{item}{at}{where}{under}", key)
 
 
 def summarize(notices: Iterable[Notice]) -> list[Notice]:

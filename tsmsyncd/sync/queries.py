@@ -1,6 +1,7 @@
 """The web UI's questions that need pandas, answered in the long-lived query worker (``sync/runner.py``
 ``QueryWorker``; ``tsmsyncd _worker --serve``): group previews with the reason each item was placed,
-rules (list, add, replace, remove, check as the player types), and the market pages.
+rules (list, add, replace, remove, check as the player types), and the market pages (a realm's items, one
+item's history, its raw hourly rows: ``db/market.py``'s metrics, the ones ``tsmsyncd market show/list`` print).
 
 Each query takes the worker's services and a JSON payload and returns a JSON object. Realms travel as
 ``RealmKey`` text (``us/3678``, ``us/classic-era/12``). Rule writes go through this process's database
@@ -10,7 +11,9 @@ worker sends them back and the runner rebuilds them (a ``CriteriaError`` keeps i
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,12 +23,15 @@ from tsmsyncd.market.sources import RealmKey
 
 if TYPE_CHECKING:
     from tsmsyncd.app import Services
+    from tsmsyncd.db.items import ItemInfo
+    from tsmsyncd.db.market import DataStatus, ItemMarket
     from tsmsyncd.groups.rules import Rule
     from tsmsyncd.sync.groups import BrokenRule
 
 __all__ = ["QUERIES", "run_query"]
 
-Query = Callable[["Services", Mapping[str, Any]], Awaitable[dict[str, Any]]]
+Progress = Callable[[dict[str, Any]], None]
+Query = Callable[["Services", Mapping[str, Any], Progress], Awaitable[dict[str, Any]]]
 
 
 def _now() -> datetime:
@@ -42,7 +48,7 @@ def _realm(payload: Mapping[str, Any]) -> RealmKey:
 # -- groups --------------------------------------------------------------------------------------------
 
 
-async def groups_preview(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def groups_preview(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     """What the enabled rules make now, and why each item is where it is."""
     made, why = await services.groups.explained(_realm(payload), _now())
     items = sorted({i for g in made.groupset.groups for i in g.items})
@@ -56,7 +62,7 @@ async def groups_preview(services: Services, payload: Mapping[str, Any]) -> dict
             "report": made.as_json()}
 
 
-async def groups_diff(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def groups_diff(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     """What changed from the version before to ``version`` (default the newest): per group, items added
     and removed. With ``"against": "preview"``, what generating now would change against the newest."""
     from tsmsyncd.db import groups as groups_db
@@ -79,9 +85,7 @@ async def groups_diff(services: Services, payload: Mapping[str, Any]) -> dict[st
 
 
 async def _names(services: Services, items: list[str]) -> dict[str, str]:
-    ids = [int(i[2:]) for i in items if i.startswith("i:") and i[2:].isdigit()]
-    info = await services.db(items_db.item_info, ids) if ids else {}
-    return {f"i:{k}": v.name for k, v in info.items() if v.name}
+    return {k: v.name for k, v in (await _info(services, items)).items() if v.name}
 
 
 # -- rules ---------------------------------------------------------------------------------------------
@@ -96,7 +100,7 @@ def _rule_json(row: Rule | BrokenRule, position: int) -> dict[str, Any]:
     return {"name": row.name, "position": position, "enabled": row.enabled, "doc": row.to_dict()}
 
 
-async def rules_list(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def rules_list(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     from tsmsyncd.groups.rules import load_templates
     from tsmsyncd.sync.groups import BrokenRule
 
@@ -115,7 +119,7 @@ async def _rule_at(services: Services, name: str) -> dict[str, Any]:
     raise NotFoundError(f"there is no rule named {name!r}")
 
 
-async def rules_add(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def rules_add(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     from tsmsyncd.groups.rules import Rule
 
     rule = Rule.from_dict(payload.get("doc"), "rule")
@@ -126,7 +130,7 @@ async def rules_add(services: Services, payload: Mapping[str, Any]) -> dict[str,
     return await _rule_at(services, rule.name)
 
 
-async def rules_replace(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def rules_replace(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     """``doc`` replaces the rule (a new name renames it); ``enabled`` alone switches it; ``position`` moves it."""
     name = str(payload["name"])
     current = await _rule_at(services, name)
@@ -148,11 +152,11 @@ async def rules_replace(services: Services, payload: Mapping[str, Any]) -> dict[
     return await _rule_at(services, rule.name)
 
 
-async def rules_remove(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def rules_remove(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     return {"removed": await services.groups.remove(str(payload["name"]))}
 
 
-async def rules_check(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def rules_check(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     """Whether a rule (``doc``) or one condition (``where``) reads, and where it does not: ``position`` is
     the 0-based offset in that field's text, for the editor's caret."""
     return check_rule(payload)
@@ -179,26 +183,152 @@ def check_rule(payload: Mapping[str, Any]) -> dict[str, Any]:
     return {"valid": True, "errors": []}
 
 
-async def groups_custom(services: Services, payload: Mapping[str, Any]) -> dict[str, Any]:
+async def groups_custom(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
     """A GroupConfig from the UI: stored as a rule (DESIGN "POST /groups/custom"), then the realm's preview."""
-    rule = await rules_add(services, payload)
-    preview = await groups_preview(services, payload) if payload.get("realm") else None
+    rule = await rules_add(services, payload, progress)
+    preview = await groups_preview(services, payload, progress) if payload.get("realm") else None
     return {"rule": rule, "preview": preview}
+
+
+async def watch_check(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    """Check tracked items on their realms: one ``{"watch": row}`` progress line per (item, realm) as it is
+    known, then the counts by status (``watch/checker.py``)."""
+    from tsmsyncd.market.watchitem import parse_item
+
+    docs = payload["items"]
+    items = [parse_item({k: v for k, v in doc.items() if k not in ("id", "max_price_text")}) for doc in docs]
+    items = [replace(i, id=int(doc["id"])) for i, doc in zip(items, docs, strict=True)]
+    checker = await services.checker()
+    counts = await checker.check(str(payload["region"]), items, lambda row: progress({"watch": row}))
+    return {"counts": counts, "fetches": checker.fetches, "cached_bytes": checker.cache.nbytes}
+
+
+# -- market --------------------------------------------------------------------------------------------
+
+# A realm's records, kept by this long-lived process for the pages that follow (another sort, the next page):
+# keyed by the data folder, the realm and each of its sources' snapshot count and newest Last-Modified, so any
+# snapshot stored (by the daemon's refresh, in another process) makes a new key.
+_REALM_ROWS: OrderedDict[tuple[str, ...], list[ItemMarket]] = OrderedDict()
+_REALMS_KEPT = 2
+
+
+async def _market_status(services: Services, realm: RealmKey) -> DataStatus:
+    """What is stored for the realm; a realm Blizzard's index does not list (or, without an index, one with
+    no data at all) is not found."""
+    from tsmsyncd.db import market as market_db
+
+    status = await services.db(market_db.data_status, realm)
+    if status.listed is False or (status.listed is None and status.realm_snapshot is None
+                                  and status.commodities_snapshot is None):
+        raise NotFoundError(status.missing("any item"))
+    return status
+
+
+def _status_json(status: DataStatus) -> dict[str, Any]:
+    nothing = status.realm_snapshot is None and status.commodities_snapshot is None
+    return {"listed": status.listed,
+            "realm_snapshot": status.realm_snapshot.isoformat() if status.realm_snapshot else None,
+            "commodities_snapshot": status.commodities_snapshot.isoformat() if status.commodities_snapshot else None,
+            "message": status.missing("any item") if nothing else None}
+
+
+async def _realm_rows(services: Services, realm: RealmKey) -> list[ItemMarket]:
+    from tsmsyncd.db import market as market_db
+    from tsmsyncd.db import sources as sources_db
+
+    states = [await services.db(sources_db.source_state, s) for s in realm.sources()]
+    key = (str(services.home), str(realm), *(f"{s.snapshots}@{s.last_modified}" for s in states))
+    if key not in _REALM_ROWS:
+        _REALM_ROWS[key] = await services.db(market_db.realm_market, realm, _now())
+        while len(_REALM_ROWS) > _REALMS_KEPT:
+            _REALM_ROWS.popitem(last=False)
+    _REALM_ROWS.move_to_end(key)
+    return _REALM_ROWS[key]
+
+
+async def _info(services: Services, items: list[str]) -> dict[str, ItemInfo]:
+    ids = [int(i[2:]) for i in items if i.startswith("i:") and i[2:].isdigit()]
+    info = await services.db(items_db.item_info, ids) if ids else {}
+    return {f"i:{k}": v for k, v in info.items()}
+
+
+def item_json(found: ItemMarket, info: ItemInfo | None) -> dict[str, Any]:
+    """``market show --json``'s object (``ItemMarket.as_json``) with the item's quality and class beside it."""
+    return {**found.as_json(info.name if info and info.name else None),
+            "quality": info.quality if info else None, "item_class": info.item_class if info else None,
+            "item_subclass": info.item_subclass if info else None}
+
+
+async def market_list(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    """A realm's items as ``market list`` gives them, found by ``q``, sorted by ``sort``, a page at a time."""
+    from tsmsyncd.market.browse import browse
+
+    realm = _realm(payload)
+    status = await _market_status(services, realm)
+    rows = await _realm_rows(services, realm)
+    info = await _info(services, [m.item for m in rows])
+    offset, limit = int(payload.get("offset", 0)), int(payload.get("limit", 100))
+    total, shown = browse(rows, {k: v.name for k, v in info.items() if v.name}, q=payload.get("q"),
+                          sort=str(payload.get("sort", "-sold_per_day")), offset=offset, limit=limit)
+    return {"realm": str(realm), "status": _status_json(status), "total": total, "offset": offset, "limit": limit,
+            "items": [item_json(m, info.get(m.item)) for m in shown]}
+
+
+async def market_history(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    """One item on one realm: its hourly rows (48 hours) and days (60), oldest first, and its metrics now."""
+    from tsmsyncd.db import market as market_db
+    from tsmsyncd.db import markethistory
+
+    realm, item = _realm(payload), str(payload["item"])
+    await _market_status(services, realm)
+    found = await services.db(market_db.item_market, item, realm, _now())
+    info = (await _info(services, [item])).get(item)
+    source = found.source if found else await services.db(markethistory.listed_source, realm.sources(), item)
+    hourly = await services.db(markethistory.hourly_rows, [source], item) if source else []
+    daily = await services.db(markethistory.daily_rows, source, item) if source else []
+    return {"item": item, "name": info.name if info else None, "realm": str(realm),
+            "source": source.key if source else None,
+            "hourly": [{k: v for k, v in r.as_json().items() if k not in ("item", "source")} for r in reversed(hourly)],
+            "daily": [r.as_json() for r in daily], "market": item_json(found, info) if found else None,
+            "value_14d": found.market_value_14d if found else None}
+
+
+async def market_raw(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    """An item's stored hourly rows on a realm's sources, newest first, ``limit`` a page (a page never splits
+    one snapshot time: it may hold a row or two more), older than ``before``; ``next_before`` asks for more."""
+    from tsmsyncd.db import markethistory
+
+    realm, item, limit = _realm(payload), str(payload["item"]), int(payload.get("limit", 200))
+    await _market_status(services, realm)
+    sources = realm.sources()
+    rows = await services.db(markethistory.hourly_rows, sources, item, before=payload.get("before"),
+                             limit=limit + len(sources))
+    page = rows[:limit]
+    while page and len(page) < len(rows) and rows[len(page)].at == page[-1].at:
+        page.append(rows[len(page)])
+    return {"realm": str(realm), "item": item, "rows": [r.as_json() for r in page],
+            "next_before": page[-1].at if len(rows) > len(page) else None}
 
 
 QUERIES: dict[str, Query] = {
     "groups.preview": groups_preview, "groups.diff": groups_diff, "groups.custom": groups_custom,
     "rules.list": rules_list, "rules.add": rules_add, "rules.replace": rules_replace,
-    "rules.remove": rules_remove, "rules.check": rules_check,
+    "rules.remove": rules_remove, "rules.check": rules_check, "watch.check": watch_check,
+    "market.list": market_list, "market.history": market_history, "market.raw": market_raw,
 }
 
 
-async def run_query(services: Services, name: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+def _quiet(data: dict[str, Any]) -> None:
+    pass
+
+
+async def run_query(services: Services, name: str, payload: Mapping[str, Any],
+                    progress: Progress = _quiet) -> dict[str, Any]:
     query = QUERIES.get(name)
     if query is None:
         raise InputError(f"there is no query {name!r} (queries: {', '.join(QUERIES)})")
     try:
-        return await query(services, payload)
+        return await query(services, payload, progress)
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, TsmSyncError):
             raise

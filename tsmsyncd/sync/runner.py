@@ -187,7 +187,8 @@ class QueryWorker:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.returncode is None
 
-    async def ask(self, query: str, payload: Mapping[str, Any], timeout: float | None = None) -> dict[str, Any]:
+    async def ask(self, query: str, payload: Mapping[str, Any], timeout: float | None = None,
+                  progress: Progress | None = None) -> dict[str, Any]:
         async with self._lock:
             if self._idle_timer is not None:
                 self._idle_timer.cancel()
@@ -196,7 +197,7 @@ class QueryWorker:
             number = next(self._ids)
             proc.stdin.write(json.dumps({"id": number, "job": query, "payload": dict(payload)}).encode() + b"\n")
             try:
-                answer = await asyncio.wait_for(self._answer_to(proc, number), timeout or self.timeout)
+                answer = await asyncio.wait_for(self._answer_to(proc, number, progress), timeout or self.timeout)
             except (TimeoutError, asyncio.CancelledError) as exc:
                 await self._kill()
                 if isinstance(exc, TimeoutError):
@@ -207,13 +208,22 @@ class QueryWorker:
                 self._arm()
             return _answer(query, answer, b"")
 
-    async def _answer_to(self, proc: asyncio.subprocess.Process, number: int) -> dict[str, Any] | None:
+    async def _answer_to(self, proc: asyncio.subprocess.Process, number: int,
+                         progress: Progress | None) -> dict[str, Any] | None:
         assert proc.stdin is not None and proc.stdout is not None
         await proc.stdin.drain()
+        lines = 0
         async for line in proc.stdout:
+            lines += 1
+            if lines % 64 == 0:
+                await asyncio.sleep(0)  # a burst of progress lines: let the event subscribers drain
             message = _message(line)
-            if message is not None and message.get("id") == number and "progress" not in message:
+            if message is None or message.get("id") != number:
+                continue
+            if "progress" not in message:
                 return message
+            if progress is not None:
+                _tell(progress, message["progress"])
         await self._kill()  # it ended without answering: a crash; the next question starts a new one
         return None
 

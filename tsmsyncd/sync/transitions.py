@@ -6,9 +6,10 @@
     merge, new groups, game running ──▶ plan (dry run) ──▶ pending ──┐
     merge, new groups, game closed ───────────────────────────────────┴─ file quiet ─▶ apply ─▶ applied | error
 
-A pending plan is kept across restarts; whatever the engine does next re-reads the file, so a file the game
-wrote at exit is what gets planned and applied. Paused means: no apply starts (refreshes and plans still
-run, so the UI stays true).
+An undo puts the file back as it was and keeps it so: the undone groups are not applied again (not even
+after the game rewrites the file); the next new groups are. A pending plan is kept across restarts;
+whatever the engine does next re-reads the file, so a file the game wrote at exit is what gets planned and
+applied. Paused means: no apply starts (refreshes and plans still run, so the UI stays true).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from enum import StrEnum
 
 from tsmsyncd.wow.targets import Mode, State
 
-__all__ = ["Action", "Situation", "decide", "resting_state"]
+__all__ = ["UNDONE", "Action", "Situation", "decide", "resting_state"]
+
+UNDONE = "undone: the file is as it was before the last apply; newer groups are applied when they come"
 
 
 class Action(StrEnum):
@@ -40,6 +43,7 @@ class Situation:
     paused: bool = False
     file_changed: bool = False  # the file is not the one the pending plan was made from
     rewritten: bool = False  # something wrote the file since it was last found holding the groups
+    undone: bool = False  # the player undid the apply of these very groups: not again until newer ones
 
 
 def decide(s: Situation) -> Action:
@@ -48,8 +52,8 @@ def decide(s: Situation) -> Action:
         return Action.FORGET if s.pending_hash else Action.NOTHING
     if s.pending_hash is not None and s.pending_hash != s.groups_hash:
         return Action.PLAN if s.game_running else (Action.APPLY if s.file_quiet and not s.paused else Action.NOTHING)
-    if s.pending_hash is None and s.applied_hash == s.groups_hash and not s.rewritten:
-        return Action.NOTHING  # up to date
+    if s.pending_hash is None and s.applied_hash == s.groups_hash and (s.undone or not s.rewritten):
+        return Action.NOTHING  # up to date, or taken out by the player's undo
     if s.game_running:
         return Action.PLAN if s.pending_hash is None or s.file_changed else Action.NOTHING
     if not s.file_quiet or s.paused:
@@ -73,6 +77,8 @@ def resting_state(s: Situation) -> tuple[State, str | None]:
         if s.paused:
             return State.PENDING, "paused: the groups are applied when you resume"
         return State.PENDING, "waiting for the file to stay unchanged for a few seconds"
+    if s.applied_hash == s.groups_hash and s.undone:
+        return State.IDLE, UNDONE
     if s.applied_hash == s.groups_hash and not s.rewritten:
         return State.APPLIED, "up to date"
     return State.PLANNED, "new groups: applied at the next check"
