@@ -186,7 +186,10 @@ def _tray(daemon: Daemon, environ: dict[str, str]) -> Tray | None:
         reason = load_backend(environ)
         if not isinstance(reason, str):
             return Tray(reason, daemon.stop, environ=environ)
-    log.info("no tray icon: %s; running headless (open the web UI with `tsmsyncd open`)", reason)
+    line = f"no tray icon: {reason}; running headless (open the web UI with `tsmsyncd open`)"
+    log.info("%s", line)
+    if sys.stderr is not None and sys.stderr.isatty():  # started by hand in a terminal: say it there too
+        print(f"tsmsyncd: {line}", file=sys.stderr)
     return None
 
 
