@@ -6,6 +6,10 @@ Settings live in ``settings.json`` there (written atomically, readable only by t
 Blizzard client secret); environment variables override them:
 ``TSMSYNCD_BLIZZARD_API_URL`` (may contain ``{region}``), ``TSMSYNCD_BLIZZARD_OAUTH_URL``,
 ``TSMSYNCD_BLIZZARD_CLIENT_ID`` and ``TSMSYNCD_BLIZZARD_CLIENT_SECRET``.
+
+Updates (``sync/updates.py``): ``update_check`` (true, false, or null: on for the one-folder app, off for a
+pip install, which pip updates), ``update_channel`` (stable or beta) and ``update_url`` (where the signed
+manifests are; the release key that must have signed them is in the program, never in a setting).
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ from pathlib import Path
 from tsmsyncd.errors import SettingsError
 from tsmsyncd.jsondoc import JsonDocError, parse
 from tsmsyncd.store.atomic import write_atomic
+from tsmsyncd.update import CHANNELS
 from tsmsyncd.wow.flavor import Flavor
 
 __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_OAUTH_URL",
+    "DEFAULT_UPDATE_URL",
     "Settings",
     "check_region",
     "data_dir",
@@ -34,10 +40,13 @@ __all__ = [
 
 DEFAULT_API_URL = "https://{region}.api.blizzard.com"
 DEFAULT_OAUTH_URL = "https://oauth.battle.net/token"  # one token works on every regional API host
+# The project's release site. Only the manifests' signatures are trusted, not this host (nor https itself).
+DEFAULT_UPDATE_URL = "https://tsmsyncd.github.io/releases"
 REGIONS = ("us", "eu", "kr", "tw")
 _LISTS = {"realms": "a list of realm ids", "wow_roots": "a list of folders"}
 _NUMBERS = ("quiet_seconds", "watch_seconds")
 _FLAGS = ("notify_applied", "notify_failed", "notify_refresh", "notify_watch", "autostart_asked")
+_CHECKED = ("update_check",)  # not text: checked by Settings itself
 _ENV = {
     "api_url": "TSMSYNCD_BLIZZARD_API_URL",
     "oauth_url": "TSMSYNCD_BLIZZARD_OAUTH_URL",
@@ -91,6 +100,9 @@ class Settings:
     notify_refresh: bool = True
     notify_watch: bool = True
     autostart_asked: bool = False  # the first-run setup asked whether to start at login (autostart stays off)
+    update_check: bool | None = None  # look for updates daily; None: on for the one-folder app, off for pip
+    update_channel: str = "stable"
+    update_url: str = DEFAULT_UPDATE_URL
 
     def __post_init__(self) -> None:
         check_region(self.region)
@@ -113,6 +125,11 @@ class Settings:
         for name in _FLAGS:
             if not isinstance(getattr(self, name), bool):
                 raise SettingsError(name, "must be true or false")
+        if self.update_check is not None and not isinstance(self.update_check, bool):
+            raise SettingsError("update_check", "must be true, false or null (on for the one-folder app)")
+        if self.update_channel not in CHANNELS:
+            raise SettingsError("update_channel", f"must be one of {', '.join(CHANNELS)}")
+        _check_url("update_url", self.update_url)
 
     @property
     def has_credentials(self) -> bool:
@@ -153,7 +170,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         if environ.get(var):
             stored[name] = environ[var]
     for name, value in stored.items():
-        if name in _NUMBERS or name in _FLAGS:
+        if name in _NUMBERS or name in _FLAGS or name in _CHECKED:
             continue  # checked (with its range) by Settings itself
         expected = tuple if name in _LISTS else str
         if not isinstance(value, expected):

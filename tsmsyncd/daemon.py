@@ -76,13 +76,13 @@ class Daemon:
             if self._stop_asked:  # Quit or a signal came before the loop ran
                 self.stopping.set()
         async with open_services(self.settings, self.home, environ=options.environ,
-                                 quiet_seconds=options.quiet_seconds) as services:
+                                 quiet_seconds=options.quiet_seconds, daemon=True) as services:
             engine = services.engine
             config = HttpConfig()
             schedule = Schedule(refresh=lambda: engine.cycle("scheduled"), next_refresh=engine.next_refresh,
                                 watch=engine.check, backups=lambda: engine.backup_changed(services.backups),
                                 daily=lambda: engine.daily(services.backups), report=engine.report,
-                                watch_every=options.watch_every)
+                                update=services.updates.tick, watch_every=options.watch_every)
             app = build_api(services, config, schedule=schedule, stop=self.stopping.set)
             try:
                 server = await start_server(app, options.host, options.port)

@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {  # name: (module in tsmsyncd.cli, one-l
     "open": ("daemon", "open the web UI of the running daemon in your browser"),
     "targets": ("daemon", "list the targets (TSM profiles) and set their mode or realm"),
     "autostart": ("autostart", "start tsmsyncd in the tray when you log in (on, off, status)"),
+    "update": ("update", "check for a signed update, install it for the next start, or roll back"),
 }
 
 

@@ -106,11 +106,31 @@ async def merge_job(services: Services, payload: Mapping[str, Any], progress: Pr
                                         adopt_root=bool(payload.get("adopt_root")))
         result = {**outcome.as_json(), "groupset_version": version, "groupset_hash": content_hash,
                   "file_identity": list(identity(file.stat()))}
-        if apply or (result["status"] == "unchanged" and payload.get("record", True)):
+        record = apply or (result["status"] == "unchanged" and payload.get("record", True))
+        if record and result["status"] == "unchanged":  # an apply's check, or a plan that found nothing to do
+            result["interrupted"] = await _interrupted_apply(services, target_id, file, content_hash)
+        if record:
             await services.db(_record_apply, target_id, result)
         return result
     finally:
         lock.release()
+
+
+async def _interrupted_apply(services: Services, target_id: str, file: Path,
+                             content_hash: str) -> dict[str, Any] | None:
+    """The file already holds groups that were still only planned: an apply replaced the file and was
+    stopped (the daemon killed, the machine off) before it could record itself. Its before-merge backup —
+    the newest one made since the plan — is what an undo must put back; never an older apply's."""
+    pending = (await services.db(targets_db.pending)).get(target_id)
+    target = (await services.db(targets_db.load_targets)).get(target_id)
+    now_identity = list(identity(file.stat()))
+    if pending is None or pending.groupset_hash != content_hash or list(pending.file_identity) == now_identity:
+        return None  # no plan of these groups, or the file is still the one the plan (with changes) was made on
+    if target is not None and (target.last_apply or {}).get("file_identity") == now_identity:
+        return None  # that apply was recorded: only the end of its plan was lost
+    made = [b for b in services.backups.backups_of(file)
+            if b.reason == "before-merge" and datetime.fromisoformat(b.created) >= pending.planned_at]
+    return {"backup": made[-1].as_json() if made else None, "planned_at": pending.planned_at.isoformat()}
 
 
 def _record_apply(d: Any, target_id: str, result: dict[str, Any]) -> None:
@@ -120,10 +140,12 @@ def _record_apply(d: Any, target_id: str, result: dict[str, Any]) -> None:
     The identity lets the engine notice when something else wrote the file since (the game at logout, a
     restored backup) and check it again."""
     now = _now()
-    applied = result["status"] == "applied"
+    interrupted = result.get("interrupted")
+    applied = result["status"] == "applied" or interrupted is not None
+    backup = (interrupted or {}).get("backup") if interrupted is not None else result.get("backup")
     previous = targets_db.load_targets(d).get(target_id)
-    last = {"at": now.isoformat(timespec="seconds"), "status": result["status"],
-            "backup_id": (result.get("backup") or {}).get("id"), "groupset_version": result["groupset_version"],
+    last = {"at": now.isoformat(timespec="seconds"), "status": "applied" if applied else result["status"],
+            "backup_id": (backup or {}).get("id"), "groupset_version": result["groupset_version"],
             "groupset_hash": result["groupset_hash"], "report": result.get("report"),
             "file_identity": result["file_identity"]}
     if not applied and previous is not None and previous.last_apply:
@@ -135,7 +157,10 @@ def _record_apply(d: Any, target_id: str, result: dict[str, Any]) -> None:
     targets_db.update_target(d, target_id, now, **changes)
     targets_db.clear_pending(d, target_id)
     if applied:
-        history_db.record(d, Kind.APPLIED, _summary(result), now, target_id, last)
+        summary = _summary(result) if interrupted is None else (
+            f"applied to {result['file']} by an apply that was stopped before it could say so (found when "
+            f"tsmsyncd started again)" + ("" if backup else "; no before-merge backup of it was found"))
+        history_db.record(d, Kind.APPLIED, summary, now, target_id, last)
 
 
 def _summary(result: Mapping[str, Any]) -> str:
@@ -179,14 +204,21 @@ def _quiet(data: dict[str, Any]) -> None:
     pass
 
 
-async def run_job(services: Services, name: str, payload: Mapping[str, Any],
-                  progress: Progress = _quiet) -> dict[str, Any]:
-    job = JOBS.get(name)
-    if job is None:
-        raise InputError(f"there is no job {name!r} (jobs: {', '.join(JOBS)})")
+async def dispatch(table: Mapping[str, Job], kind: str, services: Services, name: str,
+                   payload: Mapping[str, Any], progress: Progress = _quiet) -> dict[str, Any]:
+    """Run ``table[name]`` (a job, or a query of ``sync/queries.py``); a payload missing a key or of the
+    wrong type is the caller's error, named, never a crash of the worker."""
+    work = table.get(name)
+    if work is None:
+        raise InputError(f"there is no {kind} {name!r} ({kind}s: {', '.join(table)})")
     try:
-        return await job(services, payload, progress)
+        return await work(services, payload, progress)
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, TsmSyncError):
             raise
-        raise InputError(f"job {name}: malformed payload ({type(exc).__name__}: {exc})") from exc
+        raise InputError(f"{kind} {name}: malformed payload ({type(exc).__name__}: {exc})") from exc
+
+
+async def run_job(services: Services, name: str, payload: Mapping[str, Any],
+                  progress: Progress = _quiet) -> dict[str, Any]:
+    return await dispatch(JOBS, "job", services, name, payload, progress)
