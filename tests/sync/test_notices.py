@@ -183,3 +183,16 @@ def test_many_applies_at_once_become_one_notice(policy: NoticePolicy) -> None:
     assert [(n.kind, n.message) for n in folded] == [(NoticeKind.APPLIED, "4 profiles: +6 −4 items"),
                                                      (NoticeKind.FAILED, "a profile: x")]
     assert summarize(notices[:2]) == notices[:2]  # two are told one by one
+
+
+def test_a_new_release_is_told_once_with_how_to_install_it(policy: NoticePolicy, clock: Clock) -> None:
+    """``update.available`` as ``sync/updates.py`` publishes it (once per version; the policy keeps it once)."""
+    offer = event(EventType.UPDATE_AVAILABLE, version="1.1.0", current="1.0.0", channel="stable",
+                  notes="Rollback-safe updates.", apply={"kind": "bundle", "size": 1000})
+    [notice] = feed(policy, offer)
+    assert notice.kind is NoticeKind.UPDATE and notice.title == "tsmsyncd 1.1.0 is available"
+    assert notice.message == "Rollback-safe updates. Open tsmsyncd to install it, or run `tsmsyncd update apply`."
+    clock.advance(hours=5)
+    assert feed(policy, offer) == []  # the same version: told once, however often it is announced
+    [newer] = feed(policy, event(EventType.UPDATE_AVAILABLE, version="1.2.0", apply={"kind": "pip"}))
+    assert newer.message == "Update it with pip (`tsmsyncd update apply` prints the command)."

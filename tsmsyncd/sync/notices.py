@@ -7,6 +7,8 @@ in, notices out); delivering them is the tray's business.
     refresh   market data has been failing to refresh for an hour: said once per failing stretch, never at
               every attempt; a good refresh of that region re-arms it
     watch     a watched item became available at or below its price (``watch.alert``)
+    update    a newer signed release is out (``update.available``, which the updater sends once per version;
+              ``update_check: false`` turns both off)
 
 Players complain about notification spam (prior-art.md §1: WeakAuras Companion de-duplicates its
 update notice), so the same notice (same kind, target or region, and what it says) is shown at most once
@@ -37,10 +39,11 @@ class NoticeKind(StrEnum):
     FAILED = "failed"
     REFRESH = "refresh"
     WATCH = "watch"
+    UPDATE = "update"
 
 
 SETTING = {NoticeKind.APPLIED: "notify_applied", NoticeKind.FAILED: "notify_failed",
-           NoticeKind.REFRESH: "notify_refresh", NoticeKind.WATCH: "notify_watch"}
+           NoticeKind.REFRESH: "notify_refresh", NoticeKind.WATCH: "notify_watch"}  # UPDATE: see the updater
 
 
 @dataclass(frozen=True)
@@ -62,15 +65,18 @@ class NoticePolicy:
         self._shown: dict[str, datetime] = {}  # notice key -> when it was last shown
         self._failing_since: dict[str, datetime] = {}  # region -> the first failure of this stretch
         self._told: set[str] = set()  # regions whose failing stretch was told already
+        self._once: set[str] = set()  # notices told for good (a release)
 
     def feed(self, event: Event, settings: Settings, names: Mapping[str, str] | None = None) -> list[Notice]:
         now = self._clock()
         notice = self._notice(event, dict(names or {}), now)
-        if notice is None or not getattr(settings, SETTING[notice.kind], True):
+        if notice is None or not getattr(settings, SETTING.get(notice.kind, ""), True):
             return []
         last = self._shown.get(notice.key)
-        if last is not None and now - last < self._repeat_after:
+        if last is not None and now - last < self._repeat_after or notice.key in self._once:
             return []
+        if notice.kind is NoticeKind.UPDATE:
+            self._once.add(notice.key)  # a release is news once, however often it is announced
         self._shown[notice.key] = now
         self._shown = {k: t for k, t in self._shown.items() if now - t < self._repeat_after}
         return [notice]
@@ -94,6 +100,8 @@ class NoticePolicy:
             return self._refresh_failed(data, now)
         if event.type is EventType.WATCH_ALERT:
             return _watch(data)
+        if event.type is EventType.UPDATE_AVAILABLE and data.get("version"):
+            return _update(data)
         return None
 
     def _refresh_failed(self, data: Mapping[str, Any], now: datetime) -> Notice | None:
@@ -166,6 +174,17 @@ def _watch(data: Mapping[str, Any]) -> Notice:
     under = f" (your limit {limit if isinstance(limit, str) else format_money(int(limit))})" \
         if isinstance(limit, str | int) and not isinstance(limit, bool) else ""
     return Notice(NoticeKind.WATCH, title, f"{item}{at}{where}{under}", key)
+
+
+def _update(data: Mapping[str, Any]) -> Notice:
+    version = str(data["version"])
+    how = (data.get("apply") or {}).get("kind") if isinstance(data.get("apply"), Mapping) else None
+    then = {"bundle": "Open tsmsyncd to install it, or run `tsmsyncd update apply`",
+            "pip": "Update it with pip (`tsmsyncd update apply` prints the command)"}.get(
+        str(how), "Download it from the release page (`tsmsyncd update apply` gives the link)")
+    notes = _one_line(data.get("notes") or "", 120).rstrip(".")
+    return Notice(NoticeKind.UPDATE, f"tsmsyncd {version} is available",
+                  f"{notes + '. ' if notes else ''}{then}.", f"update:{version}")
 
 
 def summarize(notices: Iterable[Notice]) -> list[Notice]:
