@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,19 +133,25 @@ def test_run_shows_its_icon_in_the_tray_and_stops_cleanly(bundle: Bundle, tmp_pa
     proc = subprocess.Popen([str(bundle.program), "run", "--minimized", "--port", "0"], cwd=tmp_path, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     def ready() -> bool:
-        """The icon sits in the tray and the API listens (``daemon.json``, written then, names this process)."""
+        """The icon sits in the tray, the API listens (``daemon.json``, written then, names this process)"""
         docked = [w for w in icon_windows(display, tray) if w.in_tray and w.title.startswith("tsmsyncd: ")]
         try:
             info = json.loads((tmp_path / "data" / "daemon.json").read_text())
         except (OSError, ValueError):
             return False
-        return bool(docked) and info["pid"] == proc.pid and info["version"] == __version__
+        if not (docked and info["pid"] == proc.pid and info["version"] == __version__):
+            return False
+        # and the start-up refresh is over: a stop during a job would cancel it (APScheduler logs that)
+        ask = urllib.request.Request(info["url"] + "/api/v1/status", headers={"X-API-Key": info["api_key"]})
+        with urllib.request.urlopen(ask, timeout=30) as answer:
+            status = json.load(answer)
+        return not status["jobs_running"] and status["state"] != "refreshing"
 
     try:
         deadline = time.monotonic() + 120
         while not ready():
             assert proc.poll() is None, proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            assert time.monotonic() < deadline, "no docked icon and listening API within 120 s"
+            assert time.monotonic() < deadline, "no docked icon, listening API and idle daemon within 120 s"
             time.sleep(0.2)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(90) == 0
