@@ -50,6 +50,7 @@ DEFAULT_UPDATE_URL = "https://tsmsyncd.github.io/releases"
 REGIONS = ("us", "eu", "kr", "tw")
 _LISTS = {"realms": "a list of realm ids", "wow_roots": "a list of folders"}
 _NUMBERS = ("quiet_seconds", "watch_seconds")
+_FLAGS = ("notify_applied", "notify_failed", "notify_refresh", "notify_watch", "autostart_asked")
 _CHECKED = ("update_check",)  # not text: checked by Settings itself
 _OBJECTS = {"group_source": "an object with url and token, or null", "server": "an object of server limits"}
 _ENV = {
@@ -178,6 +179,11 @@ class Settings:
     oauth_url: str = DEFAULT_OAUTH_URL
     quiet_seconds: float = 5.0  # how long a file must stay unchanged before a pending plan is applied
     watch_seconds: float = 2.5  # how often the daemon looks whether the game is still running
+    notify_applied: bool = True  # desktop notifications, per kind (sync/notices.py)
+    notify_failed: bool = True
+    notify_refresh: bool = True
+    notify_watch: bool = True
+    autostart_asked: bool = False  # the first-run setup asked whether to start at login (autostart stays off)
     update_check: bool | None = None  # look for updates daily; None: on for the one-folder app, off for pip
     update_channel: str = "stable"
     update_url: str = DEFAULT_UPDATE_URL
@@ -206,6 +212,9 @@ class Settings:
         _check_url("oauth_url", self.oauth_url)
         _check_number("quiet_seconds", self.quiet_seconds, 0, 600)
         _check_number("watch_seconds", self.watch_seconds, 0.2, 60)
+        for name in _FLAGS:
+            if not isinstance(getattr(self, name), bool):
+                raise SettingsError(name, "must be true or false")
         if self.update_check is not None and not isinstance(self.update_check, bool):
             raise SettingsError("update_check", "must be true, false or null (on for the one-folder app)")
         if self.update_channel not in CHANNELS:
@@ -252,7 +261,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         if environ.get(var):
             stored[name] = environ[var]
     for name, value in stored.items():
-        if name in _NUMBERS or name in _CHECKED:
+        if name in _NUMBERS or name in _FLAGS or name in _CHECKED:
             continue  # checked (with its range) by Settings itself
         if name in _OBJECTS:
             if not isinstance(value, dict) and not (name == "group_source" and value is None):

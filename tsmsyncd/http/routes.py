@@ -36,6 +36,7 @@
     GET    /api/v1/update                   is a newer signed release available, and how it installs
     POST   /api/v1/update/check             check now (a refusal is in the answer, with its reason)
     POST   /api/v1/update/apply             install it for the next start (409 while a merge runs)
+    GET    /api/v1/autostart, PUT           whether tsmsyncd starts at login (minimized); turn it on or off
     GET    /api/v1/events                   the WebSocket of events (since=)
     GET    /api/v1/openapi.json             the OpenAPI document (built in ``http/app.py``)
 
@@ -56,6 +57,7 @@ from tsmsyncd.http.ratelimit import Limiter
 from tsmsyncd.http.route import Route
 from tsmsyncd.http.server import ServerMode, limiter_for
 from tsmsyncd.http.views import (
+    autostart,
     backups,
     groups,
     history,
@@ -158,6 +160,9 @@ def routes(ctx: ApiContext) -> list[Route]:
           response={"type": "object", "required": ["removed"], "properties": {"removed": {"type": "integer"}}}),
         r("POST", f"{v1}/watchlist/check", watchlist.post_check, status=202, summary="Check now (rows as events)",
           request=watchlist.CHECK_REQUEST, response=status.REFRESH_SCHEMA),
+        r("GET", f"{v1}/autostart", autostart.get_autostart, summary="Start at login?", response=autostart.SCHEMA),
+        r("PUT", f"{v1}/autostart", autostart.put_autostart, summary="Start at login, or not",
+          request=autostart.PUT_SCHEMA, response=autostart.SCHEMA),
         r("GET", f"{v1}/update", update.get_update, summary="Is an update available", response=update.SCHEMA),
         r("POST", f"{v1}/update/check", update.post_check, summary="Check for an update now",
           response=update.SCHEMA),
