@@ -110,6 +110,17 @@ def test_the_command_is_this_python_running_the_package_minimized(python: Path) 
     assert launch_command(str(python), frozen=False, mode="--headless")[-1] == "--headless"
 
 
+def test_an_updatable_install_starts_at_login_through_its_launcher(tmp_path: Path) -> None:
+    """``versions/<v>/tsmsyncd`` goes away with a later update; the launcher beside ``current`` stays."""
+    program = tmp_path / "versions" / "0.2.0" / "tsmsyncd"
+    program.parent.mkdir(parents=True)
+    program.write_text("#!/bin/sh\n")
+    (tmp_path / "current").write_text("0.2.0\n")
+    assert launch_command(str(program), frozen=True)[0] == str(program)  # no launcher: the program itself
+    (tmp_path / "tsmsyncd").write_text("#!/bin/sh\n")
+    assert launch_command(str(program), frozen=True) == [str(tmp_path / "tsmsyncd"), "run", "--minimized"]
+
+
 def test_the_command_is_absolute_and_keeps_a_venv_symlink(tmp_path: Path, python: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """A venv's python is a symlink to the base interpreter: resolving it would start without the venv."""

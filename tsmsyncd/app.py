@@ -14,7 +14,8 @@ one HTTP session, the Blizzard client and the refresher. Each service gets only 
           │                           ├─ TokenService (group server mode's tokens, settings)
           │                           └─ TargetService (settings, environ) ─┐
           ├─ WorkerRunner (job processes) ── Engine (db, targets, runner, EventBus, settings, remote, tokens)
-          └─ QueryWorker (one long-lived process for the UI's pandas reads)
+          ├─ QueryWorker (one long-lived process for the UI's pandas reads)
+          └─ update.json ── UpdateService (session, EventBus, the install's layout, Engine as its guard)
 
 After a merge its backup is compacted off the merge's path: by a short-lived detached process for the
 CLI (the command returns at once; the backup it printed stays where it said), by the caller's own
@@ -51,6 +52,7 @@ if TYPE_CHECKING:  # the heavy ones are imported where they are built
     from tsmsyncd.sync.runner import QueryWorker, WorkerRunner
     from tsmsyncd.sync.server import TokenService
     from tsmsyncd.sync.targets import TargetService
+    from tsmsyncd.sync.updates import UpdateService
     from tsmsyncd.watch.checker import Checker
     from tsmsyncd.watch.service import WatchService
 
@@ -67,8 +69,13 @@ class Services:
     def __init__(self, settings: Settings, home: Path, stack: AsyncExitStack | ExitStack, *,
                  backup_root: Path | None = None,
                  games: Games = games_blocking, detached_compaction: bool = False,
-                 environ: dict[str, str] | None = None, quiet_seconds: float = 5.0) -> None:
+                 environ: dict[str, str] | None = None, quiet_seconds: float = 5.0,
+                 daemon: bool = False, update_keys: Sequence[str] | None = None,
+                 update_options: dict[str, Any] | None = None) -> None:
         self.settings, self.home = settings, home
+        self._daemon = daemon  # the daemon's own services: its engine knows when a merge runs
+        self._update_keys = update_keys  # tests only: throwaway release keys (update/keys.py says why)
+        self._update_options = dict(update_options or {})
         self._stack = stack
         self._games = games
         self._detached = detached_compaction
@@ -197,6 +204,33 @@ class Services:
         for worker in ("queries", "watcher"):
             if worker in self._built:
                 await self._built[worker].restart()
+
+    @property
+    def updates(self) -> UpdateService:
+        """Update checks and installs. In the daemon the engine guards an install (it knows when a merge or
+        restore runs); in a command, the data folder's apply locks do."""
+        from tsmsyncd import __file__ as package_file
+        from tsmsyncd.store.bundle import detect_install
+        from tsmsyncd.sync.updates import UpdateService
+        from tsmsyncd.update.keys import RELEASE_KEYS
+
+        def build() -> UpdateService:
+            options: dict[str, Any] = {
+                "install": detect_install(frozen=bool(getattr(sys, "frozen", False)), executable=Path(sys.executable),
+                                          package=Path(package_file).parent),
+                "guard": self.engine if self._daemon else None, "history": self._update_history,
+                "keys": self._update_keys if self._update_keys is not None else RELEASE_KEYS,
+                **self._update_options}  # tests: a bundle's layout, a version, short timeouts
+            return UpdateService(self.home, lambda: self.settings, self.session, self.bus, **options)
+
+        return self._once("updates", build)
+
+    async def _update_history(self, message: str) -> None:
+        from datetime import UTC, datetime
+
+        from tsmsyncd.db import history as history_db
+
+        await self.db(history_db.record, history_db.Kind.UPDATE, message, datetime.now(UTC))
 
     @property
     def targets(self) -> TargetService:

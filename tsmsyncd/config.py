@@ -7,6 +7,9 @@ Blizzard client secret); environment variables override them:
 ``TSMSYNCD_BLIZZARD_API_URL`` (may contain ``{region}``), ``TSMSYNCD_BLIZZARD_OAUTH_URL``,
 ``TSMSYNCD_BLIZZARD_CLIENT_ID`` and ``TSMSYNCD_BLIZZARD_CLIENT_SECRET``.
 
+Updates (``sync/updates.py``): ``update_check`` (true, false, or null: on for the one-folder app, off for a
+pip install, which pip updates), ``update_channel`` (stable or beta) and ``update_url`` (where the signed
+manifests are; the release key that must have signed them is in the program, never in a setting).
 Two settings are objects: ``group_source`` (a group server this daemon takes its GroupSets from, with the
 token it was given: a secret, shown only as "(set)") and ``server`` (the limits of this daemon's own group
 server mode: rates per token and in all, and how many realms its clients may have it refresh).
@@ -23,11 +26,13 @@ from pathlib import Path
 from tsmsyncd.errors import SettingsError
 from tsmsyncd.jsondoc import JsonDocError, parse
 from tsmsyncd.store.atomic import write_atomic
+from tsmsyncd.update import CHANNELS
 from tsmsyncd.wow.flavor import Flavor
 
 __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_OAUTH_URL",
+    "DEFAULT_UPDATE_URL",
     "GroupSource",
     "ServerLimits",
     "Settings",
@@ -40,9 +45,13 @@ __all__ = [
 
 DEFAULT_API_URL = "https://{region}.api.blizzard.com"
 DEFAULT_OAUTH_URL = "https://oauth.battle.net/token"  # one token works on every regional API host
+# The project's release site. Only the manifests' signatures are trusted, not this host (nor https itself).
+DEFAULT_UPDATE_URL = "https://tsmsyncd.github.io/releases"
 REGIONS = ("us", "eu", "kr", "tw")
 _LISTS = {"realms": "a list of realm ids", "wow_roots": "a list of folders"}
 _NUMBERS = ("quiet_seconds", "watch_seconds")
+_FLAGS = ("notify_applied", "notify_failed", "notify_refresh", "notify_watch", "autostart_asked")
+_CHECKED = ("update_check",)  # not text: checked by Settings itself
 _OBJECTS = {"group_source": "an object with url and token, or null", "server": "an object of server limits"}
 _ENV = {
     "api_url": "TSMSYNCD_BLIZZARD_API_URL",
@@ -170,6 +179,14 @@ class Settings:
     oauth_url: str = DEFAULT_OAUTH_URL
     quiet_seconds: float = 5.0  # how long a file must stay unchanged before a pending plan is applied
     watch_seconds: float = 2.5  # how often the daemon looks whether the game is still running
+    notify_applied: bool = True  # desktop notifications, per kind (sync/notices.py)
+    notify_failed: bool = True
+    notify_refresh: bool = True
+    notify_watch: bool = True
+    autostart_asked: bool = False  # the first-run setup asked whether to start at login (autostart stays off)
+    update_check: bool | None = None  # look for updates daily; None: on for the one-folder app, off for pip
+    update_channel: str = "stable"
+    update_url: str = DEFAULT_UPDATE_URL
     group_source: GroupSource | None = None  # take GroupSets from a group server (targets may say "local")
     server: ServerLimits = field(default_factory=ServerLimits)  # the limits of group server mode
 
@@ -195,6 +212,14 @@ class Settings:
         _check_url("oauth_url", self.oauth_url)
         _check_number("quiet_seconds", self.quiet_seconds, 0, 600)
         _check_number("watch_seconds", self.watch_seconds, 0.2, 60)
+        for name in _FLAGS:
+            if not isinstance(getattr(self, name), bool):
+                raise SettingsError(name, "must be true or false")
+        if self.update_check is not None and not isinstance(self.update_check, bool):
+            raise SettingsError("update_check", "must be true, false or null (on for the one-folder app)")
+        if self.update_channel not in CHANNELS:
+            raise SettingsError("update_channel", f"must be one of {', '.join(CHANNELS)}")
+        _check_url("update_url", self.update_url)
 
     @property
     def has_credentials(self) -> bool:
@@ -236,8 +261,8 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         if environ.get(var):
             stored[name] = environ[var]
     for name, value in stored.items():
-        if name in _NUMBERS:
-            continue  # checked with its range by Settings itself
+        if name in _NUMBERS or name in _FLAGS or name in _CHECKED:
+            continue  # checked (with its range) by Settings itself
         if name in _OBJECTS:
             if not isinstance(value, dict) and not (name == "group_source" and value is None):
                 raise SettingsError(name, f"must be {_OBJECTS[name]}")

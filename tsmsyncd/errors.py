@@ -17,6 +17,9 @@ Foreign errors (Lua, OSError, JSON) are translated once, where they cross into o
     │   ├── NotFoundError            a target, rule, backup or GroupSet asked for by id does not exist (404)
     │   └── CriteriaError            a rule's criteria text does not parse (position + what was expected)
     ├── StateError                   tsmsyncd's own state (database, data folder) is damaged; says how to recover
+    ├── BusyError                    another operation (a merge, a restore) runs now; try again when it ends
+    ├── UpdateError                  an update check or install was refused or failed (``reason``: a short code);
+    │                                the installed program, its folders and the data folder are unchanged
     ├── GameRunningError             a WoW client is running; the file was left alone    (exit 3)
     ├── ApplyError                   writing failed; the original file is in place        (exit 1)
     │   ├── FileChangedError         the file changed on disk while we were working
@@ -50,6 +53,8 @@ __all__ = [
     "FieldError",
     "RuleError",
     "BlizzardError",
+    "BusyError",
+    "UpdateError",
     "CredentialsError",
     "ApiError",
     "SnapshotError",
@@ -116,6 +121,25 @@ class RootError(FieldError):
 class StateError(TsmSyncError):
     """tsmsyncd's own files (``tsmsyncd.db``, the data folder) are damaged or unusable; the message names
     the file and how to recover. The player's files are not involved."""
+
+
+class BusyError(TsmSyncError):
+    """Something that must not overlap runs now (a merge or restore while an update would start); nothing
+    was changed, and the same request succeeds once it has finished."""
+
+
+class UpdateError(TsmSyncError):
+    """An update was refused or failed: a manifest whose signature does not verify, a downgrade or an
+    older manifest replayed, an archive of the wrong size or sha256, an unsafe archive path, a release
+    server that fails or is too slow. ``reason`` is a short code (``signature``, ``downgrade``, ``replay``,
+    ``sha256``, ``size``, ``archive``, ``timeout``, ...); the message says it in one line. Nothing that was
+    installed, and nothing in the data folder, was changed."""
+
+    reason = "failed"  # what an instance rebuilt from its message alone (a worker's error) says
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
 
 
 class GameRunningError(TsmSyncError):

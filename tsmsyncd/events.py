@@ -42,6 +42,9 @@ class EventType(StrEnum):
     SETTINGS_CHANGED = "settings.changed"
     JOB_FAILED = "job.failed"
     PROGRESS = "progress"
+    UPDATE_AVAILABLE = "update.available"  # a newer signed release (once per version): the tray's notice
+    UPDATE_FAILED = "update.failed"  # a check was refused (signature, downgrade, replay, server): why, and when again
+    UPDATE_APPLIED = "update.applied"  # a new version is installed and starts next time
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ hung run cannot block every later one:
     watch     every 2.5 s: one process-table pass, pending plans applied once the game has closed
     backups   hourly: a backup of every target's file that changed since its newest backup
     daily     retention prune, backup compaction, history prune, discovery of new installs/profiles
+    update    every 15 minutes, a look whether an update check is due (``sync/updates.py`` ``tick``: daily
+              with jitter, backing off after a refusal; nothing at all with ``update_check`` off)
 
 A run that is missed, fails or times out goes to history (the event bus announces it).
 """
@@ -40,11 +42,14 @@ class Schedule:
     """The daemon's jobs on the running loop. ``next_refresh`` computes when to refresh next."""
 
     def __init__(self, *, refresh: Work, next_refresh: Callable[[], Awaitable[datetime]], watch: Work,
-                 backups: Work, daily: Work, report: Report, watch_every: float = 2.5,
+                 backups: Work, daily: Work, report: Report, update: Work | None = None, watch_every: float = 2.5,
                  timeouts: dict[str, float] | None = None, jitter: float = 20.0) -> None:
         self._refresh, self._next_refresh, self._report = refresh, next_refresh, report
         self._work = {"watch": watch, "backups": backups, "daily": daily}
-        self._timeouts = {"refresh": 1800.0, "watch": 120.0, "backups": 600.0, "daily": 1800.0, **(timeouts or {})}
+        if update is not None:
+            self._work["update"] = update
+        self._timeouts = {"refresh": 1800.0, "watch": 120.0, "backups": 600.0, "daily": 1800.0, "update": 300.0,
+                          **(timeouts or {})}
         self._watch_every, self._jitter = watch_every, jitter
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self.next_refresh_at: datetime | None = None
@@ -61,6 +66,9 @@ class Schedule:
                   max_instances=1, misfire_grace_time=3600)
         s.add_job(self._run, IntervalTrigger(days=1, start_date=datetime.now(UTC) + timedelta(minutes=10)),
                   args=["daily"], id="daily", coalesce=True, max_instances=1, misfire_grace_time=86400)
+        if "update" in self._work:  # the tick is cheap; when a check is due is the update policy's business
+            s.add_job(self._run, IntervalTrigger(minutes=15, jitter=60), args=["update"], id="update",
+                      coalesce=True, max_instances=1, misfire_grace_time=900)
         s.start()
         self.plan_refresh(datetime.now(UTC))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sv_factory import render, tsm_db
 
-HEAVY = ("pandas", "numpy", "aiohttp", "lupa", "sqlite3", "zstandard", "psutil")
+HEAVY = ("pandas", "numpy", "aiohttp", "lupa", "sqlite3", "zstandard", "psutil", "cryptography")
 
 
 SCRIPT = """
@@ -36,7 +36,7 @@ def imported(*args: str, home: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("args", [["--version"], ["--help"], ["merge", "--help"], ["export-string", "--help"],
-                                  ["groups", "--help"], ["refresh", "--help"]])
+                                  ["groups", "--help"], ["refresh", "--help"], ["update", "--help"]])
 def test_starting_a_command_imports_nothing_heavy_and_no_other_command(args: list[str], tmp_path: Path) -> None:
     modules = imported(*args, home=tmp_path)
     assert "tsmsyncd.cli" in modules
@@ -44,7 +44,8 @@ def test_starting_a_command_imports_nothing_heavy_and_no_other_command(args: lis
     loaded = {m for m in modules if m.startswith("tsmsyncd.cli.")} - {"tsmsyncd.cli.commands", "tsmsyncd.cli.output",
                                                                       "tsmsyncd.cli.args"}
     expected = {"merge": {"tsmsyncd.cli.merge"}, "export-string": {"tsmsyncd.cli.merge"},
-                "groups": {"tsmsyncd.cli.groups"}, "refresh": {"tsmsyncd.cli.market"}}.get(args[0], set())
+                "groups": {"tsmsyncd.cli.groups"}, "refresh": {"tsmsyncd.cli.market"},
+                "update": {"tsmsyncd.cli.update"}}.get(args[0], set())
     assert loaded == expected
 
 

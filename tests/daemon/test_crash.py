@@ -35,6 +35,14 @@ def applied_entries(home: Path, target_id: str) -> int:
         conn.close()
 
 
+def recent_history(home: Path, count: int = 6) -> list[tuple[str, str, str]]:
+    conn = sqlite3.connect(home / "tsmsyncd.db")
+    try:
+        return conn.execute("select at, kind, message from history order by id desc limit ?", (count,)).fetchall()
+    finally:
+        conn.close()
+
+
 async def state_of(daemon: Daemon, target_id: str) -> str:
     return str((await daemon.state_of(target_id))["state"])
 
@@ -87,7 +95,9 @@ async def test_kill_9_during_applies_never_tears_the_file_nor_loses_or_repeats_t
         merged = file.read_bytes()
         assert merged != original and (reference is None or merged == reference)
         reference = merged
-        assert applied_entries(daemon.home, target["id"]) - applied_before == 1, "applied exactly once"
+        assert applied_entries(daemon.home, target["id"]) - applied_before == 1, \
+            f"kill {kill}: applied exactly once; history: {recent_history(daemon.home)}; " \
+            f"the target shows {await daemon.state_of(target['id'])}"
     assert await daemon.stop() == 0
     print(f"kill -9 outcomes: {outcomes}")  # both are normally seen; which one depends on timing
 

@@ -136,6 +136,8 @@ CASES = [
     (e.VerifyError("the written file did not verify; the original is back"), 500, "apply_failed", None),
     (e.BackupError("the backup could not be written"), 500, "apply_failed", None),
     (e.StateError("tsmsyncd.db is damaged: remove it and restart"), 503, "state_damaged", None),
+    (e.UpdateError("signature", "the manifest's signature does not verify; refused"), 502, "update_refused", None),
+    (e.BusyError("a merge is running; try again when it has finished"), 409, "busy", None),
     (e.TsmSyncError("something of ours"), 500, "error", None),
 ]
 

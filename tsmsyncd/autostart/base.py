@@ -105,7 +105,21 @@ def launch_command(executable: str | None = None, *, frozen: bool | None = None,
     if not executable:
         raise InputError("cannot tell which program to start at login: Python did not report its path")
     program = os.path.abspath(executable)  # not resolve(): a venv's python is a symlink that must stay in the venv
-    return [program, "run", mode] if frozen else [program, "-m", APP_ID, "run", mode]
+    if frozen:
+        return [_launcher(Path(program)) or program, "run", mode]
+    return [program, "-m", APP_ID, "run", mode]
+
+
+def _launcher(executable: Path) -> str | None:
+    """The launcher of an updatable install (``store/bundle.py``): ``versions/<v>/tsmsyncd`` is removed by
+    a later update, the launcher beside ``current`` stays and starts whichever version is current."""
+    from tsmsyncd.store.bundle import find_bundle
+
+    bundle = find_bundle(executable)
+    if bundle is None:
+        return None
+    names = ("tsmsyncdw.exe", "tsmsyncd.exe") if sys.platform == "win32" else ("tsmsyncd",)
+    return next((str(bundle.root / n) for n in names if (bundle.root / n).is_file()), None)
 
 
 def _check_text(command: Sequence[str]) -> None:

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {  # name: (module in tsmsyncd.cli, one-l
     "targets": ("daemon", "list the targets (TSM profiles) and set their mode, realm or group source"),
     "tokens": ("tokens", "the tokens of this machine's group server: create, list, revoke"),
     "autostart": ("autostart", "start tsmsyncd in the tray when you log in (on, off, status)"),
+    "update": ("update", "check for a signed update, install it for the next start, or roll back"),
 }
 
 

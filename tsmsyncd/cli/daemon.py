@@ -92,8 +92,9 @@ def run_daemon(args: argparse.Namespace) -> int:
     return run(settings, data_dir(), options)
 
 
-def api(info: DaemonInfo, method: str, path: str, body: object = None) -> Any:
-    """One call to the running daemon's API; errors come back as the daemon's own message."""
+def api(info: DaemonInfo, method: str, path: str, body: object = None, timeout: float = 30) -> Any:
+    """One call to the running daemon's API; errors come back as the daemon's own message (an update's
+    refusal as the ``UpdateError`` it was, so the command says the same as without a daemon)."""
     import json
     import urllib.error
     import urllib.request
@@ -104,13 +105,18 @@ def api(info: DaemonInfo, method: str, path: str, body: object = None) -> Any:
     request = urllib.request.Request(info.url + path, data=data, method=method,
                                      headers={"X-API-Key": info.api_key, "Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310  # our own loopback URL
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  # our own loopback URL
             return json.loads(response.read())
     except urllib.error.HTTPError as exc:
         try:
-            message = json.loads(exc.read())["error"]["message"]
+            error = json.loads(exc.read())["error"]
+            code, message = str(error["code"]), str(error["message"])
         except (ValueError, KeyError, TypeError):
-            message = f"HTTP {exc.code}"
+            code, message = "", f"HTTP {exc.code}"
+        if code in ("update_refused", "busy"):
+            from tsmsyncd.errors import BusyError, UpdateError
+
+            raise (UpdateError("daemon", message) if code == "update_refused" else BusyError(message)) from exc
         raise StateError(f"the daemon refused: {message}") from exc
     except (urllib.error.URLError, OSError) as exc:
         raise StateError(f"the daemon at {info.url} did not answer ({exc})") from exc

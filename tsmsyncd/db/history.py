@@ -31,6 +31,7 @@ class Kind(StrEnum):
     JOB_MISSED = "job.missed"
     DAEMON = "daemon"
     WATCH_ALERT = "watch.alert"
+    UPDATE = "update"  # an update found, refused or installed (sync/updates.py)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ known), aiohttp's own 404/405/413 included. tsmsyncd's errors are mapped once, h
     GameRunningError                409 game_running
     FileChangedError                409 file_changed (the file moved under us: try again)
     BlizzardError                   502 blizzard_unavailable (stored data is unchanged)
+    UpdateError                     502 update_refused (the release server's answer was refused; nothing changed)
+    BusyError                       409 busy (a merge or restore runs: try again when it has finished)
     GroupServerError                502 group_server_unavailable (the last good groups are kept)
     ApplyError                      500 apply_failed (the original file is in place)
     StateError                      503 state_damaged: our own files need the player's hand; the message says how
@@ -36,6 +38,7 @@ from aiohttp import web
 from tsmsyncd.errors import (
     ApplyError,
     BlizzardError,
+    BusyError,
     CredentialsError,
     FieldError,
     FileChangedError,
@@ -45,6 +48,7 @@ from tsmsyncd.errors import (
     NotFoundError,
     StateError,
     TsmSyncError,
+    UpdateError,
 )
 from tsmsyncd.http.route import Handler
 from tsmsyncd.jsondoc import JsonDocError, parse
@@ -96,6 +100,8 @@ _MAPPING: tuple[tuple[type[TsmSyncError], int, str], ...] = (
     (GameRunningError, 409, "game_running"),
     (FileChangedError, 409, "file_changed"),
     (BlizzardError, 502, "blizzard_unavailable"),
+    (UpdateError, 502, "update_refused"),
+    (BusyError, 409, "busy"),
     (GroupServerError, 502, "group_server_unavailable"),
     (ApplyError, 500, "apply_failed"),
     (StateError, 503, "state_damaged"),

@@ -33,6 +33,10 @@
     GET    /api/v1/watchlist, POST          the tracked items; track one or many (repeats merge)
     PATCH  /api/v1/watchlist/{id}, DELETE   change or stop tracking one
     POST   /api/v1/watchlist/check          check all (or {"id"}) now: the rows arrive as events
+    GET    /api/v1/update                   is a newer signed release available, and how it installs
+    POST   /api/v1/update/check             check now (a refusal is in the answer, with its reason)
+    POST   /api/v1/update/apply             install it for the next start (409 while a merge runs)
+    GET    /api/v1/autostart, PUT           whether tsmsyncd starts at login (minimized); turn it on or off
     GET    /api/v1/events                   the WebSocket of events (since=)
     GET    /api/v1/openapi.json             the OpenAPI document (built in ``http/app.py``)
 
@@ -52,7 +56,20 @@ from tsmsyncd.http.app import HttpConfig, build_app
 from tsmsyncd.http.ratelimit import Limiter
 from tsmsyncd.http.route import Route
 from tsmsyncd.http.server import ServerMode, limiter_for
-from tsmsyncd.http.views import backups, groups, history, market, realms, rules, setup, status, targets, watchlist
+from tsmsyncd.http.views import (
+    autostart,
+    backups,
+    groups,
+    history,
+    market,
+    realms,
+    rules,
+    setup,
+    status,
+    targets,
+    update,
+    watchlist,
+)
 from tsmsyncd.http.views.context import CONTEXT, ApiContext
 from tsmsyncd.http.ws import events_route
 
@@ -143,6 +160,14 @@ def routes(ctx: ApiContext) -> list[Route]:
           response={"type": "object", "required": ["removed"], "properties": {"removed": {"type": "integer"}}}),
         r("POST", f"{v1}/watchlist/check", watchlist.post_check, status=202, summary="Check now (rows as events)",
           request=watchlist.CHECK_REQUEST, response=status.REFRESH_SCHEMA),
+        r("GET", f"{v1}/autostart", autostart.get_autostart, summary="Start at login?", response=autostart.SCHEMA),
+        r("PUT", f"{v1}/autostart", autostart.put_autostart, summary="Start at login, or not",
+          request=autostart.PUT_SCHEMA, response=autostart.SCHEMA),
+        r("GET", f"{v1}/update", update.get_update, summary="Is an update available", response=update.SCHEMA),
+        r("POST", f"{v1}/update/check", update.post_check, summary="Check for an update now",
+          response=update.SCHEMA),
+        r("POST", f"{v1}/update/apply", update.post_apply, summary="Install the update for the next start",
+          response=update.APPLY_SCHEMA),
         events_route(ctx.services.bus, lambda: status.status_payload(ctx),
                      on_message=lambda m: ctx.services.watchlist.on_message(m.type, m.data)),
     ]

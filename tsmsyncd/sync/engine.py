@@ -23,7 +23,8 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,7 +38,7 @@ from tsmsyncd.db import remote as remote_db
 from tsmsyncd.db import targets as targets_db
 from tsmsyncd.db import watchlist as watch_db
 from tsmsyncd.db.history import Kind
-from tsmsyncd.errors import GameRunningError, InputError, TsmSyncError
+from tsmsyncd.errors import BusyError, GameRunningError, InputError, TsmSyncError
 from tsmsyncd.events import EventBus, EventType
 from tsmsyncd.market.sources import RealmKey
 from tsmsyncd.store.backups import BackupStore
@@ -381,6 +382,31 @@ class Engine:
 
     def pause(self, paused: bool) -> None:
         self.paused = paused
+
+    # -- what must not overlap a player's file being rewritten (an update's install) ------------------
+
+    def busy(self) -> str | None:
+        """What rewrites a player's file right now (a merge, an undo, a restore), or None."""
+        return "a merge is running" if self._apply_lock.locked() else self.busy_jobs()
+
+    @asynccontextmanager
+    async def exclusive(self, wait: float = 120.0) -> AsyncIterator[None]:
+        """No merge starts while the caller's block runs; a merge or restore that runs is waited for (they
+        take seconds), and after ``wait`` seconds it is a ``BusyError``."""
+        async with self._apply_lock:
+            deadline = time.monotonic() + wait
+            while (reason := self.busy_jobs()) is not None:
+                if time.monotonic() > deadline:
+                    raise BusyError(f"{reason}; try again when it has finished")
+                await asyncio.sleep(0.2)
+            yield
+
+    def busy_jobs(self) -> str | None:
+        """``busy`` without the apply lock (which ``exclusive`` holds itself)."""
+        for job, what in (("merge", "a merge"), ("undo", "an undo"), ("restore", "a restore")):
+            if self._runner.active.get(job):
+                return f"{what} is running"
+        return None
 
     def kick(self) -> None:
         """Check every target soon, in the background (a changed mode, a finished refresh): the caller does

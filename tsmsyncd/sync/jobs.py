@@ -108,9 +108,10 @@ async def merge_job(services: Services, payload: Mapping[str, Any], progress: Pr
                                         adopt_root=bool(payload.get("adopt_root")))
         result = {**outcome.as_json(), "groupset_version": version, "groupset_hash": content_hash,
                   "file_identity": list(identity(file.stat()))}
-        if apply and result["status"] == "unchanged":
+        record = apply or (result["status"] == "unchanged" and payload.get("record", True))
+        if record and result["status"] == "unchanged":  # an apply's check, or a plan that found nothing to do
             result["interrupted"] = await _interrupted_apply(services, target_id, file, content_hash)
-        if apply or (result["status"] == "unchanged" and payload.get("record", True)):
+        if record:
             await services.db(_record_apply, target_id, result)
         return result
     finally:
@@ -124,10 +125,11 @@ async def _interrupted_apply(services: Services, target_id: str, file: Path,
     the newest one made since the plan — is what an undo must put back; never an older apply's."""
     pending = (await services.db(targets_db.pending)).get(target_id)
     target = (await services.db(targets_db.load_targets)).get(target_id)
-    if pending is None or pending.groupset_hash != content_hash:
-        return None
-    if target is not None and (target.last_apply or {}).get("groupset_hash") == content_hash:
-        return None  # recorded already: only the plan's end was lost
+    now_identity = list(identity(file.stat()))
+    if pending is None or pending.groupset_hash != content_hash or list(pending.file_identity) == now_identity:
+        return None  # no plan of these groups, or the file is still the one the plan (with changes) was made on
+    if target is not None and (target.last_apply or {}).get("file_identity") == now_identity:
+        return None  # that apply was recorded: only the end of its plan was lost
     made = [b for b in services.backups.backups_of(file)
             if b.reason == "before-merge" and datetime.fromisoformat(b.created) >= pending.planned_at]
     return {"backup": made[-1].as_json() if made else None, "planned_at": pending.planned_at.isoformat()}
@@ -204,14 +206,21 @@ def _quiet(data: dict[str, Any]) -> None:
     pass
 
 
-async def run_job(services: Services, name: str, payload: Mapping[str, Any],
-                  progress: Progress = _quiet) -> dict[str, Any]:
-    job = JOBS.get(name)
-    if job is None:
-        raise InputError(f"there is no job {name!r} (jobs: {', '.join(JOBS)})")
+async def dispatch(table: Mapping[str, Job], kind: str, services: Services, name: str,
+                   payload: Mapping[str, Any], progress: Progress = _quiet) -> dict[str, Any]:
+    """Run ``table[name]`` (a job, or a query of ``sync/queries.py``); a payload missing a key or of the
+    wrong type is the caller's error, named, never a crash of the worker."""
+    work = table.get(name)
+    if work is None:
+        raise InputError(f"there is no {kind} {name!r} ({kind}s: {', '.join(table)})")
     try:
-        return await job(services, payload, progress)
+        return await work(services, payload, progress)
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, TsmSyncError):
             raise
-        raise InputError(f"job {name}: malformed payload ({type(exc).__name__}: {exc})") from exc
+        raise InputError(f"{kind} {name}: malformed payload ({type(exc).__name__}: {exc})") from exc
+
+
+async def run_job(services: Services, name: str, payload: Mapping[str, Any],
+                  progress: Progress = _quiet) -> dict[str, Any]:
+    return await dispatch(JOBS, "job", services, name, payload, progress)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from tsmsyncd.db import items as items_db
 from tsmsyncd.errors import CriteriaError, InputError, NotFoundError, RuleError, TsmSyncError
 from tsmsyncd.market.sources import RealmKey
+from tsmsyncd.sync.jobs import dispatch
 
 if TYPE_CHECKING:
     from tsmsyncd.app import Services
@@ -318,18 +319,6 @@ QUERIES: dict[str, Query] = {
 }
 
 
-def _quiet(data: dict[str, Any]) -> None:
-    pass
-
-
 async def run_query(services: Services, name: str, payload: Mapping[str, Any],
-                    progress: Progress = _quiet) -> dict[str, Any]:
-    query = QUERIES.get(name)
-    if query is None:
-        raise InputError(f"there is no query {name!r} (queries: {', '.join(QUERIES)})")
-    try:
-        return await query(services, payload, progress)
-    except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, TsmSyncError):
-            raise
-        raise InputError(f"query {name}: malformed payload ({type(exc).__name__}: {exc})") from exc
+                    progress: Progress | None = None) -> dict[str, Any]:
+    return await dispatch(QUERIES, "query", services, name, payload, progress or (lambda _: None))

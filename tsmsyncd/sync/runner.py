@@ -69,7 +69,8 @@ def _error(error: Mapping[str, Any]) -> errors.TsmSyncError:
 
 
 class WorkerRunner:
-    """Starts job processes for one data folder. ``running`` counts those in flight."""
+    """Starts job processes for one data folder. ``running`` counts those in flight, ``active`` the same
+    by job name (the engine tells an update whether a merge or a restore runs)."""
 
     def __init__(self, home: Path, *, environ: Mapping[str, str] | None = None, timeout: float = 900.0,
                  command: list[str] | None = None) -> None:
@@ -78,6 +79,7 @@ class WorkerRunner:
         self._environ["TSMSYNCD_HOME"] = str(home)
         self._command = command or worker_command()
         self.running = 0
+        self.active: dict[str, int] = {}
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -86,6 +88,7 @@ class WorkerRunner:
         request = json.dumps({"job": job, "payload": dict(payload)}).encode() + b"\n"
         limit = timeout or self.timeout
         self.running += 1
+        self.active[job] = self.active.get(job, 0) + 1
         self._idle.clear()
         try:
             proc = await asyncio.create_subprocess_exec(
@@ -103,6 +106,7 @@ class WorkerRunner:
                                       "was stopped; nothing was left half-done") from exc
         finally:
             self.running -= 1
+            self.active[job] -= 1
             if not self.running:
                 self._idle.set()
 

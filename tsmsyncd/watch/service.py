@@ -24,6 +24,7 @@ from typing import Any
 
 from tsmsyncd.config import Settings
 from tsmsyncd.db import history as history_db
+from tsmsyncd.db import items as items_db
 from tsmsyncd.db import watchlist as watch_db
 from tsmsyncd.errors import FieldError, NotFoundError, TsmSyncError
 from tsmsyncd.events import EventBus, EventType
@@ -50,7 +51,16 @@ class WatchService:
         return await self._db(watch_db.items)
 
     async def rows(self) -> dict[str, Any]:
-        return {"items": [i.as_json() for i in await self.items()]}
+        """The tracked list, each item with its ``name`` and ``quality`` when the daemon knows them (the page
+        shows names, not only ids)."""
+        items = await self.items()
+        known = await self._db(items_db.item_info, [i.number for i in items if not i.is_pet])
+        shown = []
+        for item in items:
+            info = None if item.is_pet else known.get(item.number)
+            shown.append({**item.as_json(), "name": info.name if info else None,
+                          "quality": info.quality if info else None})
+        return {"items": shown}
 
     async def add(self, body: Mapping[str, Any]) -> tuple[list[WatchItem], bool]:
         """Track the item(s) of ``body``; returns them as stored and whether every one was new."""

@@ -36,6 +36,9 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                    "client_id": {"type": "string"}, "client_secret": {"enum": ["", "(set)"]},
                    "api_url": {"type": "string"}, "oauth_url": {"type": "string"},
                    "quiet_seconds": {"type": "number"}, "watch_seconds": {"type": "number"},
+                   **{f"notify_{kind}": {"type": "boolean"} for kind in ("applied", "failed", "refresh", "watch")},
+                   "update_check": {"type": ["boolean", "null"]}, "update_channel": {"enum": ["stable", "beta"]},
+                   "update_url": {"type": "string"},
                    "group_source": {"type": ["object", "null"]}, "server": {"type": "object"}},
 }
 SETTINGS_PATCH: dict[str, Any] = {

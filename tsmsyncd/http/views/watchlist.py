@@ -20,7 +20,8 @@ ENTRY_SCHEMA: dict[str, Any] = {
     "properties": {"id": {"type": "integer"}, "item": {"type": "string", "pattern": "^[ip]:[1-9][0-9]*$"},
                    "amount": {"type": "integer", "minimum": 1}, "max_price": {"type": "integer", "minimum": 1},
                    "max_price_text": {"type": "string"}, "realms": {"type": "array", "items": {"type": "integer"}},
-                   "specs": {"type": "object"}, "list": {"type": "string"}},
+                   "specs": {"type": "object"}, "list": {"type": "string"},
+                   "name": {"type": ["string", "null"]}, "quality": {"type": ["string", "null"]}},
 }
 LIST_SCHEMA: dict[str, Any] = {"type": "object", "required": ["items"],
                                "properties": {"items": {"type": "array", "items": ENTRY_SCHEMA}}}
