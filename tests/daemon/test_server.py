@@ -120,7 +120,8 @@ async def guild(tmp_path_factory: pytest.TempPathFactory, certificate: tuple[Pat
 
 async def test_the_clients_file_gets_the_servers_groups(guild: Guild) -> None:
     async def realms_known() -> bool:  # the realm list came from the server: the realms are inferred
-        return all(t["realm"] for t in await guild.client.targets() if t["flavor"] == "retail")
+        retail = [t for t in await guild.client.targets() if t["flavor"] == "retail"]
+        return bool(retail) and all(t["realm"] for t in retail)
 
     await wait_for(realms_known, 60, "the client's targets to know their realms")
     target = next(t for t in await guild.client.targets() if t["flavor"] == "retail"
