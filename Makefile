@@ -1,15 +1,16 @@
 # The README's two commands: `make demo` (the whole product on a fake Blizzard and a sandbox install) and
-# `make test` (the one test command; .ci/run runs it). Both build .venv on first use.
+# `make test` (the one test command; .ci/run runs it). Both build .venv on first use. `make dist` builds the
+# one-folder app for this OS with PyInstaller (dist/tsmsyncd/, see installers/README.md).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench clean sign-manifest test-bundle
+.PHONY: demo test lint bench dist clean sign-manifest test-bundle
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,bench]'
+	$(PY) -m pip install -q -e '.[test,bench,dist]'
 	touch $@
 
 demo: $(VENV)/.installed
@@ -31,7 +32,13 @@ bench: $(VENV)/.installed
 	$(PY) bench/generate.py
 	$(PY) bench/daemon.py
 	$(PY) bench/api.py
+	$(PY) bench/server.py
 	$(PY) bench/watch.py
+
+dist: $(VENV)/.installed
+	$(PY) -m PyInstaller installers/tsmsyncd.spec --noconfirm --clean --distpath dist --workpath build/pyinstaller
+	dist/tsmsyncd/tsmsyncd --version
+	@du -sh dist/tsmsyncd
 
 # Sign a release manifest: make sign-manifest KEY=/path/to/release-key.pem MANIFEST=releases/stable.json
 # (writes MANIFEST.sig; the key is a file named on the command line, never one in this repository).
@@ -45,4 +52,4 @@ test-bundle: $(VENV)/.installed
 	TSMSYNCD_PYINSTALLER_TESTS=1 $(PY) -m pytest -q tests/daemon/test_update_bundle.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

@@ -59,10 +59,11 @@ class Daemon:
     def retail(self) -> Path:
         return self.sandbox.install / "_retail_"
 
-    async def start(self, timeout: float = 30) -> dict[str, Any]:
+    async def start(self, timeout: float = 30, args: tuple[str, ...] = ()) -> dict[str, Any]:
+        """``args``: more options for ``run`` (a group server's ``--host``, its TLS files)."""
         (self.home / "daemon.json").unlink(missing_ok=True)
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tsmsyncd", "run", "--headless", "--port", "0", env=self.env,
+            sys.executable, "-m", "tsmsyncd", "run", "--headless", "--port", "0", *args, env=self.env,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
         async def ready() -> bool:
             try:

@@ -1,7 +1,7 @@
 """The shape of the package: dependencies point inward and modules stay small.
 
     edges (cli, http, tray, daemon, scheduler, worker, demo)  →  app (the composition root)
-      →  flows (sync, watch)  →  adapters (db, store, blizzard, releases, config, logs, autostart)
+      →  flows (sync, watch)  →  adapters (db, store, blizzard, groupclient, releases, config, logs, autostart)
       →  core (tsm, groups, market, wow, update; and the leaf modules errors, jsondoc, events)
 
 Each layer may import the layers below it, never above. Edges never import each other, except where one
@@ -22,7 +22,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "tsmsyncd"
 LAYERS: dict[str, tuple[str, ...]] = {
     "core": ("tsm", "groups", "market", "wow", "update", "errors", "jsondoc", "events"),
-    "adapters": ("db", "store", "blizzard", "releases", "config", "logs", "autostart"),
+    "adapters": ("db", "store", "blizzard", "groupclient", "releases", "config", "logs", "autostart"),
     "flows": ("sync", "watch"),
     "root": ("app",),
     "edges": ("cli", "http", "tray", "daemon", "scheduler", "worker", "demo"),

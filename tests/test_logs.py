@@ -25,6 +25,21 @@ def test_secrets_and_credentials_are_blanked_in_the_log_file(tmp_path: Path) -> 
     assert text.count("[redacted]") == 4 and "request with Authorization: Bearer [redacted] failed" in text
 
 
+def test_a_group_server_token_is_blanked_wherever_it_appears(tmp_path: Path) -> None:
+    """Group server tokens (issue 17) have a shape of their own; the filter knows it without being told."""
+    path = setup_file_logging(tmp_path / "logs")
+    token = "tsms_0a1b2c3d_" + "Zx9-_" * 8 + "abc"
+    try:
+        logging.getLogger("anything").warning("a client sent %s (or token=%s)", token, token)
+    finally:
+        for handler in logging.getLogger().handlers[:]:
+            if getattr(handler, "baseFilename", None) == str(path):
+                logging.getLogger().removeHandler(handler)
+                handler.close()
+    text = path.read_text()
+    assert token not in text and "Zx9-_" not in text and text.count("[redacted]") == 2
+
+
 def test_the_scheduler_chatter_stays_out_of_the_log_file(tmp_path: Path) -> None:
     """A job run every few seconds must not push weeks of applies and errors out of the rotating log."""
     path = setup_file_logging(tmp_path)

@@ -10,8 +10,10 @@ one HTTP session, the Blizzard client and the refresher. Each service gets only 
           │                           └─ Restorer (games)
           ├─ tsmsyncd.db ── DbWriter ─┬─ GroupService (root, realms)
           │                           ├─ Refresher ── BlizzardClient ── aiohttp.ClientSession
+          │                           ├─ RemoteGroups (a group server's GroupSets) ── the same session
+          │                           ├─ TokenService (group server mode's tokens, settings)
           │                           └─ TargetService (settings, environ) ─┐
-          ├─ WorkerRunner (job processes) ── Engine (db, targets, runner, EventBus, settings)
+          ├─ WorkerRunner (job processes) ── Engine (db, targets, runner, EventBus, settings, remote, tokens)
           ├─ QueryWorker (one long-lived process for the UI's pandas reads)
           └─ update.json ── UpdateService (session, EventBus, the install's layout, Engine as its guard)
 
@@ -45,8 +47,10 @@ if TYPE_CHECKING:  # the heavy ones are imported where they are built
     from tsmsyncd.sync.engine import Engine
     from tsmsyncd.sync.groups import GroupService
     from tsmsyncd.sync.refresh import Refresher
+    from tsmsyncd.sync.remote import RemoteGroups
     from tsmsyncd.sync.restore import Restorer
     from tsmsyncd.sync.runner import QueryWorker, WorkerRunner
+    from tsmsyncd.sync.server import TokenService
     from tsmsyncd.sync.targets import TargetService
     from tsmsyncd.sync.updates import UpdateService
     from tsmsyncd.watch.checker import Checker
@@ -195,6 +199,8 @@ class Services:
 
         self.settings = settings
         add_secret(settings.client_secret)
+        if settings.group_source is not None:
+            add_secret(settings.group_source.token)
         for worker in ("queries", "watcher"):
             if worker in self._built:
                 await self._built[worker].restart()
@@ -233,11 +239,26 @@ class Services:
         return self._once("targets", lambda: TargetService(self.db, lambda: self.settings, self._environ))
 
     @property
+    def tokens(self) -> TokenService:
+        """Group server mode's tokens (``tokens create``, the server's checks, the realms its clients want)."""
+        from tsmsyncd.sync.server import TokenService
+
+        return self._once("tokens", lambda: TokenService(self.db, lambda: self.settings))
+
+    @property
+    def remote(self) -> RemoteGroups:
+        """A client's GroupSets from a group server, over the one HTTP session."""
+        from tsmsyncd.sync.remote import RemoteGroups
+
+        return self._once("remote", lambda: RemoteGroups(self.db, self.session, self.bus))
+
+    @property
     def engine(self) -> Engine:
         from tsmsyncd.sync.engine import Engine
 
         return self._once("engine", lambda: Engine(self.db, self.targets, self.runner, self.bus, lambda: self.settings,
-                                                   quiet_seconds=self._quiet_seconds))
+                                                   quiet_seconds=self._quiet_seconds, remote=self.remote,
+                                                   tokens=self.tokens))
 
     async def session(self) -> aiohttp.ClientSession:
         if "session" not in self._built:

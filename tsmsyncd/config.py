@@ -10,6 +10,9 @@ Blizzard client secret); environment variables override them:
 Updates (``sync/updates.py``): ``update_check`` (true, false, or null: on for the one-folder app, off for a
 pip install, which pip updates), ``update_channel`` (stable or beta) and ``update_url`` (where the signed
 manifests are; the release key that must have signed them is in the program, never in a setting).
+Two settings are objects: ``group_source`` (a group server this daemon takes its GroupSets from, with the
+token it was given: a secret, shown only as "(set)") and ``server`` (the limits of this daemon's own group
+server mode: rates per token and in all, and how many realms its clients may have it refresh).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_OAUTH_URL",
     "DEFAULT_UPDATE_URL",
+    "GroupSource",
+    "ServerLimits",
     "Settings",
     "check_region",
     "data_dir",
@@ -45,7 +50,9 @@ DEFAULT_UPDATE_URL = "https://tsmsyncd.github.io/releases"
 REGIONS = ("us", "eu", "kr", "tw")
 _LISTS = {"realms": "a list of realm ids", "wow_roots": "a list of folders"}
 _NUMBERS = ("quiet_seconds", "watch_seconds")
+_FLAGS = ("notify_applied", "notify_failed", "notify_refresh", "notify_watch", "autostart_asked")
 _CHECKED = ("update_check",)  # not text: checked by Settings itself
+_OBJECTS = {"group_source": "an object with url and token, or null", "server": "an object of server limits"}
 _ENV = {
     "api_url": "TSMSYNCD_BLIZZARD_API_URL",
     "oauth_url": "TSMSYNCD_BLIZZARD_OAUTH_URL",
@@ -83,6 +90,84 @@ def database_path(environ: Mapping[str, str] = os.environ) -> Path:
 
 
 @dataclass(frozen=True)
+class GroupSource:
+    """A group server to take GroupSets from instead of this machine's own rules: its URL (https, or http
+    to this machine; plain http across a network only with ``insecure_http``), the token its admin gave
+    (``tsmsyncd tokens create`` there), a CA file for a private certificate (else the system's, and
+    ``SSL_CERT_FILE``), and how often to ask (a 304 costs the server next to nothing)."""
+
+    url: str
+    token: str = field(repr=False)
+    ca_file: str | None = None
+    poll_seconds: float = 300.0
+    insecure_http: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.insecure_http, bool):
+            raise SettingsError("group_source.insecure_http", "must be true or false")
+        if not isinstance(self.url, str) or len(self.url) > 2048:
+            raise SettingsError("group_source.url", "must be the group server's URL (https://host:port)")
+        _check_url("group_source.url", self.url.rstrip("/"), allow_http=self.insecure_http)
+        object.__setattr__(self, "url", self.url.rstrip("/"))
+        token = self.token
+        if not isinstance(token, str) or not 16 <= len(token) <= 256 or not token.isascii() \
+                or not token.isprintable() or " " in token:
+            raise SettingsError("group_source.token", "must be the token the group server's admin gave you "
+                                "(one word; `tsmsyncd tokens create` prints it there)")
+        if self.ca_file is not None and (not isinstance(self.ca_file, str) or not self.ca_file.strip()):
+            raise SettingsError("group_source.ca_file", "must be the path of a CA certificate file (PEM) or null")
+        _check_number("group_source.poll_seconds", self.poll_seconds, 1, 86400)
+
+    @classmethod
+    def from_json(cls, data: object) -> GroupSource:
+        if not isinstance(data, Mapping):
+            raise SettingsError("group_source", "must be an object with url and token, or null")
+        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise SettingsError(f"group_source.{unknown[0]}", "is not a group source setting (url, token, ca_file, "
+                                "poll_seconds, insecure_http)")
+        for name in ("url", "token"):
+            if name not in data:
+                raise SettingsError(f"group_source.{name}", "is required")
+        return cls(**data)
+
+    def public(self) -> dict[str, object]:
+        return {"url": self.url, "token": "(set)", "ca_file": self.ca_file, "poll_seconds": self.poll_seconds,
+                "insecure_http": self.insecure_http}
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """Group server mode (``run --host``): each token's rate (a bucket of ``burst`` requests refilled at
+    ``per_token_per_minute``), one for all callers together, and how many realms the clients' wishes may
+    add to what this server refreshes."""
+
+    per_token_per_minute: float = 60.0
+    burst: int = 30
+    global_per_second: float = 100.0
+    global_burst: int = 200
+    max_realms: int = 20
+
+    def __post_init__(self) -> None:
+        _check_rate("server.per_token_per_minute", self.per_token_per_minute)
+        _check_rate("server.global_per_second", self.global_per_second)
+        for name, high in (("burst", 100_000), ("global_burst", 1_000_000), ("max_realms", 1_000)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+                raise SettingsError(f"server.{name}", f"must be a whole number from 1 to {high:,}")
+
+    @classmethod
+    def from_json(cls, data: object) -> ServerLimits:
+        if not isinstance(data, Mapping):
+            raise SettingsError("server", "must be an object of server limits")
+        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise SettingsError(f"server.{unknown[0]}", f"is not a server setting "
+                                f"({', '.join(cls.__dataclass_fields__)})")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
 class Settings:
     region: str = "us"
     flavor: Flavor = Flavor.RETAIL
@@ -94,12 +179,23 @@ class Settings:
     oauth_url: str = DEFAULT_OAUTH_URL
     quiet_seconds: float = 5.0  # how long a file must stay unchanged before a pending plan is applied
     watch_seconds: float = 2.5  # how often the daemon looks whether the game is still running
+    notify_applied: bool = True  # desktop notifications, per kind (sync/notices.py)
+    notify_failed: bool = True
+    notify_refresh: bool = True
+    notify_watch: bool = True
+    autostart_asked: bool = False  # the first-run setup asked whether to start at login (autostart stays off)
     update_check: bool | None = None  # look for updates daily; None: on for the one-folder app, off for pip
     update_channel: str = "stable"
     update_url: str = DEFAULT_UPDATE_URL
+    group_source: GroupSource | None = None  # take GroupSets from a group server (targets may say "local")
+    server: ServerLimits = field(default_factory=ServerLimits)  # the limits of group server mode
 
     def __post_init__(self) -> None:
         check_region(self.region)
+        if self.group_source is not None and not isinstance(self.group_source, GroupSource):
+            object.__setattr__(self, "group_source", GroupSource.from_json(self.group_source))
+        if not isinstance(self.server, ServerLimits):
+            object.__setattr__(self, "server", ServerLimits.from_json(self.server))
         try:
             object.__setattr__(self, "flavor", Flavor.parse(self.flavor))
         except ValueError as exc:
@@ -116,6 +212,9 @@ class Settings:
         _check_url("oauth_url", self.oauth_url)
         _check_number("quiet_seconds", self.quiet_seconds, 0, 600)
         _check_number("watch_seconds", self.watch_seconds, 0.2, 60)
+        for name in _FLAGS:
+            if not isinstance(getattr(self, name), bool):
+                raise SettingsError(name, "must be true or false")
         if self.update_check is not None and not isinstance(self.update_check, bool):
             raise SettingsError("update_check", "must be true, false or null (on for the one-folder app)")
         if self.update_channel not in CHANNELS:
@@ -133,6 +232,7 @@ class Settings:
         shown["wow_roots"] = list(self.wow_roots)
         shown["flavor"] = str(self.flavor)
         shown["client_secret"] = "(set)" if self.client_secret else ""
+        shown["group_source"] = self.group_source.public() if self.group_source else None
         return shown
 
 
@@ -161,8 +261,12 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         if environ.get(var):
             stored[name] = environ[var]
     for name, value in stored.items():
-        if name in _NUMBERS or name in _CHECKED:
+        if name in _NUMBERS or name in _FLAGS or name in _CHECKED:
             continue  # checked (with its range) by Settings itself
+        if name in _OBJECTS:
+            if not isinstance(value, dict) and not (name == "group_source" and value is None):
+                raise SettingsError(name, f"must be {_OBJECTS[name]}")
+            continue  # checked field by field by its own dataclass
         expected = tuple if name in _LISTS else str
         if not isinstance(value, expected):
             raise SettingsError(name, f"must be {_LISTS.get(name, 'text')}")
@@ -187,15 +291,24 @@ def _check_number(name: str, value: object, low: float, high: float) -> None:
         raise SettingsError(name, f"must be a number of seconds from {low:g} to {high:g}")
 
 
-def _check_url(name: str, url: str) -> None:
+def _check_rate(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1_000_000:
+        raise SettingsError(name, "must be a number of requests above 0")
+
+
+def _check_url(name: str, url: str, *, allow_http: bool = False) -> None:
     """https, or plain http only to this machine (tests, the demo): a secret must never cross a network
-    unencrypted."""
+    unencrypted (unless the player said so, ``allow_http``)."""
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url.replace("{region}", "us"))
+    try:
+        parts = urlsplit(url.replace("{region}", "us"))
+        parts.port  # noqa: B018  # raises on a port that is not a number
+    except ValueError as exc:
+        raise SettingsError(name, f"{url!r} is not an http(s) URL") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SettingsError(name, f"{url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not allow_http and not _is_loopback(parts.hostname):
         raise SettingsError(name, "must use https unless it points at this machine (localhost)")
 
 

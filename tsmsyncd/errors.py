@@ -25,10 +25,12 @@ Foreign errors (Lua, OSError, JSON) are translated once, where they cross into o
     │   ├── FileChangedError         the file changed on disk while we were working
     │   ├── VerifyError              the written file did not verify; the original was put back
     │   └── BackupError              the backup could not be written; nothing was changed
-    └── BlizzardError                talking to Blizzard's API failed; stored data is unchanged (exit 1)
-        ├── CredentialsError         Blizzard refused the client id/secret (or the token)
-        ├── ApiError                 an HTTP failure that retries did not cure (status, timeout, too big)
-        └── SnapshotError            a response that is not JSON or not of the expected shape
+    ├── BlizzardError                talking to Blizzard's API failed; stored data is unchanged (exit 1)
+    │   ├── CredentialsError         Blizzard refused the client id/secret (or the token)
+    │   ├── ApiError                 an HTTP failure that retries did not cure (status, timeout, too big)
+    │   └── SnapshotError            a response that is not JSON or not of the expected shape
+    └── GroupServerError             a group server did not give its GroupSet (down, token refused, rate
+                                     limited: ``status``, ``retry_after``); the last good groups are kept
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ __all__ = [
     "BackupError",
     "FileChangedError",
     "GameRunningError",
+    "GroupServerError",
     "GroupSetError",
     "InputError",
     "LuaLimitError",
@@ -202,3 +205,14 @@ class ApiError(BlizzardError):
 
 class SnapshotError(BlizzardError):
     """A response body that is not JSON, or not of the shape Blizzard documents. ``field`` names where."""
+
+
+class GroupServerError(TsmSyncError):
+    """A group server (another tsmsyncd in server mode) did not give what was asked: it is down, refused
+    the token, has no groups for the realm yet, or asks to wait. ``status`` is its HTTP status (None: no
+    answer); ``retry_after`` the seconds it asked to wait (429), if it said. Nothing stored was changed."""
+
+    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message)

@@ -2,7 +2,8 @@
 
 Nothing should ever log a secret (the Blizzard client does not); the filter is the second line of defence:
 it blanks the configured client secret and anything that looks like a bearer token or basic credentials
-in every record, whoever wrote it (our code, aiohttp, a library).
+in every record, whoever wrote it (our code, aiohttp, a library), and every group server token
+(``tsms_<id>_<secret>``) wherever it appears.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 __all__ = ["SecretFilter", "add_secret", "setup_file_logging"]
 
 _PATTERNS = re.compile(r"(?i)(bearer\s+|basic\s+|access_token=|client_secret=)[^\s&\"',]+")
+_GROUP_TOKEN = re.compile(r"tsms_[0-9a-f]{8}_[A-Za-z0-9_-]{20,}")
 
 
 class SecretFilter(logging.Filter):
@@ -30,6 +32,7 @@ class SecretFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         cleaned = _PATTERNS.sub(lambda m: m.group(1) + "[redacted]", message)
+        cleaned = _GROUP_TOKEN.sub("[redacted]", cleaned)
         for secret in self._secrets:
             cleaned = cleaned.replace(secret, "[redacted]")
         if cleaned != message:

@@ -28,7 +28,10 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def daemon(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Daemon]:
     async with FakeBlizzard(commodity_rows=1500, realm_rows=1000) as fake:
-        d = Daemon(tmp_path_factory.mktemp("api"), fake)
+        tmp = tmp_path_factory.mktemp("api")
+        d = Daemon(tmp, fake)
+        # Autostart writes under the daemon's HOME: a home of its own, never the real one's login items.
+        d.env.update(HOME=str(tmp / "user"), XDG_CONFIG_HOME=str(tmp / "user" / ".config"))
         await d.start()
         await warm(d)
         for target in await d.targets():
@@ -165,6 +168,10 @@ def examples(target: dict[str, Any], backup: str) -> dict[tuple[str, str], list[
         ("post", "/api/v1/update/apply"): [("/api/v1/update/apply", None, 502)],
         ("get", "/api/v1/events"): [("/api/v1/events", None, 400)],  # no Upgrade: the envelope, not a socket
         ("post", "/api/v1/logins"): [("/api/v1/logins", None, 201)],
+        ("get", "/api/v1/autostart"): [("/api/v1/autostart", None, 200)],
+        ("put", "/api/v1/autostart"): [("/api/v1/autostart", {"enabled": False}, 200),
+                                       ("/api/v1/autostart", {"enabled": "yes"}, 400),
+                                       ("/api/v1/autostart", {"at": "login"}, 400)],
         ("get", "/api/v1/openapi.json"): [("/api/v1/openapi.json", None, 200)],
     }
 
@@ -311,6 +318,23 @@ async def test_history_pages_back_without_repeating(daemon: Daemon) -> None:
             break
         before = f"&before={page['next_before']}"
     assert seen == sorted(seen, reverse=True) and len(seen) == len(set(seen)) >= 4
+
+
+async def test_autostart_turned_on_and_off_writes_and_removes_the_login_entry(daemon: Daemon) -> None:
+    """What the first-run setup and the settings page do (``tsmsyncd/autostart/`` does the work): on writes
+    the XDG autostart entry that starts this tsmsyncd minimized, off removes it, and answering at all
+    records that the player was asked."""
+    entry = Path(daemon.env["XDG_CONFIG_HOME"]) / "autostart" / "tsmsyncd.desktop"
+    status, on, _ = await request(daemon, "PUT", "/api/v1/autostart", {"enabled": True})
+    assert status == 200, on
+    assert on["enabled"] is True and on["method"] == "xdg-autostart" and on["location"] == str(entry)
+    assert on["command"][-4:] == ["-m", "tsmsyncd", "run", "--minimized"] and on["asked"] is True
+    assert entry.is_file() and "run --minimized" in entry.read_text()
+    assert json.loads((daemon.home / "settings.json").read_text())["autostart_asked"] is True
+    _, seen, _ = await request(daemon, "GET", "/api/v1/autostart")
+    assert seen["enabled"] is True
+    status, off, _ = await request(daemon, "PUT", "/api/v1/autostart", {"enabled": False})
+    assert status == 200 and off["enabled"] is False and not entry.exists()
 
 
 async def test_pause_holds_applies_and_resume_lets_them_through(daemon: Daemon) -> None:

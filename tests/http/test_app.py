@@ -47,7 +47,7 @@ def test_nothing_is_allowed_before_the_port_is_known() -> None:
     assert "http://[::1]:47810" in config.origins
 
 
-def test_the_server_mode_is_reserved_and_refused_for_now() -> None:
+def test_a_server_mode_app_is_refused_without_its_tokens_and_limits() -> None:
     config = HttpConfig(server_mode=True)
     with pytest.raises(SettingsError) as refused:
         build_app(config, [])

@@ -129,6 +129,7 @@ CASES = [
     (e.BlizzardError("talking to Blizzard failed"), 502, "blizzard_unavailable", None),
     (e.ApiError("Blizzard answered 503 three times", 503), 502, "blizzard_unavailable", None),
     (e.SnapshotError("the snapshot is not JSON"), 502, "blizzard_unavailable", None),
+    (e.GroupServerError("the group server did not answer", None), 502, "group_server_unavailable", None),
     (e.GameRunningError("World of Warcraft is running"), 409, "game_running", None),
     (e.FileChangedError("the file changed on disk"), 409, "file_changed", None),
     (e.ApplyError("writing failed; the original file is in place"), 500, "apply_failed", None),

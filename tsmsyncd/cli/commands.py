@@ -19,7 +19,8 @@ COMMANDS: dict[str, tuple[str, str]] = {  # name: (module in tsmsyncd.cli, one-l
     "run": ("daemon", "run the daemon: refresh, regenerate and merge on its own, with the web UI"),
     "status": ("daemon", "the running daemon's state, or the last one recorded"),
     "open": ("daemon", "open the web UI of the running daemon in your browser"),
-    "targets": ("daemon", "list the targets (TSM profiles) and set their mode or realm"),
+    "targets": ("daemon", "list the targets (TSM profiles) and set their mode, realm or group source"),
+    "tokens": ("tokens", "the tokens of this machine's group server: create, list, revoke"),
     "autostart": ("autostart", "start tsmsyncd in the tray when you log in (on, off, status)"),
     "update": ("update", "check for a signed update, install it for the next start, or roll back"),
 }

@@ -8,6 +8,7 @@ they read (and for ``targets set``, write) the database directly.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from tsmsyncd.cli.args import realm_id
 from tsmsyncd.cli.commands import help_of
@@ -29,7 +30,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     run.add_argument("--headless", action="store_true", help="no tray icon (servers, terminals, CI)")
     run.add_argument("--minimized", action="store_true", help="start in the tray without opening the browser")
     run.add_argument("--port", type=int, default=47810, metavar="N", help="the API's port (default 47810; 0: any)")
-    run.add_argument("--host", default="127.0.0.1", metavar="H", help="address to listen on (default 127.0.0.1)")
+    run.add_argument("--host", default="127.0.0.1", metavar="H",
+                     help="address to listen on (default 127.0.0.1); any other makes a group server for other "
+                          "machines: tokens instead of the UI, read-only routes")
+    run.add_argument("--server", action="store_true", help="a group server even on 127.0.0.1 (behind a TLS proxy)")
+    run.add_argument("--tls-cert", type=Path, metavar="PEM", help="the group server's certificate (chain), PEM")
+    run.add_argument("--tls-key", type=Path, metavar="PEM", help="the private key of --tls-cert, PEM")
+    run.add_argument("--insecure-http", action="store_true",
+                     help="allow a group server on a network without TLS (tokens and groups travel unencrypted)")
     run.set_defaults(run=run_daemon)
     status = commands.add_parser("status", help=help_of("status"), description=(
         "The running daemon's state (through its API), or that it is not running and what the database last "
@@ -56,6 +64,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     change.add_argument("--mode", choices=("merge", "string", "off"), help="merge: applied automatically when safe")
     change.add_argument("--realm", type=realm_id, metavar="ID", help="its connected realm id (set by hand)")
     change.add_argument("--infer-realm", action="store_true", help="infer the realm from its characters again")
+    change.add_argument("--group-source", choices=("local", "remote", "default"),
+                        help="where its groups come from: this machine's rules, the group server, or the "
+                             "group server when one is set (default)")
+    change.add_argument("--server", metavar="URL",
+                        help="take its groups from this group server (https://host:port); the token is read "
+                             "from TSMSYNCD_GROUP_TOKEN or, without it, from standard input (never an argument)")
+    change.add_argument("--ca-file", metavar="PEM", help="with --server: the CA certificate of a private server")
+    change.add_argument("--poll-seconds", type=float, metavar="N", help="with --server: how often to ask it")
     change.add_argument("--json", action="store_true", help="print JSON")
     change.set_defaults(run=run_targets_set)
 
@@ -70,7 +86,9 @@ def run_daemon(args: argparse.Namespace) -> int:
         raise InputError(f"--port {args.port}: a port is a number from 0 to 65535")
     settings = load_settings()
     options = DaemonOptions(host=args.host, port=args.port, headless=args.headless, minimized=args.minimized,
-                            quiet_seconds=settings.quiet_seconds, watch_every=settings.watch_seconds)
+                            quiet_seconds=settings.quiet_seconds, watch_every=settings.watch_seconds,
+                            server=args.server, tls_cert=args.tls_cert, tls_key=args.tls_key,
+                            insecure_http=args.insecure_http)
     return run(settings, data_dir(), options)
 
 
@@ -205,19 +223,73 @@ def run_targets_set(args: argparse.Namespace) -> int:
         changes["mode"] = args.mode
     if args.realm is not None or args.infer_realm:
         changes["realm"] = None if args.infer_realm else args.realm
+    if args.group_source:
+        changes["group_source"] = None if args.group_source == "default" else args.group_source
+    if args.server:
+        changes["group_source"] = _server_source(args)
+    elif args.ca_file or args.poll_seconds:
+        raise InputError("--ca-file and --poll-seconds go with --server URL")
     if not changes:
-        raise InputError("nothing to change: give --mode, --realm or --infer-realm")
+        raise InputError("nothing to change: give --mode, --realm, --infer-realm, --group-source or --server")
     info = _daemon()
     if info is not None:
         target = api(info, "PATCH", f"/api/v1/targets/{args.id}", changes)
     else:
-        target = _offline(lambda service: service.change(args.id, changes), single=True)
+        target = _offline_change(args.id, changes)
     if args.json:
         say_json(target)
     else:
         say(f"target {target['id']}: mode {target['mode']}, realm "
             f"{(target['realm'] or {}).get('connected_realm_id', 'unknown')}")
     return 0
+
+
+def _server_source(args: argparse.Namespace) -> dict[str, object]:
+    """``--server URL`` with its token: from ``TSMSYNCD_GROUP_TOKEN``, else one line of standard input
+    (asked for without echo on a terminal). Never an argument: argv is visible to every local user."""
+    import os
+    import sys
+
+    from tsmsyncd.errors import InputError
+
+    token = os.environ.get("TSMSYNCD_GROUP_TOKEN", "").strip()
+    if not token:
+        if sys.stdin.isatty():
+            import getpass
+
+            token = getpass.getpass("the group server's token (from its admin): ").strip()
+        else:
+            token = sys.stdin.readline().strip()
+    if not token:
+        raise InputError("--server needs the token its admin gave you: in TSMSYNCD_GROUP_TOKEN, or on standard input")
+    source: dict[str, object] = {"url": args.server, "token": token}
+    if args.ca_file:
+        source["ca_file"] = str(Path(args.ca_file).resolve())
+    if args.poll_seconds:
+        source["poll_seconds"] = args.poll_seconds
+    return source
+
+
+def _offline_change(target_id: str, changes: dict[str, object]) -> Any:
+    """``targets set`` without a daemon: a server goes into settings.json, the rest to the database."""
+    from tsmsyncd.cli.runtime import run_services
+
+    source = changes.get("group_source")
+
+    async def call(services: Any) -> Any:
+        if not isinstance(source, dict):
+            return (await services.targets.change(target_id, changes)).as_json()
+        import dataclasses
+
+        from tsmsyncd.config import GroupSource, save_settings
+
+        server = GroupSource.from_json(source)
+        target = await services.targets.change(target_id, {**changes, "group_source": "remote"}, server=server)
+        save_settings(dataclasses.replace(services.settings, group_source=server),
+                      {"TSMSYNCD_HOME": str(services.home)})
+        return target.as_json()
+
+    return run_services(call)
 
 
 def _offline(work: Any, single: bool = False) -> Any:

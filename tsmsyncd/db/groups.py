@@ -1,7 +1,8 @@
 """Group rules (in the player's order) and generated GroupSet versions per realm, with the hysteresis
 state (membership) of the newest generation. Rules are the player's own work, so every change is also
 mirrored to ``rules.json`` beside the database (``db/schema.py`` restores them from it if the database
-is ever damaged)."""
+is ever damaged). GroupSets are kept under a realm key (``us/3678``), or under another key for groups made
+elsewhere (a group server's: ``db/remote.py``)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from tsmsyncd.market.sources import RealmKey
 from tsmsyncd.store.atomic import write_atomic
 
 __all__ = [
-    "groupset", "groupset_row", "membership", "remove_rule", "replace_rule", "rules", "save_rule", "seed_rules",
-    "store_groupset",
+    "groupset", "groupset_head", "groupset_row", "membership", "remove_rule", "replace_rule", "rules", "save_rule",
+    "seed_rules", "store_groupset",
 ]
 
 
@@ -81,7 +82,7 @@ def _mirror(d: Database) -> None:
         pass  # the database still holds them; the next change tries again
 
 
-def store_groupset(d: Database, realm: RealmKey, content_hash: str, doc: str, membership_doc: str,
+def store_groupset(d: Database, realm: RealmKey | str, content_hash: str, doc: str, membership_doc: str,
                    now: datetime) -> tuple[int, bool]:
     """Keep a generated GroupSet as a new version only when its content changed; the hysteresis state
     is kept either way. Returns (version, whether it is new)."""
@@ -98,19 +99,28 @@ def store_groupset(d: Database, realm: RealmKey, content_hash: str, doc: str, me
     return version, True
 
 
-def groupset(d: Database, realm: RealmKey, version: int | None = None) -> tuple[int, str, datetime] | None:
+def groupset(d: Database, realm: RealmKey | str, version: int | None = None) -> tuple[int, str, datetime] | None:
     """(version, GroupSet JSON, created) — the newest, or the given version."""
     found = groupset_row(d, realm, version)
     return found[:3] if found else None
 
 
-def groupset_row(d: Database, realm: RealmKey, version: int | None = None
+def groupset_row(d: Database, realm: RealmKey | str, version: int | None = None
                  ) -> tuple[int, str, datetime, str] | None:
     """(version, GroupSet JSON, created, content hash) — the newest, or the given version."""
     query = "select version, doc, created_at, hash from groupsets where target = ? "
     row = d.conn.execute(query + ("and version = ?" if version else "order by version desc limit 1"),
                          (str(realm), version) if version else (str(realm),)).fetchone()
     return (int(row[0]), row[1], datetime.fromisoformat(row[2]), row[3]) if row else None
+
+
+def groupset_head(d: Database, realm: RealmKey | str, version: int | None = None) -> tuple[int, str, int] | None:
+    """(version, content hash, newest version) without the document: what an ``If-None-Match`` needs."""
+    query = ("select version, hash, (select max(version) from groupsets where target = ?) from groupsets "
+             "where target = ? ")
+    args: tuple[object, ...] = (str(realm), str(realm), *((version,) if version else ()))
+    row = d.conn.execute(query + ("and version = ?" if version else "order by version desc limit 1"), args).fetchone()
+    return (int(row[0]), row[1], int(row[2])) if row else None
 
 
 def membership(d: Database, realm: RealmKey) -> str | None:

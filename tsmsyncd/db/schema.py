@@ -111,6 +111,22 @@ create table watch_alerts (item_id integer not null references watch_items(id) o
     realm integer not null, armed integer not null default 1, hit_at text, primary key (item_id, realm));
 """
 
+# Group server mode: the tokens it gave out (only a hash of each secret is kept), which realms each
+# token's client asked for (what the server refreshes, up to its cap); on a client, where each remote
+# realm's GroupSet was last fetched (its ETag, failures and the wait a server asked for); and a target's
+# own choice of group source.
+_MIGRATION_7 = """
+create table server_tokens (id text primary key, name text not null unique, hash text not null,
+    realms text not null default '[]', rate real, burst integer, created_at text not null, last_used text,
+    requests integer not null default 0, limited integer not null default 0, revoked_at text);
+create table server_requests (token_id text not null references server_tokens(id) on delete cascade,
+    realm text not null, first_at text not null, last_at text not null, requests integer not null default 0,
+    primary key (token_id, realm));
+create table remote_groups (realm text primary key, url text not null, token_hash text, etag text, version integer,
+    last_checked text, last_ok text, failures integer not null default 0, retry_at text, error text);
+alter table targets add column group_source text
+"""
+
 
 def _statements(script: str) -> list[str]:
     """The statements of a migration script (none of them holds a ';' inside a string)."""
@@ -132,6 +148,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0004_daemon_state", _sql(_MIGRATION_4)),
     ("0005_sales_missing_items", _sql(_MIGRATION_5)),
     ("0006_watchlist", _sql(_MIGRATION_6)),
+    ("0007_server_tokens", _sql(_MIGRATION_7)),
 )
 
 

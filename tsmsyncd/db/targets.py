@@ -21,7 +21,7 @@ from tsmsyncd.wow.targets import Mode, State, Target, TargetRealm
 __all__ = ["Pending", "clear_pending", "load_targets", "pending", "save_found", "set_pending", "update_target"]
 
 _COLUMNS = ("id", "install", "flavor", "folder", "account", "profile", "file", "characters", "realm",
-            "realm_reason", "mode", "state", "reason", "last_apply", "adopt_root", "present")
+            "realm_reason", "mode", "state", "reason", "last_apply", "adopt_root", "present", "group_source")
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ def _target(row: tuple[Any, ...]) -> Target:
     return Target(r["id"], r["install"], Flavor.parse(r["flavor"]), r["folder"], r["account"], r["profile"],
                   r["file"], tuple(json.loads(r["characters"] or "[]")), realm, r["realm_reason"] or "",
                   Mode(r["mode"]), State(r["state"]), r["reason"],
-                  json.loads(r["last_apply"]) if r["last_apply"] else None, bool(r["adopt_root"]), bool(r["present"]))
+                  json.loads(r["last_apply"]) if r["last_apply"] else None, bool(r["adopt_root"]), bool(r["present"]),
+                  r["group_source"])
 
 
 def load_targets(d: Database) -> dict[str, Target]:
@@ -58,8 +59,8 @@ def _row(t: Target, now: datetime) -> tuple[Any, ...]:
     return (t.id, t.install, str(t.flavor), t.folder, t.account, t.profile, t.file,
             json.dumps(list(t.characters), ensure_ascii=False), json.dumps(t.realm.as_json()) if t.realm else None,
             t.realm_reason, str(t.mode), str(t.state), t.reason,
-            json.dumps(dict(t.last_apply)) if t.last_apply else None, int(t.adopt_root), int(t.present), iso(now),
-            iso(now))
+            json.dumps(dict(t.last_apply)) if t.last_apply else None, int(t.adopt_root), int(t.present), t.group_source,
+            iso(now), iso(now))
 
 
 def save_found(d: Database, found: Iterable[Target], now: datetime) -> None:
@@ -79,8 +80,9 @@ def save_found(d: Database, found: Iterable[Target], now: datetime) -> None:
 
 def update_target(d: Database, target_id: str, now: datetime, **changes: Any) -> Target:
     """Change the given fields of one target (``mode``, ``realm``, ``state``, ``reason``, ``last_apply``,
-    ``adopt_root``); KeyError if there is no such target."""
+    ``adopt_root``, ``group_source``); KeyError if there is no such target."""
     encoders: dict[str, Callable[[Any], object]] = {"mode": str, "state": str, "reason": lambda v: v,
+                "group_source": lambda v: v,
                 "realm": lambda v: json.dumps(v.as_json()) if v else None,
                 "last_apply": lambda v: json.dumps(dict(v)) if v else None, "adopt_root": int}
     unknown = set(changes) - set(encoders)

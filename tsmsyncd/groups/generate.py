@@ -22,7 +22,6 @@ hovering at a threshold or at the last place does not flap in and out every hour
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,9 +113,7 @@ def generate(
 
 
 def content_hash(groupset: GroupSet) -> str:
-    doc = groupset.to_dict()
-    doc.pop("generated_at", None)
-    return hashlib.sha256(GroupSet.from_dict(doc).to_json().encode()).hexdigest()
+    return groupset.content_hash()  # the model's own (the daemon hashes a server's GroupSets without pandas)
 
 
 def item_sort_key(item: str) -> tuple[int, int, str]:

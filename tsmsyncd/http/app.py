@@ -1,6 +1,8 @@
 """The HTTP app factory: ``build_app(config, routes)`` registers one route table behind the middlewares of
 ``middlewares`` (order commented there), and ``start_server`` binds it to loopback and tells the config
-which port it got, so the Host and Origin checks know what to allow (port 0 in tests).
+which port it got, so the Host and Origin checks know what to allow (port 0 in tests). In group server
+mode (``config.server_mode``, ``http/server.py``) the app serves only the read-only routes, behind the
+token and rate checks of ``server_middlewares``, and may listen on any address, with TLS.
 
 The framework's own routes join the caller's table: ``GET /api/v1/openapi.json`` (the document of the whole
 table), ``POST /api/v1/logins`` (a one-time browser login for the CLI's ``open``), ``GET /login/{token}``
@@ -18,6 +20,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -29,9 +32,14 @@ from tsmsyncd.http import errors, openapi, security, ws
 from tsmsyncd.http.errors import BODY_LIMIT, DEFAULT_MAX_BODY, Refusal, json_response
 from tsmsyncd.http.launch import LOGIN_TTL, Logins, login_path
 from tsmsyncd.http.route import Handler, Route
+from tsmsyncd.http.server import ServerMode, exposed
 from tsmsyncd.http.static import static_routes
 
-__all__ = ["CONFIG", "LOGINS", "HttpConfig", "Route", "Server", "build_app", "new_api_key", "start_server"]
+if TYPE_CHECKING:
+    import ssl
+
+__all__ = ["CONFIG", "LOGINS", "HttpConfig", "Route", "Server", "build_app", "is_server_host", "new_api_key",
+           "start_server"]
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +57,9 @@ def new_api_key() -> str:
 @dataclass
 class HttpConfig:
     """The API's own settings. ``hosts`` and ``origins`` are empty (everything refused) until ``bind(port)``
-    says which port the server got. ``server_mode`` is reserved for the group server: not available yet.
-    The secrets are left out of ``repr`` so a logged config shows none."""
+    says which port the server got. ``server_mode``: a group server for other machines (no Host check,
+    tokens instead of the key, read-only routes). The secrets are left out of ``repr`` so a logged config
+    shows none."""
 
     api_key: str = field(default_factory=new_api_key, repr=False)
     max_body: int = DEFAULT_MAX_BODY
@@ -120,6 +129,15 @@ def middlewares(config: HttpConfig, route_of: security.RouteOf) -> list[Middlewa
     #    the WebSocket upgrade and file responses that a middleware sees only once they are sent.
 
 
+def server_middlewares(server: ServerMode) -> list[Middleware]:
+    """Group server mode's order. No Host check (other machines name us as they like): a token instead."""
+    return [
+        errors.envelope,  # 0. as above: every refusal below is the one envelope
+        security.refuse_preflight(),  # 4. no CORS, and a preflight carries no token anyway
+        server.middleware(),  # the overall rate, the token (read now: a revoke holds), the token's rate
+    ]
+
+
 def _bound(route: Route, config: HttpConfig) -> Handler:
     limit = route.max_body or config.max_body
 
@@ -131,22 +149,28 @@ def _bound(route: Route, config: HttpConfig) -> Handler:
 
 
 def build_app(config: HttpConfig, routes: Sequence[Route], *, static_dir: Path | None = None,
-              logins: Logins | None = None) -> web.Application:
+              logins: Logins | None = None, server: ServerMode | None = None) -> web.Application:
     """The app for ``routes`` plus the framework's own (OpenAPI, logins, and the UI's files when
     ``static_dir`` is given). ``logins`` is the one-time login store the launcher issues from (a fresh one
-    by default; tests pass one with their own clock). Serve it with ``start_server``."""
-    if config.server_mode:
-        raise SettingsError("server_mode", "the group server mode is not available yet")
+    by default; tests pass one with their own clock). In server mode (``server`` given) only the exposed
+    routes of ``routes`` are served, none of the framework's. Serve it with ``start_server``."""
+    if config.server_mode and server is None:
+        raise SettingsError("server_mode", "a group server needs its tokens and limits (ServerMode)")
     logins = logins if logins is not None else Logins()
-    table = [*routes, *builtin_routes(logins, config.csrf_token), *(static_routes(static_dir) if static_dir else [])]
+    if server is not None and config.server_mode:
+        table = exposed(routes)
+    else:
+        table = [*routes, *builtin_routes(logins, config.csrf_token),
+                 *(static_routes(static_dir) if static_dir else [])]
     seen: set[tuple[str, str]] = set()
     for route in table:
         if (route.method, route.path) in seen:
             raise ValueError(f"two routes for {route.method} {route.path}")
         seen.add((route.method, route.path))
     by_route: dict[web.AbstractRoute, Route] = {}
-    app = web.Application(middlewares=middlewares(config, lambda request: by_route.get(request.match_info.route)),
-                          client_max_size=config.max_body)
+    layers = server_middlewares(server) if server is not None and config.server_mode else \
+        middlewares(config, lambda request: by_route.get(request.match_info.route))
+    app = web.Application(middlewares=layers, client_max_size=config.max_body)
     for route in table:
         by_route[app.router.add_route(route.method, route.path, _bound(route, config))] = route
     app[CONFIG], app[LOGINS] = config, logins
@@ -155,6 +179,8 @@ def build_app(config: HttpConfig, routes: Sequence[Route], *, static_dir: Path |
     app[ws.MAX_MESSAGE] = config.max_body
     app.on_response_prepare.append(security.security_headers(config))
     app.on_shutdown.append(ws.close_sockets)
+    if server is not None and config.server_mode:
+        app.cleanup_ctx.append(server.flushing)
     return app
 
 
@@ -180,15 +206,26 @@ class Server:
         await self.runner.cleanup()
 
 
-async def start_server(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> Server:
-    """Serve ``app`` on a loopback address (only those: the group server mode is not available yet) and
-    bind its config to the port actually got."""
-    if host not in LOOPBACK:
+def is_server_host(host: str) -> bool:
+    """Whether ``--host`` makes a group server: anything but this machine's own names (127.0.0.1,
+    localhost, ::1). 127.0.0.2 is loopback too, yet names no local UI: it counts as a server's address."""
+    return host not in LOOPBACK
+
+
+async def start_server(app: web.Application, host: str = "127.0.0.1", port: int = 0, *,
+                       ssl_context: ssl.SSLContext | None = None) -> Server:
+    """Serve ``app`` and bind its config to the port actually got: on a loopback name, or in server mode
+    on any address (with ``ssl_context``: HTTPS)."""
+    server_mode = app[CONFIG].server_mode
+    if not server_mode and host not in LOOPBACK:
         raise SettingsError("host", f"{host!r} is not a loopback address (127.0.0.1, localhost, ::1)")
     runner = web.AppRunner(app, access_log_class=AccessLog, handle_signals=False)
     await runner.setup()
-    address = "::1" if host == "::1" else "127.0.0.1"  # "localhost" may resolve to two sockets, two ports
-    site = web.TCPSite(runner, address, port)
+    if host in LOOPBACK:
+        address = "::1" if host == "::1" else "127.0.0.1"  # "localhost" may resolve to two sockets, two ports
+    else:
+        address = host
+    site = web.TCPSite(runner, address, port, ssl_context=ssl_context)
     try:
         await site.start()
     except BaseException:
@@ -196,4 +233,5 @@ async def start_server(app: web.Application, host: str = "127.0.0.1", port: int 
         raise
     bound = runner.addresses[0][1]
     app[CONFIG].bind(bound)
-    return Server(runner, f"http://{LOOPBACK[host]}:{bound}", bound)
+    shown = LOOPBACK.get(host) or (f"[{host}]" if ":" in host else host)
+    return Server(runner, f"{'https' if ssl_context else 'http'}://{shown}:{bound}", bound)

@@ -13,6 +13,7 @@ known), aiohttp's own 404/405/413 included. tsmsyncd's errors are mapped once, h
     BlizzardError                   502 blizzard_unavailable (stored data is unchanged)
     UpdateError                     502 update_refused (the release server's answer was refused; nothing changed)
     BusyError                       409 busy (a merge or restore runs: try again when it has finished)
+    GroupServerError                502 group_server_unavailable (the last good groups are kept)
     ApplyError                      500 apply_failed (the original file is in place)
     StateError                      503 state_damaged: our own files need the player's hand; the message says how
     other TsmSyncError              500 error
@@ -42,6 +43,7 @@ from tsmsyncd.errors import (
     FieldError,
     FileChangedError,
     GameRunningError,
+    GroupServerError,
     InputError,
     NotFoundError,
     StateError,
@@ -100,6 +102,7 @@ _MAPPING: tuple[tuple[type[TsmSyncError], int, str], ...] = (
     (BlizzardError, 502, "blizzard_unavailable"),
     (UpdateError, 502, "update_refused"),
     (BusyError, 409, "busy"),
+    (GroupServerError, 502, "group_server_unavailable"),
     (ApplyError, 500, "apply_failed"),
     (StateError, 503, "state_damaged"),
     (TsmSyncError, 500, "error"),

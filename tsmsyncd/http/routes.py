@@ -36,8 +36,12 @@
     GET    /api/v1/update                   is a newer signed release available, and how it installs
     POST   /api/v1/update/check             check now (a refusal is in the answer, with its reason)
     POST   /api/v1/update/apply             install it for the next start (409 while a merge runs)
+    GET    /api/v1/autostart, PUT           whether tsmsyncd starts at login (minimized); turn it on or off
     GET    /api/v1/events                   the WebSocket of events (since=)
     GET    /api/v1/openapi.json             the OpenAPI document (built in ``http/app.py``)
+
+A group server (``config.server_mode``) serves only the read-only ones ``http/server.py`` names: the realms,
+a realm's GroupSet (with its ETag), its import string, and market data.
 """
 
 from __future__ import annotations
@@ -49,8 +53,11 @@ from aiohttp import web
 
 from tsmsyncd.app import Services
 from tsmsyncd.http.app import HttpConfig, build_app
+from tsmsyncd.http.ratelimit import Limiter
 from tsmsyncd.http.route import Route
+from tsmsyncd.http.server import ServerMode, limiter_for
 from tsmsyncd.http.views import (
+    autostart,
     backups,
     groups,
     history,
@@ -109,7 +116,8 @@ def routes(ctx: ApiContext) -> list[Route]:
         r("GET", f"{v1}/items", market.get_items, summary="Items by name or id", response=market.ITEMS_SCHEMA),
         r("GET", f"{v1}/items/{{item}}/history", market.get_item_history, summary="An item's history on a realm",
           response=market.HISTORY_SCHEMA),
-        r("GET", f"{v1}/groups/{{realm_id}}", groups.get_groupset, summary="A realm's GroupSet",
+        r("GET", f"{v1}/groups/{{realm_id}}", groups.get_groupset,
+          summary="A realm's GroupSet (with an ETag: If-None-Match answers 304 when unchanged)",
           response=groups.GROUPSET_SCHEMA),
         r("GET", f"{v1}/groups/{{realm_id}}/diff", groups.get_diff, summary="What the newest version changed",
           response=groups.DIFF_SCHEMA),
@@ -152,6 +160,9 @@ def routes(ctx: ApiContext) -> list[Route]:
           response={"type": "object", "required": ["removed"], "properties": {"removed": {"type": "integer"}}}),
         r("POST", f"{v1}/watchlist/check", watchlist.post_check, status=202, summary="Check now (rows as events)",
           request=watchlist.CHECK_REQUEST, response=status.REFRESH_SCHEMA),
+        r("GET", f"{v1}/autostart", autostart.get_autostart, summary="Start at login?", response=autostart.SCHEMA),
+        r("PUT", f"{v1}/autostart", autostart.put_autostart, summary="Start at login, or not",
+          request=autostart.PUT_SCHEMA, response=autostart.SCHEMA),
         r("GET", f"{v1}/update", update.get_update, summary="Is an update available", response=update.SCHEMA),
         r("POST", f"{v1}/update/check", update.post_check, summary="Check for an update now",
           response=update.SCHEMA),
@@ -162,9 +173,14 @@ def routes(ctx: ApiContext) -> list[Route]:
     ]
 
 
-def build_api(services: Services, config: HttpConfig, *, schedule: Schedule,
-              stop: Callable[[], None]) -> web.Application:
+def build_api(services: Services, config: HttpConfig, *, schedule: Schedule, stop: Callable[[], None],
+              limiter: Limiter | None = None) -> web.Application:
+    """The daemon's app; in server mode with the settings' limits (or ``limiter``: tests bring a clock)."""
     ctx = ApiContext(services, schedule, stop)
-    app = build_app(config, routes(ctx), static_dir=WEB if (WEB / "index.html").is_file() else None)
+    server = None
+    if config.server_mode:
+        server = ServerMode(services.tokens, limiter or limiter_for(services.settings), region=services.settings.region)
+    app = build_app(config, routes(ctx), static_dir=WEB if (WEB / "index.html").is_file() else None, server=server)
     app[CONTEXT] = ctx
+    app[groups.BODIES] = groups.BodyCache()
     return app

@@ -156,6 +156,8 @@ def security_headers(config: HttpConfig) -> Callable[[web.Request, web.StreamRes
         headers["Cross-Origin-Resource-Policy"] = "same-origin"  # other local pages cannot embed our answers
         headers[hdrs.SERVER] = "tsmsyncd"
         if is_private(request.path):
-            headers[hdrs.CACHE_CONTROL] = "no-store"
+            # A group server's GroupSets carry an ETag: clients keep it and ask again with If-None-Match.
+            etag = config.server_mode and hdrs.ETAG in headers
+            headers[hdrs.CACHE_CONTROL] = "private, no-cache" if etag else "no-store"
 
     return add

@@ -5,6 +5,12 @@ refresh the sources the targets' realms need → generate those realms' GroupSet
 has exited and the file has been quiet for a few seconds, apply (the merger re-reads and re-plans, so the
 file the game wrote at exit is what gets merged) → record in history → tell (events).
 
+A target whose groups come from a group server (``sync/remote.py``) is not refreshed from Blizzard: its
+realm's GroupSet is polled from the server on the same schedule (``If-None-Match``, honouring
+``Retry-After`` and backing off), kept under its own key, and planned and applied like local groups; a
+server that fails leaves the last good groups in place and says why (status, history). A daemon that
+serves as a group server (``serving``) also refreshes the realms its clients want, up to its cap.
+
 The decisions are pure (``sync/transitions.py``); this module runs them. Heavy work (refresh, generation,
 every merge) runs in worker processes (``sync/jobs.py``), so the daemon stays small; a plan that waits is
 written to the database before the target says pending, and an apply removes it in the same process that
@@ -20,14 +26,15 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tsmsyncd.config import Settings
+from tsmsyncd.config import GroupSource, Settings
 from tsmsyncd.db import groups as groups_db
 from tsmsyncd.db import history as history_db
 from tsmsyncd.db import realms as realms_db
+from tsmsyncd.db import remote as remote_db
 from tsmsyncd.db import targets as targets_db
 from tsmsyncd.db import watchlist as watch_db
 from tsmsyncd.db.history import Kind
@@ -37,7 +44,9 @@ from tsmsyncd.market.sources import RealmKey
 from tsmsyncd.store.backups import BackupStore
 from tsmsyncd.store.playerfile import PlayerFile, identity
 from tsmsyncd.store.writer import DbWriter
+from tsmsyncd.sync.remote import RemoteGroups
 from tsmsyncd.sync.runner import WorkerRunner
+from tsmsyncd.sync.server import TokenService, regions_of
 from tsmsyncd.sync.targets import TargetService
 from tsmsyncd.sync.transitions import Action, Situation, decide, resting_state
 from tsmsyncd.wow.process import GameProcess, games_blocking, running_games
@@ -58,8 +67,13 @@ class Engine:
     def __init__(self, db: DbWriter, targets: TargetService, runner: WorkerRunner, bus: EventBus,
                  settings: Callable[[], Settings], *, quiet_seconds: float = 5.0,
                  processes: Callable[[], Sequence[GameProcess]] = running_games,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC), remote: RemoteGroups | None = None,
+                 tokens: TokenService | None = None) -> None:
         self._db, self._targets, self._runner, self._bus = db, targets, runner, bus
+        self._remote, self._tokens = remote, tokens
+        self.serving = False  # a group server: refresh what its clients want too
+        self.remote_error: str | None = None  # the group server's last error, while it lasts
+        self.cycles = 0  # cycles finished since start (status shows it: a script can wait for the next one)
         self._settings, self.quiet_seconds, self._processes, self._now = settings, quiet_seconds, processes, now
         self.paused = False
         self._cycle_lock = asyncio.Lock()
@@ -90,24 +104,36 @@ class Engine:
             targets = await self._targets.discover(self._now())
             summary = await self._refresh(targets, why)
             await self.check(targets=await self._targets.all())
+            self.cycles += 1
             return summary
 
     async def _refresh(self, targets: Sequence[Target], why: str) -> dict[str, Any]:
         settings = self._settings()
+        summary: dict[str, Any] = {"why": why, "regions": []}
+        self.remote_error = None
+        if settings.group_source is not None and self._remote is not None:
+            targets, summary["group_server"] = await self._from_group_server(targets, settings.group_source)
+        local = [t for t in targets if not self._targets.remote(t)]
         if not settings.has_credentials:
+            needs = any(t.mode is not Mode.OFF and t.realm is not None and t.present for t in local)
+            if settings.group_source is not None and not needs and not settings.realms and not self.serving:
+                self.last_refresh = {"at": self._now().isoformat(timespec="seconds"), **summary}
+                return summary  # every target takes its groups from the server: nothing to ask Blizzard
             self.last_error = "Blizzard API credentials are not set (client_id, client_secret)"
-            return {"skipped": self.last_error}
+            return {"skipped": self.last_error, **summary}
         groups: dict[tuple[str, str], set[int]] = {}  # the realms whose groups are made
-        for t in targets:
+        for t in local:
             if t.mode is not Mode.OFF and t.realm is not None and t.present:
                 groups.setdefault((t.realm.region, str(t.flavor)), set()).add(t.realm.connected_realm_id)
         for number in settings.realms:
             groups.setdefault((settings.region, str(settings.flavor)), set()).add(number)
+        for key, numbers in regions_of(await self._served_realms()).items():
+            groups.setdefault(key, set()).update(numbers)
         wanted = {key: set(realms) for key, realms in groups.items()}  # and those refreshed
         for item in await self._db(watch_db.items):  # watched realms join the schedule: new snapshots, new rows
             wanted.setdefault((settings.region, "retail"), set()).update(item.realms)
-        await self._ensure_indexes(set(wanted) | {(settings.region, str(t.flavor)) for t in targets})
-        summary: dict[str, Any] = {"why": why, "regions": []}
+        home = {(settings.region, str(settings.flavor))} if self.serving else set()  # what its clients infer with
+        await self._ensure_indexes(set(wanted) | home | {(settings.region, str(t.flavor)) for t in targets})
         self.refreshing = True
         try:
             for (region, flavor), realms in sorted(wanted.items()):
@@ -143,6 +169,39 @@ class Engine:
                                                  f"{made['items']} items", data=made)
         return {"region": region, "flavor": flavor, **result}
 
+    async def _served_realms(self) -> list[RealmKey]:
+        """A group server's clients' realms that its realm lists know, up to its cap."""
+        if not self.serving or self._tokens is None:
+            return []
+        chosen, left = await self._tokens.wanted_realms()
+        if left:
+            log.info("clients ask for %d realm(s) beyond this server's max_realms", len(left))
+        return chosen
+
+    def _groups_key(self, target: Target) -> str:
+        """Where the target's GroupSets are kept: its realm's own, or the group server's copy of them."""
+        key = _realm_key(target)
+        return remote_db.groups_key(key) if self._targets.remote(target) else str(key)
+
+    def _remote_realms(self, targets: Sequence[Target]) -> list[RealmKey]:
+        """The realms to ask the group server about: those of its targets that merge (a string-mode target
+        shows import strings of this machine's rules; asking for it would only cost the server)."""
+        return sorted({_realm_key(t) for t in targets if self._targets.remote(t) and t.mode is Mode.MERGE
+                       and t.realm is not None and t.present})
+
+    async def _from_group_server(self, targets: Sequence[Target], source: GroupSource) -> tuple[
+            Sequence[Target], dict[str, Any]]:
+        """Without Blizzard credentials, the realm lists (to infer the targets' realms) come from the group
+        server too; then the due realms are polled (``sync/remote.py``)."""
+        assert self._remote is not None
+        settings = self._settings()
+        if not settings.has_credentials:
+            flavors = {str(t.flavor) for t in targets} | {str(settings.flavor)}
+            if await self._remote.realm_lists(source, settings.region, flavors, INDEX_MAX_AGE):
+                targets = await self._targets.discover(self._now())
+        shown, self.remote_error = await self._remote.pull(self._remote_realms(targets), source)
+        return targets, shown
+
     async def _ensure_indexes(self, wanted: set[tuple[str, str]]) -> None:
         """Fetch a region's realm list when it is missing or a week old (realm inference needs it)."""
         for region, flavor in sorted(wanted):
@@ -173,7 +232,7 @@ class Engine:
                     await self._set_state(target, State.ERROR, str(exc))
 
     async def _situation(self, target: Target, games: Sequence[GameProcess]) -> Situation:
-        stored = await self._db(groups_db.groupset_row, _realm_key(target)) if target.realm else None
+        stored = await self._db(groups_db.groupset_row, self._groups_key(target)) if target.realm else None
         pending = (await self._db(targets_db.pending)).get(target.id)
         path = target.path
         running = bool(games_blocking(path, games)) if games else False
@@ -256,7 +315,7 @@ class Engine:
     def _merge_payload(self, target: Target, *, apply: bool) -> dict[str, Any]:
         assert target.realm is not None
         return {"target_id": target.id, "file": target.file, "profile": target.profile, "apply": apply,
-                "realm": str(_realm_key(target)),
+                "realm": str(_realm_key(target)), "groups": self._groups_key(target),
                 "adopt_root": target.adopt_root}
 
     # -- what the player asks for ----------------------------------------------------------------------
@@ -279,7 +338,7 @@ class Engine:
         target = await self._targets.get(target_id)
         if target.realm is None:
             raise InputError("this target has no realm yet; set one first")
-        if await self._db(groups_db.groupset_row, _realm_key(target)) is None:
+        if await self._db(groups_db.groupset_row, self._groups_key(target)) is None:
             raise InputError(f"no groups have been generated for {target.realm.name} yet; refresh first")
         self._refuse_while_playing(target)
         if target.id in self._busy:
@@ -372,15 +431,28 @@ class Engine:
         from tsmsyncd.market.cadence import next_check
 
         now = self._now()
+        polls = await self._next_polls(now)
+        settings = self._settings()
+        if settings.group_source is not None and not (settings.has_credentials or self.serving):
+            # A client of a group server alone: its polls are the schedule (and, with nothing to poll
+            # yet, a look every poll interval for targets that merge).
+            return min(polls) if polls else now + timedelta(seconds=settings.group_source.poll_seconds)
         sources = await self._db(sources_db.known_sources)
         if not sources:
             return now
-        times = []
+        times = list(polls)
         for source in sources:
             published = await self._db(sources_db.snapshot_times, source)
             state = await self._db(sources_db.source_state, source)
             times.append(next_check(published, state.last_checked, now))
         return min(times)
+
+    async def _next_polls(self, now: datetime) -> list[datetime]:
+        """When each realm taken from the group server is due to be asked again."""
+        source = self._settings().group_source
+        if source is None or self._remote is None:
+            return []
+        return await self._remote.next_polls(self._remote_realms(await self._targets.all()), source, now)
 
     async def backup_changed(self, backups: BackupStore) -> int:
         """An hourly backup of every target's file that changed since its newest backup."""
@@ -436,7 +508,7 @@ class Engine:
         by_state: dict[str, int] = {}
         for t in targets:
             by_state[str(t.state)] = by_state.get(str(t.state), 0) + 1
-        if any(t.state is State.ERROR for t in targets) or self.last_error:
+        if any(t.state is State.ERROR for t in targets) or self.last_error or self.remote_error:
             overall = "error"
         elif self.refreshing:
             overall = "refreshing"
@@ -449,10 +521,13 @@ class Engine:
                  "merging": sum(1 for t in targets if t.mode is Mode.MERGE),
                  "realm_index": await self._db(realms_db.index_age, settings.region, str(settings.flavor)) is not None}
         return {"state": "paused" if self.paused else overall, "paused": self.paused, "targets": by_state,
-                "pending": len(pending), "last_refresh": self.last_refresh, "last_error": self.last_error,
-                "jobs_running": self._runner.running, "pid": os.getpid(), "setup": setup}
+                "pending": len(pending), "last_refresh": self.last_refresh,
+                "last_error": self.last_error or self.remote_error,
+                "jobs_running": self._runner.running, "pid": os.getpid(), "setup": setup, "cycles": self.cycles}
 
     async def targets_json(self) -> list[dict[str, Any]]:
         pending = await self._db(targets_db.pending)
-        return [replace(t, extra={"pending": pending[t.id].as_json()} if t.id in pending else {}).as_json()
-                for t in await self._targets.all()]
+        source = self._settings().group_source
+        return [replace(t, extra={**({"pending": pending[t.id].as_json()} if t.id in pending else {}),
+                                  "groups_from": source.url if source and self._targets.remote(t) else "local"}
+                        ).as_json() for t in await self._targets.all()]

@@ -84,10 +84,12 @@ async def cycle_job(services: Services, payload: Mapping[str, Any], progress: Pr
 
 
 async def merge_job(services: Services, payload: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
-    """Plan (``apply`` false) or apply the newest GroupSet of the target's realm to the target."""
+    """Plan (``apply`` false) or apply the newest GroupSet of the target's realm to the target (``groups``:
+    where it is kept, the realm's own key or a group server's copy; the same merge and root guard either
+    way)."""
     target_id, file, profile = str(payload["target_id"]), Path(payload["file"]), str(payload["profile"])
     realm = RealmKey.parse(str(payload["realm"]))
-    stored = await services.db(groups_db.groupset_row, realm)
+    stored = await services.db(groups_db.groupset_row, str(payload.get("groups") or realm))  # or a server's copy
     if stored is None:
         raise InputError(f"no groups have been generated for {realm} yet")
     version, doc, _, content_hash = stored

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from tsmsyncd.config import Settings
+from tsmsyncd.config import GroupSource, Settings
 from tsmsyncd.db import realms as realms_db
 from tsmsyncd.db import targets as targets_db
 from tsmsyncd.errors import FieldError, NotFoundError, SavedVariablesError
@@ -78,6 +78,11 @@ def installs_json(discovery: Discovery, profiles: Profiles) -> dict[str, object]
 class TargetService:
     """Targets of one data folder, through the database writer."""
 
+    def remote(self, target: Target) -> bool:
+        """Whether the target's groups come from a group server: the settings name one, and the target
+        did not choose its own machine's rules."""
+        return self._settings().group_source is not None and target.group_source != "local"
+
     def __init__(self, db: DbWriter, settings: Callable[[], Settings], environ: Mapping[str, str]) -> None:
         self._db, self._settings, self._environ = db, settings, environ
         self.problems: list[str] = []
@@ -109,11 +114,14 @@ class TargetService:
             raise NotFoundError(f"there is no target {target_id!r} (`tsmsyncd targets list` shows them)")
         return found
 
-    async def change(self, target_id: str, changes: Mapping[str, Any], now: datetime | None = None) -> Target:
+    async def change(self, target_id: str, changes: Mapping[str, Any], now: datetime | None = None, *,
+                     server: GroupSource | None = None) -> Target:
         """The player's changes: ``mode`` (merge, string, off), ``realm`` (a connected realm id, or None to
-        infer it again), ``adopt_root``. Each is checked and named when wrong; nothing is stored then."""
+        infer it again), ``adopt_root``, ``group_source`` (``"local"``: this machine's rules, ``"remote"``:
+        the group server of the settings, or ``server``, about to become it; None: the server when the
+        settings name one). Each is checked and named when wrong; nothing is stored then."""
         target = await self.get(target_id)
-        allowed = {"mode", "realm", "adopt_root"}
+        allowed = {"mode", "realm", "adopt_root", "group_source"}
         unknown = sorted(set(changes) - allowed)
         if unknown:
             raise FieldError(unknown[0], f"cannot be changed (changeable: {', '.join(sorted(allowed))})")
@@ -127,6 +135,13 @@ class TargetService:
             if not isinstance(changes["adopt_root"], bool):
                 raise FieldError("adopt_root", "must be true or false")
             update["adopt_root"] = changes["adopt_root"]
+        if "group_source" in changes:
+            choice = changes["group_source"]
+            if choice not in ("local", "remote", None):
+                raise FieldError("group_source", 'must be "local", "remote", null, or a server {"url", "token"}')
+            if choice == "remote" and self._settings().group_source is None and server is None:
+                raise FieldError("group_source", 'no group server is set: give one as {"url": ..., "token": ...}')
+            update["group_source"] = choice
         if "realm" in changes:
             update["realm"] = await self._realm(target, changes["realm"])
         return await self._db(targets_db.update_target, target_id, now or datetime.now(UTC), **update)

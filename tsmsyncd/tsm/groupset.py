@@ -12,6 +12,7 @@ the managed ones, so their names start with the root name.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -110,6 +111,13 @@ class GroupSet:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, indent=1) + "\n"
+
+    def content_hash(self) -> str:
+        """SHA-256 of everything but ``generated_at``: equal hashes, equal groups (a new version is kept
+        only when it changes)."""
+        doc = self.to_dict()
+        doc.pop("generated_at", None)
+        return hashlib.sha256(GroupSet.from_dict(doc).to_json().encode()).hexdigest()
 
     def group_paths(self) -> tuple[tuple[str, ...], ...]:
         return tuple(g.path for g in self.groups)

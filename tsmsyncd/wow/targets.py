@@ -5,7 +5,9 @@ A target's ``id`` is stable and URL-safe: a hash of the file's resolved path and
 the same after a restart and does not leak the path into URLs. Its realm is inferred from the realms of
 the characters that use the profile, through Blizzard's realm index (``wow/realms.py``), resolved to the
 connected realm, or set by hand. New targets start in ``string`` mode: nothing is merged until the player
-turns merging on.
+turns merging on. A target's groups come from the rules on this machine, or from a group server when the
+settings name one (``group_source``); ``group_source`` on the target may say ``"local"`` or ``"remote"``
+instead of following the settings (None).
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class Target:
     last_apply: Mapping[str, Any] | None = None
     adopt_root: bool = False
     present: bool = True  # discovery still finds the file
+    group_source: str | None = None  # "local", "remote", or None: a group server when the settings name one
     extra: Mapping[str, Any] = field(default_factory=dict)  # transient, for the API (the pending plan...)
 
     @property
@@ -88,7 +91,8 @@ class Target:
                 "characters": list(self.characters), "realm": realm,
                 "realm_reason": self.realm_reason or None, "mode": str(self.mode), "state": str(self.state),
                 "reason": self.reason, "last_apply": dict(self.last_apply) if self.last_apply else None,
-                "adopt_root": self.adopt_root, "present": self.present, **dict(self.extra)}
+                "adopt_root": self.adopt_root, "present": self.present, "group_source": self.group_source,
+                **dict(self.extra)}
 
 
 def target_id(file: Path | str, profile: str) -> str:

@@ -36,12 +36,15 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                    "client_id": {"type": "string"}, "client_secret": {"enum": ["", "(set)"]},
                    "api_url": {"type": "string"}, "oauth_url": {"type": "string"},
                    "quiet_seconds": {"type": "number"}, "watch_seconds": {"type": "number"},
+                   **{f"notify_{kind}": {"type": "boolean"} for kind in ("applied", "failed", "refresh", "watch")},
                    "update_check": {"type": ["boolean", "null"]}, "update_channel": {"enum": ["stable", "beta"]},
-                   "update_url": {"type": "string"}},
+                   "update_url": {"type": "string"},
+                   "group_source": {"type": ["object", "null"]}, "server": {"type": "object"}},
 }
 SETTINGS_PATCH: dict[str, Any] = {
     "type": "object", "additionalProperties": False,
-    "properties": {k: v for k, v in SETTINGS_SCHEMA["properties"].items() if k not in ("client_id", "client_secret")},
+    "properties": {k: v for k, v in SETTINGS_SCHEMA["properties"].items()
+                   if k not in ("client_id", "client_secret", "server")},
 }
 _LISTS = {"realms", "wow_roots"}
 _CREDENTIALS = {"client_id", "client_secret"}
@@ -86,6 +89,9 @@ async def patch_settings(request: web.Request) -> web.StreamResponse:
     body = await read_json(request)
     for name in sorted(set(body) & _CREDENTIALS):
         raise FieldError(name, "is set through POST /api/v1/auth/token, which checks it with Blizzard first")
+    if body.get("group_source") is not None:  # null: take groups from this machine's rules again
+        raise FieldError("group_source", 'is set through PATCH /api/v1/targets/{id} {"group_source": '
+                                         '{"url": ..., "token": ...}} (or `tsmsyncd targets set ID --server URL`)')
     _only(body, set(SETTINGS_PATCH["properties"]))
     current = ctx.services.settings
     new = _changed(current, body)
@@ -116,6 +122,11 @@ def _changed(current: Settings, changes: dict[str, Any]) -> Settings:
             value = tuple(value)
         values[name] = value
     return dataclasses.replace(current, **values)
+
+
+async def save_settings_of(ctx: ApiContext, new: Settings) -> None:
+    """Save new settings as every view does (the file, the services, the event)."""
+    await _save(ctx, new)
 
 
 async def _save(ctx: ApiContext, new: Settings) -> None:

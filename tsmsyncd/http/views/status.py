@@ -21,7 +21,7 @@ SCHEMA: dict[str, Any] = {
                    "targets": {"type": "object", "additionalProperties": {"type": "integer"}},
                    "pending": {"type": "integer"}, "next_refresh": {"type": ["string", "null"]},
                    "last_refresh": {"type": ["object", "null"]}, "last_error": {"type": ["string", "null"]},
-                   "jobs_running": {"type": "integer"}, "pid": {"type": "integer"},
+                   "jobs_running": {"type": "integer"}, "pid": {"type": "integer"}, "cycles": {"type": "integer"},
                    "setup": {"type": "object", "required": ["credentials", "realm_index", "targets", "merging"],
                              "properties": {"credentials": {"type": "boolean"}, "realm_index": {"type": "boolean"},
                                             "targets": {"type": "integer"}, "merging": {"type": "integer"}}}},

@@ -28,8 +28,9 @@ const KNOWN = {
 const SKIP = new Set(["client_id", "client_secret"]); // the credentials form owns them
 
 function inputFor(name, value, spec) {
+  // null (an unset group_source, update_check's "the default") is JSON too: as text it would come back as ""
   const kind = spec ? spec.kind : typeof value === "boolean" ? "bool" : typeof value === "number" ? "number" :
-    Array.isArray(value) || (value && typeof value === "object") ? "json" : "text";
+    typeof value === "object" ? "json" : "text";
   let input;
   if (kind === "select") input = h("select", spec.options.map(([k, l]) => h("option", { value: k, selected: k === value }, l)));
   else if (kind === "tri") input = h("select", spec.options.map(([k, l]) => h("option", { value: k, selected: k === (value === null || value === undefined ? "" : String(value)) }, l)));
