@@ -65,6 +65,9 @@ export function field({ label, input, help, name, wide }) {
 export function setFieldError(root, name, message) {
   const box = root.querySelector(`.field[data-field="${CSS.escape(name)}"]`);
   if (!box) return false;
+  for (let up = box.closest("details:not([open])"); up; up = up.parentElement.closest("details:not([open])")) {
+    up.open = true; // an error in a folded section ("Advanced", "More conditions") must be seen
+  }
   const slot = box.querySelector(".field-error");
   slot.textContent = message;
   slot.hidden = false;

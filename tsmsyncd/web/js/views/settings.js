@@ -19,6 +19,11 @@ const KNOWN = {
     help: "How often tsmsyncd looks whether World of Warcraft is still running." },
   api_url: { label: "Blizzard API address", kind: "text", advanced: true, help: "Leave as it is unless you test against another server; {region} is replaced." },
   oauth_url: { label: "Blizzard login address", kind: "text", advanced: true, help: "Where API tokens come from." },
+  update_check: { label: "Look for updates", kind: "tri", options: [["", "Automatic"], ["true", "Daily"], ["false", "Never"]],
+    help: "Automatic: daily for the one-folder app, never for a pip install (pip updates it)." },
+  update_channel: { label: "Update channel", kind: "select", options: [["stable", "Stable"], ["beta", "Beta (pre-releases)"]],
+    help: "Which releases an update check looks for." },
+  update_url: { label: "Release site", kind: "text", advanced: true, help: "Where signed releases are looked for (https only)." },
 };
 const SKIP = new Set(["client_id", "client_secret"]); // the credentials form owns them
 
@@ -28,6 +33,7 @@ function inputFor(name, value, spec) {
     typeof value === "object" ? "json" : "text";
   let input;
   if (kind === "select") input = h("select", spec.options.map(([k, l]) => h("option", { value: k, selected: k === value }, l)));
+  else if (kind === "tri") input = h("select", spec.options.map(([k, l]) => h("option", { value: k, selected: k === (value === null || value === undefined ? "" : String(value)) }, l)));
   else if (kind === "number") input = h("input", { type: "number", value: value ?? "", min: spec && spec.min, max: spec && spec.max, step: (spec && spec.step) || "any" });
   else if (kind === "ids") input = h("input", { type: "text", value: (value || []).join(", "), inputmode: "numeric" });
   else if (kind === "lines") input = h("textarea", { rows: 3, spellcheck: "false", value: (value || []).join("\n") });
@@ -39,8 +45,9 @@ function inputFor(name, value, spec) {
     if (kind === "ids") return input.value.split(/[\s,]+/).filter(Boolean).map((x) => (/^\d+$/.test(x) ? Number(x) : x));
     if (kind === "lines") return input.value.split("\n").map((x) => x.trim()).filter(Boolean);
     if (kind === "bool") return input.checked;
+    if (kind === "tri") return input.value === "" ? null : input.value === "true";
     if (kind === "json") return JSON.parse(input.value);
-    return input.value;
+    return value === null && input.value === "" ? null : input.value; // a setting left unset stays unset
   };
   return { input, read };
 }
@@ -88,7 +95,7 @@ export default {
           }
           try {
             const saved = await api.patch("/settings", changes);
-            draw(saved, notice("ok", `Saved: ${Object.keys(changes).join(", ")}.`));
+            draw(saved, notice("ok", `Saved: ${Object.keys(changes).map((n) => (KNOWN[n] ? KNOWN[n].label : n)).join(", ")}.`));
           } catch (error) {
             if (error.field && setFieldError(form, error.field, error.message)) return;
             replace(out, errorNotice(error, "settings"));
