@@ -85,3 +85,25 @@ async def test_bad_changes_name_the_field_and_store_nothing(tmp_path: Path,
             await targets.change(target.id, change)
         assert err.value.field == field
     assert (await targets.get(target.id)) == target
+
+
+async def test_a_file_caught_half_written_keeps_its_targets_present(
+    tmp_path: Path, service: tuple[TargetService, DbWriter]
+) -> None:
+    """The game truncates and rewrites its SavedVariables at logout: a discovery that reads the file in that
+    moment cannot tell its profiles, and must not mark them gone (the engine skips targets that are not
+    present, so merges would stop until the next day's discovery). A file that really lost a profile does."""
+    targets, _ = service
+    path = install(tmp_path, {"Mirelle - Kilrogg": "Default"})
+    (found,) = await targets.discover()
+    await targets.change(found.id, {"mode": "merge"})
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])  # the game, halfway through its write
+    (seen,) = await targets.discover()
+    assert seen.present and seen.mode is Mode.MERGE and targets.problems
+    path.write_bytes(whole)
+    (seen,) = await targets.discover()
+    assert seen.present and not targets.problems
+    path.unlink()
+    (seen,) = await targets.discover()
+    assert not seen.present  # gone for real: kept for its history, not merged into

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,9 +28,18 @@ __all__ = ["Profiles", "TargetService", "found_profiles", "installs_json", "read
 log = logging.getLogger(__name__)
 
 
-def found_profiles(discovery: Discovery) -> tuple[list[FoundProfile], list[str]]:
+@dataclass(frozen=True)
+class Found:
+    """What one discovery pass read: the profiles, why a file could not be read, and those files."""
+
+    profiles: list[FoundProfile]
+    problems: list[str]
+    unreadable: set[str]
+
+
+def found_profiles(discovery: Discovery) -> Found:
     """Every profile of every TSM file discovery found, and why any file could not be read."""
-    found, problems = [], []
+    found, problems, unreadable = [], [], set()
     for install, flavor_install, account in discovery.accounts():
         if account.tsm_file is None or flavor_install.flavor is None:
             continue
@@ -37,12 +47,13 @@ def found_profiles(discovery: Discovery) -> tuple[list[FoundProfile], list[str]]
             profiles = read_profiles(account.tsm_file)
         except SavedVariablesError as exc:
             problems.append(str(exc))
+            unreadable.add(str(account.tsm_file))
             continue
         for use in profiles.profiles:
             found.append(FoundProfile(str(install.root), flavor_install.flavor, flavor_install.name, account.name,
                                       str(account.tsm_file), use.profile,
                                       tuple((c.name, c.realm) for c in use.characters)))
-    return found, problems
+    return Found(found, problems, unreadable)
 
 
 Profiles = dict[str, AccountProfiles | str]  # file → its profiles, or why it could not be read
@@ -90,7 +101,8 @@ class TargetService:
     async def discover(self, now: datetime | None = None) -> list[Target]:
         """Look again: new targets appear (in ``string`` mode), known ones keep what the player chose."""
         env = DiscoveryEnv.current(self._settings().wow_roots, self._environ)
-        found, self.problems = await asyncio.to_thread(lambda: found_profiles(discover(env)))
+        result = await asyncio.to_thread(lambda: found_profiles(discover(env)))
+        found, self.problems = result.profiles, result.problems
         region = self._settings().region
         indexes = {str(f): await self.index(region, str(f)) for f in {p.flavor for p in found}}
         known = await self._db(targets_db.load_targets)
@@ -98,6 +110,9 @@ class TargetService:
         for flavor, index in indexes.items():
             mine = [p for p in found if str(p.flavor) == flavor]
             targets += build_targets(mine, region, index, known)
+        # A file caught half-written (the game truncates and rewrites it at logout) says nothing about its
+        # profiles: its targets stay as they were, not "gone" until the next day's discovery.
+        targets += [t for t in known.values() if t.present and t.file in result.unreadable]
         await self._db(targets_db.save_found, targets, now or datetime.now(UTC))
         return await self.all()
 
