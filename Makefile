@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench dist clean sign-manifest test-bundle
+.PHONY: demo test lint bench dist clean sign-manifest test-bundle screenshots
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ lint: $(VENV)/.installed
 
 test: lint
 	$(PY) -m pytest -q
+
+# The README's pictures, taken again by the browser tests (a plain `make test` leaves them alone).
+screenshots: $(VENV)/.installed
+	TSMSYNCD_SCREENSHOTS=1 $(PY) -m pytest -q tests/web
 
 bench: $(VENV)/.installed
 	$(PY) bench/merge.py

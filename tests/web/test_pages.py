@@ -1,7 +1,7 @@
 """Every page of the web UI in a real browser, on one warmed daemon (a real process on the sandbox
 install, the fake Blizzard in this module's loop). The tests run in file order and build on each other:
 merging on and a live update first, then apply and undo, a restore, a rule fixed, market, history and
-settings. Each page leaves its screenshot in docs/screenshots/."""
+settings. Each page leaves its screenshot (docs/screenshots/ with ``make screenshots``)."""
 
 from __future__ import annotations
 
