@@ -145,15 +145,15 @@ async def test_a_realm_that_fails_spoils_only_its_own_rows(daemon: Daemon) -> No
 
 async def test_an_alert_fires_once_and_again_only_after_the_price_was_out_of_reach(daemon: Daemon) -> None:
     await clear(daemon)
-    status, entry = await daemon.api("POST", "/api/v1/watchlist",
-                                     {"item": f"i:{REALM_ITEMS[1]}", "max_price": "99999g", "realms": [REALMS[0]]})
-    assert status == 201
-    path = f"/api/v1/watchlist/{entry['id']}"
+    async with Socket(daemon) as socket:  # open before the add: its check may end before a later connect
+        status, entry = await daemon.api("POST", "/api/v1/watchlist", {
+            "item": f"i:{REALM_ITEMS[1]}", "max_price": "99999g", "realms": [REALMS[0]]})
+        assert status == 201
+        path = f"/api/v1/watchlist/{entry['id']}"
 
-    async def checked(socket: Socket, n: int) -> None:
-        await wait_for(lambda: _count(socket.final({entry["id"]}), n), 60, "the check")
+        async def checked(socket: Socket, n: int) -> None:
+            await wait_for(lambda: _count(socket.final({entry["id"]}), n), 60, "the check")
 
-    async with Socket(daemon) as socket:
         await checked(socket, 1)
         assert socket.final({entry["id"]})[0]["status"] == "available"
         await daemon.api("POST", "/api/v1/watchlist/check", {"id": entry["id"]})
