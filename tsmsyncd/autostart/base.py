@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -177,18 +178,19 @@ def _foreign(status: AutostartStatus) -> InputError:
     return InputError(f"{status.location} exists and {why}; move it away first, then turn autostart on")
 
 
-class _FileBackend:
-    """Shared on/off for mechanisms that are one file of ours: write if different, remove only if ours."""
+class _FileBackend(ABC):
+    """Shared on/off for mechanisms that are one file of ours: write if different, remove only if ours.
+    Each mechanism says how it reads its state and renders its file."""
 
     mechanism = ""
     path: Path
     command: list[str]
 
-    def status(self) -> AutostartStatus:
-        raise NotImplementedError
+    @abstractmethod
+    def status(self) -> AutostartStatus: ...
 
-    def render(self) -> bytes:
-        raise NotImplementedError
+    @abstractmethod
+    def render(self) -> bytes: ...
 
     def after_write(self) -> tuple[str, ...]:
         return ()
