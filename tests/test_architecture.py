@@ -2,7 +2,7 @@
 
     edges (cli, http, tray, daemon, scheduler, worker, demo)  →  app (the composition root)
       →  flows (sync, watch)  →  adapters (db, store, blizzard, groupclient, releases, config, logs, autostart)
-      →  core (tsm, groups, market, wow, update; and the leaf modules errors, jsondoc, events)
+      →  core (tsm, groups, market, wow, update; and the leaf modules errors, jsondoc, events, hosts)
 
 Each layer may import the layers below it, never above. Edges never import each other, except where one
 starts another: ``cli`` starts the ``daemon`` (``tsmsyncd run``) and the ``demo`` (which runs the
@@ -21,7 +21,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tsmsyncd"
 LAYERS: dict[str, tuple[str, ...]] = {
-    "core": ("tsm", "groups", "market", "wow", "update", "errors", "jsondoc", "events"),
+    "core": ("tsm", "groups", "market", "wow", "update", "errors", "jsondoc", "events", "hosts"),
     "adapters": ("db", "store", "blizzard", "groupclient", "releases", "config", "logs", "autostart"),
     "flows": ("sync", "watch"),
     "root": ("app",),

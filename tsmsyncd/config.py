@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from tsmsyncd.errors import SettingsError
+from tsmsyncd.hosts import is_loopback
 from tsmsyncd.jsondoc import JsonDocError, parse
 from tsmsyncd.store.atomic import write_atomic
 from tsmsyncd.update import CHANNELS
@@ -308,16 +309,5 @@ def _check_url(name: str, url: str, *, allow_http: bool = False) -> None:
         raise SettingsError(name, f"{url!r} is not an http(s) URL") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SettingsError(name, f"{url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not allow_http and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not allow_http and not is_loopback(parts.hostname):
         raise SettingsError(name, "must use https unless it points at this machine (localhost)")
-
-
-def _is_loopback(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

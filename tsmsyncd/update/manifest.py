@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from urllib.parse import urlsplit
 from packaging.version import InvalidVersion, Version
 
 from tsmsyncd.errors import UpdateError
+from tsmsyncd.hosts import is_loopback
 from tsmsyncd.jsondoc import JsonDocError, parse
 from tsmsyncd.update import CHANNELS
 from tsmsyncd.update.keys import RELEASE_KEYS, key_id
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = ["ARCHIVE_FORMATS", "FORMAT", "MAX_ARCHIVE_BYTES", "MAX_MANIFEST_BYTES", "MAX_SIGNATURE_BYTES",
-           "Artifact", "Manifest", "check_url", "is_loopback", "parse_manifest", "sign", "verified_manifest",
+           "Artifact", "Manifest", "check_url", "parse_manifest", "sign", "verified_manifest",
            "verify"]
 
 FORMAT = "tsmsyncd.release/1"
@@ -242,12 +242,3 @@ def check_url(url: object) -> str | None:
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         return "must use https unless it points at this machine"
     return None
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
