@@ -52,13 +52,18 @@ def load_backend(environ: Mapping[str, str], platform: str = sys.platform,
     try:
         import pystray
     except Exception as exc:  # noqa: BLE001  # any error from a backend's import means "no tray"
-        return f"the tray backend did not load ({type(exc).__name__}: {' '.join(str(exc).split())[:160]})"
+        return f"the tray backend did not load ({_one_line(exc)})"
     backend = _backend(pystray)
     if backend == "dummy":
         return "pystray's dummy backend was chosen (PYSTRAY_BACKEND=dummy)"
-    if backend == "xorg" and not _x11_tray_owner(environ, wait):
-        return (f"no system tray on display {environ.get('DISPLAY')} (no program owns _NET_SYSTEM_TRAY_S0 "
-                f"after {wait:g} s)")
+    if backend == "xorg":
+        try:
+            owned = _x11_tray_owner(environ, wait)
+        except Exception as exc:  # noqa: BLE001  # a display we cannot ask has no tray for us either
+            return f"could not ask display {environ.get('DISPLAY')} for a system tray ({_one_line(exc)})"
+        if not owned:
+            return (f"no system tray on display {environ.get('DISPLAY')} (no program owns _NET_SYSTEM_TRAY_S0 "
+                    f"after {wait:g} s)")
     module: ModuleType = pystray
     return module
 
@@ -68,12 +73,15 @@ def _backend(pystray: ModuleType) -> str:
     return str(getattr(pystray.Icon, "__module__", "")).rsplit(".", 1)[-1].lstrip("_")
 
 
+def _one_line(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}"
+
+
 def _x11_tray_owner(environ: Mapping[str, str], wait: float) -> bool:
     """Whether a program owns the X11 system tray selection, waiting up to ``wait`` seconds for one."""
-    import Xlib.display
     import Xlib.X
 
-    display = Xlib.display.Display(environ.get("DISPLAY"))
+    display = _connect(environ.get("DISPLAY"))
     try:
         atom = display.intern_atom(f"_NET_SYSTEM_TRAY_S{display.get_default_screen()}")
         deadline = time.monotonic() + wait
@@ -85,6 +93,22 @@ def _x11_tray_owner(environ: Mapping[str, str], wait: float) -> bool:
             time.sleep(0.25)
     finally:
         display.close()
+
+
+def _connect(name: str | None, attempts: int = 3) -> Any:
+    """A connection to display ``name``. An X server with no client left resets itself, and pystray's import
+    has just opened and closed one: on a display nothing else uses (a bare Xvfb) our connection may meet
+    that reset (4 starts in 15 here). The reset takes milliseconds, so try again; a display that still
+    refuses raises."""
+    import Xlib.display
+    import Xlib.error
+
+    for _ in range(attempts - 1):
+        try:
+            return Xlib.display.Display(name)
+        except Xlib.error.ConnectionClosedError:
+            time.sleep(0.2)
+    return Xlib.display.Display(name)
 
 
 class Tray:
