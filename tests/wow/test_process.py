@@ -32,9 +32,14 @@ def spawn() -> Iterator[Spawn]:
     def start(exe: Path, argv0: str | None = None) -> subprocess.Popen:
         exe.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(SLEEP, exe)
-        # Popen returns once exec succeeded, so the process already carries its new name.
+        # Popen returns once exec has passed the point of no return: the process carries its new name, but
+        # the kernel may not have laid out its arguments yet (an empty cmdline in 103 of 400 starts under a
+        # CPU hog), and a client's cut name is told from its argv[0]. So wait for that too.
         proc = subprocess.Popen([argv0 or str(exe), "30"], executable=exe)
         started.append(proc)
+        deadline = time.monotonic() + 10
+        while not psutil.Process(proc.pid).cmdline() and time.monotonic() < deadline:
+            time.sleep(0.005)
         return proc
 
     yield start
