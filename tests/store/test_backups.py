@@ -190,8 +190,8 @@ def test_a_manifest_that_names_a_foreign_file_is_refused(live: Path, tmp_path: P
 
 
 def test_refused_merges_never_push_real_backups_out_of_retention(live: Path, tmp_path: Path) -> None:
-    """Each refused merge made a speculative backup and pruned at once: 21 refusals pushed a noted
-    manual backup out. Now a speculative backup prunes nothing and is discarded."""
+    """Issue 10, class 3: each refused merge made a speculative backup and pruned at once, so 21 refusals
+    pushed a noted manual backup out. Now a speculative backup prunes nothing and is discarded."""
     from tsmsyncd.errors import SavedVariablesError
     from tsmsyncd.sync.apply import Merger
     from tsmsyncd.tsm.groupset import GroupSet
