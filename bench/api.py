@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+from harness import wait_json, wait_port
 
 from tsmsyncd.blizzard.fake import FakeBlizzard
 from tsmsyncd.demo.sandbox import build_sandbox
@@ -123,26 +124,6 @@ async def main() -> None:
                                            latency[-1]))
     print(f"state change -> event at a WebSocket client ({len(latency)} rounds, request included): "
           f"median {median:.1f} ms, p95 {p95:.1f} ms, max {top:.1f} ms")
-
-
-async def wait_json(path: Path) -> dict[str, str]:
-    for _ in range(600):
-        try:
-            return dict(json.loads(path.read_text()))
-        except (OSError, ValueError):
-            await asyncio.sleep(0.1)
-    raise TimeoutError(f"{path} never appeared")
-
-
-async def wait_port(port: int) -> None:
-    for _ in range(300):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.05)
-    raise TimeoutError(f"nothing listened on {port}")
 
 
 if __name__ == "__main__":

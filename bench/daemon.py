@@ -21,6 +21,7 @@ from pathlib import Path
 
 import aiohttp
 import psutil
+from harness import wait_json
 
 from tsmsyncd.blizzard.fake import FakeBlizzard
 from tsmsyncd.demo.sandbox import build_sandbox
@@ -141,15 +142,6 @@ async def until(check: object, timeout: float) -> None:
             return
         await asyncio.sleep(0.5)
     raise TimeoutError("the daemon did not get there in time")
-
-
-async def wait_json(path: Path) -> dict[str, str]:
-    for _ in range(600):
-        try:
-            return dict(json.loads(path.read_text()))
-        except (OSError, ValueError):
-            await asyncio.sleep(0.1)
-    raise TimeoutError(f"{path} never appeared")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+from harness import free_port, wait_json, wait_port
 
 from tsmsyncd.config import ServerLimits, Settings, save_settings
 from tsmsyncd.db import groups as groups_db
@@ -145,34 +145,6 @@ async def main() -> None:
     (ours_200, _), _ = results["full bodies"]
     print(f"  a poll with If-None-Match costs the server {ours_200 / ours_304:.2f}x what a full body does "
           f"(in requests per second: {ours_304 / ours_200:.2f}x as many)")
-
-
-async def wait_json(path: Path) -> dict[str, str]:
-    for _ in range(600):
-        try:
-            return dict(json.loads(path.read_text()))
-        except (OSError, ValueError):
-            await asyncio.sleep(0.1)
-    raise TimeoutError(f"{path} never appeared")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def wait_port(port: int) -> None:
-    for _ in range(300):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.05)
-    raise TimeoutError(f"nothing listened on {port}")
 
 
 if __name__ == "__main__":

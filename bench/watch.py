@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from harness import wait_json
 
 from tsmsyncd.blizzard.catalog import CONNECTED_REALMS, ITEMS
 from tsmsyncd.blizzard.fake import FakeBlizzard
@@ -35,15 +36,6 @@ _SNAPSHOT = re.compile(r"/data/wow/(connected-realm/\d+/)?auctions(/commodities)
 def downloads(fake: FakeBlizzard, since: int) -> int:
     """Snapshots served in full since request ``since`` (the daemon's own 304 polls of its realms not counted)."""
     return sum(1 for r in fake.requests[since:] if _SNAPSHOT.search(r.path) and r.status == 200)
-
-
-async def wait_json(path: Path) -> dict[str, Any]:
-    for _ in range(600):
-        try:
-            return dict(json.loads(path.read_text()))
-        except (OSError, ValueError):
-            await asyncio.sleep(0.1)
-    raise TimeoutError(f"{path} never appeared")
 
 
 async def idle(session: aiohttp.ClientSession, base: str) -> None:
