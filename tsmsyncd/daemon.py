@@ -274,10 +274,13 @@ async def _headless(daemon: Daemon) -> int:
         sig = getattr(signal, name, None)
         if sig is None:
             continue
-        try:
-            loop.add_signal_handler(sig, daemon.stop)
-        except (NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
-            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(daemon.stop))
+        if sys.platform != "win32":  # Windows' event loops have no signal handlers
+            try:
+                loop.add_signal_handler(sig, daemon.stop)
+                continue
+            except RuntimeError:  # no wakeup fd for the loop here: the plain handler below
+                pass
+        signal.signal(sig, lambda *_: loop.call_soon_threadsafe(daemon.stop))
     if sys.platform == "win32":  # Ctrl-Break and console close reach us as SIGBREAK
         signal.signal(signal.SIGBREAK, lambda *_: loop.call_soon_threadsafe(daemon.stop))
     return await daemon.serve()

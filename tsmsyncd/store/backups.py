@@ -349,9 +349,11 @@ def _link(source: Path, target: Path, expected: os.stat_result, size: int) -> bo
     """Hard-link ``source`` (a real file, never a symlink: a link to a symlink would follow the live file)
     as ``target`` and make the link durable, if ``source`` is still the file ``expected`` describes; False
     (and nothing left behind) when that cannot be done."""
+    if os.link not in os.supports_follow_symlinks:  # Windows: no link that leaves a symlink alone
+        return False
     try:
         os.link(source, target, follow_symlinks=False)
-    except (OSError, NotImplementedError):
+    except OSError:
         return False  # another volume, no hard links on this filesystem, no permission: copy instead
     try:
         now = os.stat(target, follow_symlinks=False)
