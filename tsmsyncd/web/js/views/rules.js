@@ -91,16 +91,20 @@ function editor(ctx, rule, { isNew, onsaved, ondeleted, message = null }) {
     }
     replace(check, ...nodes);
   };
+  // The rule the form describes, or null once the form has shown why it describes none.
+  const buildOrShow = () => {
+    try {
+      return build();
+    } catch (error) {
+      showErrors([{ field: error.field, message: error.message }]);
+      return null;
+    }
+  };
   let timer = null, seq = 0;
   const validate = async () => {
     const mine = ++seq;
-    let built;
-    try {
-      built = build();
-    } catch (error) {
-      showErrors([{ field: error.field, message: error.message }]);
-      return;
-    }
+    const built = buildOrShow();
+    if (!built) return;
     try {
       const answer = await api.post("/rules/check", built, { signal: ctx.signal });
       if (mine === seq) showErrors(answer.valid ? [] : answer.errors || []);
@@ -120,13 +124,8 @@ function editor(ctx, rule, { isNew, onsaved, ondeleted, message = null }) {
     event.preventDefault();
     busy(save, async () => {
       replace(out);
-      let built;
-      try {
-        built = build();
-      } catch (error) {
-        showErrors([{ field: error.field, message: error.message }]);
-        return;
-      }
+      const built = buildOrShow();
+      if (!built) return;
       try {
         const saved = isNew ? await api.post("/rules", built) : await api.put(`/rules/${encodeURIComponent(doc.name)}`,
           { doc: built, enabled: enabled.checked });
