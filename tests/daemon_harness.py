@@ -90,6 +90,18 @@ class Daemon:
         assert status == 200, body
         return list(body)
 
+    async def discovered(self, timeout: float = 60) -> list[dict[str, Any]]:
+        """The targets, once the start-up discovery found them: the API listens (and ``start`` returns)
+        before the engine's first discovery is done, so right after ``start`` the list may still be empty."""
+        found: list[dict[str, Any]] = []
+
+        async def any_found() -> bool:
+            found[:] = await self.targets()
+            return bool(found)
+
+        await wait_for(any_found, timeout, "the start-up discovery to find the targets")
+        return found
+
     async def state_of(self, target_id: str) -> dict[str, Any]:
         return next(t for t in await self.targets() if t["id"] == target_id)
 

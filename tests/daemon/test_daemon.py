@@ -183,7 +183,7 @@ async def test_the_api_needs_the_key_and_the_right_host(daemon: Daemon) -> None:
         async with s.get(info["url"] + "/api/v1/status", headers={"X-API-Key": info["api_key"],
                                                                 "Host": "evil.com"}) as r:
             assert r.status == 403
-    status, body = await daemon.api("PATCH", f"/api/v1/targets/{(await daemon.targets())[0]['id']}",
+    status, body = await daemon.api("PATCH", f"/api/v1/targets/{(await daemon.discovered())[0]['id']}",
                                     {"mode": "always"})
     assert status == 400 and body["error"]["field"] == "mode"
     await daemon.stop()
@@ -191,6 +191,7 @@ async def test_the_api_needs_the_key_and_the_right_host(daemon: Daemon) -> None:
 
 async def test_status_and_targets_commands_talk_to_the_daemon(daemon: Daemon) -> None:
     await daemon.start()
+    await daemon.discovered()
     done = subprocess.run([sys.executable, "-m", "tsmsyncd", "status", "--json"], env=daemon.env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
